@@ -1,0 +1,30 @@
+// Package storage is the contract between the jobgen runtime and its
+// backends: the Storage interface, the Job record, job states, the
+// parameter structs of every call and the sentinel errors.
+//
+// A backend is one package under runtime/storage (memory, sqlite,
+// postgres) whose Store implements Storage. Every backend runs the
+// conformance suite in runtime/storage/storagetest, which states each rule
+// written here as a test; a semantic change lands there first.
+//
+// Rules every backend keeps:
+//
+//   - States are pending, running, completed, failed and aborted. A pending
+//     job is ready when its RunAfter is not after the storage's clock.
+//     Terminal states never change again.
+//   - JobClaim hands each ready job to exactly one caller, ordered by
+//     priority (smaller first), then RunAfter, then ID. A claim sets the job
+//     running, increments Attempt and gives it a fresh lease token and
+//     expiry. A running job whose lease has expired is claimable again, and
+//     its old token is dead.
+//   - Every write after a claim (heartbeat, finish) is fenced by the lease
+//     token: a write with a token that is not the job's current one, or for
+//     a job that is no longer running, changes nothing and is reported as
+//     not applied.
+//   - Unique keys hold per kind among pending and running jobs.
+//   - Times are taken from the storage's clock unless a call passes Now.
+//     Tests pass Now to move time without sleeping; the runtime leaves it
+//     zero, so a database backend uses the database clock.
+//
+// This package imports nothing else from jobgen.
+package storage

@@ -1,0 +1,273 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Storage is the source of truth for jobs. Implementations are safe for
+// concurrent use by many goroutines (and, for the SQL backends, by many
+// processes). Every method takes ctx first and one params struct; a nil
+// params pointer is a programmer error.
+type Storage interface {
+	// JobInsert inserts one pending job. When UniqueKey is set and an active
+	// (pending or running) job of the same kind holds it, nothing is inserted
+	// and the result carries that job with Duplicate set.
+	JobInsert(ctx context.Context, p *JobInsertParams) (*JobInsertResult, error)
+
+	// JobInsertMany inserts many jobs in one round trip (one transaction
+	// where the backend has them). Results are in the order of p.Jobs.
+	JobInsertMany(ctx context.Context, p *JobInsertManyParams) ([]*JobInsertResult, error)
+
+	// JobClaim claims up to p.Limit ready jobs of p.Queue whose kind is in
+	// p.Kinds, ordered by priority, RunAfter, ID. It also reports the
+	// earliest future RunAfter among pending jobs of that queue and kinds,
+	// so an idle caller knows how long it may sleep.
+	JobClaim(ctx context.Context, p *JobClaimParams) (*JobClaimResult, error)
+
+	// JobHeartbeat extends the leases of running jobs held with the given
+	// tokens. It reports which leases were lost (the job is no longer held
+	// with that token) and which held jobs have an abort request.
+	JobHeartbeat(ctx context.Context, p *JobHeartbeatParams) (*JobHeartbeatResult, error)
+
+	// JobFinish writes the outcome of many claimed jobs at once (group
+	// commit). Each entry is fenced by its lease token; Applied[i] tells
+	// whether entry i changed its job.
+	JobFinish(ctx context.Context, p *JobFinishParams) (*JobFinishResult, error)
+
+	// JobAbort aborts a job: a pending job becomes aborted at once, a running
+	// job gets an abort request recorded, a finished job is left unchanged.
+	// It returns ErrNotFound for an unknown id.
+	JobAbort(ctx context.Context, p *JobAbortParams) (*JobAbortResult, error)
+
+	// JobGet returns one job, or ErrNotFound.
+	JobGet(ctx context.Context, p *JobGetParams) (*Job, error)
+
+	// JobList returns jobs matching the filter in ascending ID order,
+	// starting after p.AfterID (keyset pagination).
+	JobList(ctx context.Context, p *JobListParams) ([]*Job, error)
+
+	// JobDeleteFinished deletes jobs in the terminal state p.State that
+	// finished before p.FinishedBefore, at most p.Limit of them, and returns
+	// how many it deleted.
+	JobDeleteFinished(ctx context.Context, p *JobDeleteFinishedParams) (int, error)
+
+	// Close releases the storage's resources. Calls after Close fail.
+	Close() error
+}
+
+// Notifier is implemented by backends that can tell other processes about
+// job changes (PostgreSQL through LISTEN/NOTIFY). Backends without it are
+// observed by polling. Notifications are hints: the stored state is the truth.
+type Notifier interface {
+	// Subscribe delivers notifications to the returned channel until ctx
+	// ends, then closes it. After a reconnect it sends a notification of
+	// kind NotifyResync, since anything may have been missed meanwhile.
+	Subscribe(ctx context.Context) (<-chan Notification, error)
+
+	// Publish sends a notification to every subscriber, in every process.
+	// The runtime publishes progress this way.
+	Publish(ctx context.Context, n Notification) error
+}
+
+// NotifyKind says what a notification is about.
+type NotifyKind uint8
+
+// The kinds of notification.
+const (
+	// NotifyInserted: jobs became ready (or were deferred) in Queue.
+	NotifyInserted NotifyKind = iota + 1
+	// NotifyAbortRequested: an abort of running job JobID was recorded.
+	NotifyAbortRequested
+	// NotifyFinished: job JobID reached a terminal state.
+	NotifyFinished
+	// NotifyProgress: job JobID reported progress; Payload is the encoded progress.
+	NotifyProgress
+	// NotifyResync: notifications may have been lost; re-read what matters.
+	NotifyResync
+)
+
+// Notification is a hint that something changed. It carries ids, never job
+// arguments or results.
+type Notification struct {
+	Kind    NotifyKind
+	Queue   string
+	JobID   int64
+	Payload []byte
+}
+
+// JobInsertParams describes one job to insert.
+type JobInsertParams struct {
+	Kind        string
+	Queue       string
+	Input       []byte
+	Priority    int
+	MaxAttempts int
+	// RunAfter defers the job; zero means ready now.
+	RunAfter time.Time
+	// Deadline, when set, fails the job if it has not started by then.
+	Deadline time.Time
+	// Timeout bounds each run; zero means the kind's default.
+	Timeout   time.Duration
+	UniqueKey string
+	// Now overrides the storage clock (tests); zero means the storage clock.
+	Now time.Time
+}
+
+// JobInsertResult is the outcome of one insert.
+type JobInsertResult struct {
+	// Job is the inserted job, or the existing active job that holds the unique key.
+	Job *Job
+	// Duplicate reports that nothing was inserted because of the unique key.
+	Duplicate bool
+}
+
+// JobInsertManyParams inserts many jobs at once.
+type JobInsertManyParams struct {
+	Jobs []*JobInsertParams
+	Now  time.Time
+}
+
+// JobClaimParams asks for ready jobs.
+type JobClaimParams struct {
+	Queue string
+	// Kinds restricts the claim to these kinds; it must not be empty.
+	Kinds []string
+	// Limit is the most jobs to claim; it must be positive.
+	Limit int
+	// LeaseDuration is how long the claim holds each job before it may be
+	// rescued by another claimer.
+	LeaseDuration time.Duration
+	Now           time.Time
+}
+
+// JobClaimResult holds the claimed jobs.
+type JobClaimResult struct {
+	// Jobs are the claimed jobs, now running, in claim order.
+	Jobs []*Job
+	// NextRunAfter is the earliest RunAfter after Now among pending jobs of
+	// the queue and kinds; zero when there is none.
+	NextRunAfter time.Time
+	// Now is the storage clock's time of the claim, so a caller on another
+	// clock can turn NextRunAfter into a delay.
+	Now time.Time
+}
+
+// Lease names one held job.
+type Lease struct {
+	ID    int64
+	Token int64
+}
+
+// JobHeartbeatParams renews leases.
+type JobHeartbeatParams struct {
+	Leases        []Lease
+	LeaseDuration time.Duration
+	Now           time.Time
+}
+
+// JobHeartbeatResult reports what the heartbeat found.
+type JobHeartbeatResult struct {
+	// Lost lists the ids whose lease was not held any more with the given token.
+	Lost []int64
+	// AbortRequested lists held ids with an abort request.
+	AbortRequested []int64
+}
+
+// Outcome is how a claimed job's run ended.
+type Outcome uint8
+
+// The outcomes JobFinish writes.
+const (
+	// OutcomeComplete writes Output and StateCompleted.
+	OutcomeComplete Outcome = iota + 1
+	// OutcomeFail writes the error and StateFailed.
+	OutcomeFail
+	// OutcomeRetry writes the error and StatePending with RunAfter = now + RetryDelay.
+	OutcomeRetry
+	// OutcomeRelease returns the job to StatePending, ready now, and gives
+	// back the attempt its claim used (shutdown cut it off).
+	OutcomeRelease
+	// OutcomeAbort writes the error and StateAborted.
+	OutcomeAbort
+)
+
+// JobFinish is the outcome of one claimed job.
+type JobFinish struct {
+	ID         int64
+	LeaseToken int64
+	Outcome    Outcome
+	// Output is the encoded result (OutcomeComplete).
+	Output []byte
+	// ErrorMessage and ErrorCode describe a failure, retry or abort.
+	ErrorMessage string
+	ErrorCode    string
+	// RetryDelay is how long a retried job waits (OutcomeRetry).
+	RetryDelay time.Duration
+	// Delete removes a job that reached a terminal state instead of keeping it.
+	Delete bool
+}
+
+// JobFinishParams writes many outcomes at once.
+type JobFinishParams struct {
+	Jobs []JobFinish
+	Now  time.Time
+}
+
+// JobFinishResult reports which outcomes were written.
+type JobFinishResult struct {
+	// Applied[i] is false when Jobs[i] was stale: the job was not running
+	// with that lease token, so nothing changed.
+	Applied []bool
+}
+
+// JobAbortParams aborts one job.
+type JobAbortParams struct {
+	ID  int64
+	Now time.Time
+}
+
+// AbortResult says what an abort did.
+type AbortResult uint8
+
+// The results of JobAbort.
+const (
+	// AbortedNow: the job was pending and is now aborted.
+	AbortedNow AbortResult = iota + 1
+	// AbortRequested: the job is running; the request is recorded for its owner.
+	AbortRequested
+	// AbortTooLate: the job had already finished; nothing changed.
+	AbortTooLate
+)
+
+// JobAbortResult is the outcome of an abort.
+type JobAbortResult struct {
+	Result AbortResult
+	// Job is the job after the call.
+	Job *Job
+}
+
+// JobGetParams names one job.
+type JobGetParams struct {
+	ID int64
+}
+
+// JobListParams filters a listing. Empty fields match everything.
+type JobListParams struct {
+	Queue  string
+	Kind   string
+	States []State
+	// AfterID starts the page after this id.
+	AfterID int64
+	// Limit caps the page; zero means 100, and it is at most 10,000.
+	Limit int
+}
+
+// JobDeleteFinishedParams selects finished jobs to delete.
+type JobDeleteFinishedParams struct {
+	// State is the terminal state to delete.
+	State          State
+	FinishedBefore time.Time
+	// Limit caps one call; zero means 1,000.
+	Limit int
+}
