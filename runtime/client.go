@@ -1,0 +1,315 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// Client submits, aborts, waits for and observes jobs. Server.Client returns
+// a client attached to that server, which takes same-process fast paths;
+// NewClient returns a detached one for processes that run no workers. A
+// Client is safe for concurrent use.
+type Client struct {
+	store        storage.Storage
+	srv          *Server // nil when detached
+	hub          *hub
+	maxPayload   int
+	pollInterval time.Duration
+	logger       *slog.Logger
+
+	// watch is the detached client's storage subscription, started by the
+	// first WaitFor or progress subscription on a backend with notifications.
+	watchOnce   sync.Once
+	watchCancel context.CancelFunc
+	watchDone   chan struct{}
+}
+
+// ClientConfig configures a detached client. A zero field means the default
+// its doc names.
+type ClientConfig struct {
+	// MaxPayloadBytes caps the encoded input of a submit. Defaults to 1 MiB.
+	MaxPayloadBytes int
+	// PollInterval is how often WaitFor reads a job again when no
+	// notification says it changed. Defaults to 100ms on backends without
+	// notifications and 1s on backends with them.
+	PollInterval time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// NewClient returns a client detached from any server. Close it when done
+// to stop its storage subscription.
+func NewClient(store storage.Storage, cfg ClientConfig) (*Client, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: nil storage", ErrInvalidOption)
+	}
+	if cfg.MaxPayloadBytes < 0 || cfg.PollInterval < 0 {
+		return nil, fmt.Errorf("%w: negative client option", ErrInvalidOption)
+	}
+	if cfg.MaxPayloadBytes == 0 {
+		cfg.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 100 * time.Millisecond
+		if _, ok := store.(storage.Notifier); ok {
+			cfg.PollInterval = time.Second
+		}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Client{
+		store:        store,
+		hub:          newHub(cfg.Logger),
+		maxPayload:   cfg.MaxPayloadBytes,
+		pollInterval: cfg.PollInterval,
+		logger:       cfg.Logger,
+	}, nil
+}
+
+// Close stops a detached client's storage subscription. It does nothing for
+// an attached client, whose server owns the subscription.
+func (c *Client) Close() error {
+	if c.srv != nil {
+		return nil
+	}
+	c.watchOnce.Do(func() {}) // no subscription may start after Close
+	if c.watchCancel != nil {
+		c.watchCancel()
+		<-c.watchDone
+	}
+	return nil
+}
+
+// submit validates and stores one job. It writes nothing when anything is
+// invalid.
+func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key string, opts *SubmitOpts) (*storage.JobInsertResult, error) {
+	p, err := c.insertParams(k, input, key, opts)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+	}
+	if c.srv != nil && c.srv.closed() {
+		return nil, fmt.Errorf("submit %s: %w", k.Name, ErrServerClosed)
+	}
+	res, err := c.store.JobInsert(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+	}
+	if !res.Duplicate {
+		if c.srv != nil {
+			c.srv.wakeQueue(p.Queue)
+		}
+		c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+	}
+	return res, nil
+}
+
+func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *SubmitOpts) (*storage.JobInsertParams, error) {
+	if len(input) > c.maxPayload {
+		return nil, fmt.Errorf("%w: encoded input is %d bytes, limit %d", ErrPayloadTooLarge, len(input), c.maxPayload)
+	}
+	p := &storage.JobInsertParams{
+		Kind:        k.Name,
+		Queue:       k.Queue,
+		Input:       input,
+		Priority:    k.Priority,
+		MaxAttempts: k.MaxAttempts,
+		Timeout:     k.Timeout,
+		UniqueKey:   key,
+	}
+	if o := opts; o != nil {
+		if o.Queue != "" {
+			if err := validateName("queue", o.Queue); err != nil {
+				return nil, err
+			}
+			p.Queue = o.Queue
+		}
+		switch {
+		case o.MaxAttempts < 0 || o.MaxAttempts > maxAttemptsLimit:
+			return nil, fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, o.MaxAttempts, maxAttemptsLimit)
+		case o.Timeout < 0 || o.Timeout > maxTimeout:
+			return nil, fmt.Errorf("%w: timeout %v, want 0 to %v", ErrInvalidOption, o.Timeout, maxTimeout)
+		case o.Priority < -maxPriority || o.Priority > maxPriority:
+			return nil, fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, o.Priority, -maxPriority, maxPriority)
+		case !o.Deadline.IsZero() && !o.RunAfter.IsZero() && o.Deadline.Before(o.RunAfter):
+			return nil, fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, o.Deadline, o.RunAfter)
+		case len(o.UniqueKey) > maxUniqueKey:
+			return nil, fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalidOption, len(o.UniqueKey), maxUniqueKey)
+		}
+		if o.Priority != 0 {
+			p.Priority = o.Priority
+		}
+		if o.MaxAttempts != 0 {
+			p.MaxAttempts = o.MaxAttempts
+		}
+		if o.Timeout != 0 {
+			p.Timeout = o.Timeout
+		}
+		if o.UniqueKey != "" {
+			p.UniqueKey = o.UniqueKey
+		}
+		p.RunAfter = o.RunAfter
+		p.Deadline = o.Deadline
+	}
+	if len(p.UniqueKey) > maxUniqueKey {
+		return nil, fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalidOption, len(p.UniqueKey), maxUniqueKey)
+	}
+	return p, nil
+}
+
+// Abort aborts job id. A pending job is aborted at once; a running job's
+// context is cancelled (directly when it runs under this client's server,
+// otherwise through storage for its owner to see). It returns nil when the
+// job is now aborted or the request is recorded, an error matching
+// ErrFinished when the job had already finished, and ErrNotFound for an
+// unknown id. A handler that returns success after an abort request still
+// completes the job.
+func (c *Client) Abort(ctx context.Context, id int64) error {
+	if c.srv != nil {
+		local, err := c.srv.abortLocal(ctx, id)
+		if err != nil {
+			return fmt.Errorf("abort job %d: %w", id, err)
+		}
+		if local {
+			return nil
+		}
+	}
+	res, err := c.store.JobAbort(ctx, &storage.JobAbortParams{ID: id})
+	if err != nil {
+		return fmt.Errorf("abort job %d: %w", id, err)
+	}
+	switch res.Result {
+	case storage.AbortTooLate:
+		return fmt.Errorf("abort job %d: %w (state %s)", id, ErrFinished, res.Job.State)
+	case storage.AbortedNow:
+		job := res.Job
+		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job), At: time.Now()})
+	}
+	return nil
+}
+
+// Get returns job id as stored, or an error matching ErrNotFound.
+func (c *Client) Get(ctx context.Context, id int64) (*storage.Job, error) {
+	job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
+	if err != nil {
+		return nil, fmt.Errorf("get job %d: %w", id, err)
+	}
+	return job, nil
+}
+
+// wait returns job id once it is finished: the job when it completed, or the
+// job and a *JobError when it failed or was aborted. The waiter is
+// registered before storage is read, so a job finishing in between is never
+// missed.
+func (c *Client) wait(ctx context.Context, id int64) (*storage.Job, error) {
+	w := c.hub.addWaiter(id)
+	defer c.hub.removeWaiter(id, w)
+	c.watch()
+	timer := time.NewTimer(c.pollInterval)
+	defer timer.Stop()
+	for {
+		job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, fmt.Errorf("wait for job %d: %w", id, err)
+		}
+		if job.State.Terminal() {
+			return waitResult(job)
+		}
+		select {
+		case job := <-w.done:
+			return waitResult(job)
+		case <-w.recheck:
+		case <-timer.C:
+			timer.Reset(c.pollInterval)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func waitResult(job *storage.Job) (*storage.Job, error) {
+	if job.State == storage.StateCompleted {
+		return job, nil
+	}
+	return job, jobError(job)
+}
+
+// SubscribeProgress delivers job id's progress reports until the job
+// finishes or cancel is called; then the channel is closed. Reports of jobs
+// running in this process arrive directly; others arrive through the
+// backend's notifications where it has them.
+func (c *Client) SubscribeProgress(id int64) (updates <-chan Progress, cancel func()) {
+	c.watch()
+	return c.hub.subscribeProgress(id)
+}
+
+// Subscribe calls fn for every event this process sees, on a goroutine of
+// its own, in order. A slow or panicking fn holds up nobody else. Call
+// cancel to stop.
+func (c *Client) Subscribe(fn func(Event)) (cancel func()) {
+	return c.hub.subscribe(fn)
+}
+
+// watch starts the detached client's storage subscription once, when the
+// backend has notifications.
+func (c *Client) watch() {
+	if c.srv != nil {
+		return
+	}
+	n, ok := c.store.(storage.Notifier)
+	if !ok {
+		return
+	}
+	c.watchOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch, err := n.Subscribe(ctx)
+		if err != nil {
+			cancel()
+			c.logger.Warn("jobgen: storage subscription failed; waiting by polling", "err", err)
+			return
+		}
+		c.watchCancel, c.watchDone = cancel, make(chan struct{})
+		go func() {
+			defer close(c.watchDone)
+			for n := range ch {
+				c.hub.notified(n)
+			}
+		}()
+	})
+}
+
+// notified applies a storage notification to this process's observers.
+func (h *hub) notified(n storage.Notification) {
+	switch n.Kind {
+	case storage.NotifyFinished:
+		h.recheck(n.JobID)
+		h.closeProgress(n.JobID)
+	case storage.NotifyResync:
+		h.recheck(0)
+	case storage.NotifyProgress:
+		var p Progress
+		if err := json.Unmarshal(n.Payload, &p); err != nil {
+			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
+			return
+		}
+		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: time.Now()})
+	}
+}
+
+// Bounds that catch absurd submit options.
+const (
+	maxPriority  = 1_000_000
+	maxUniqueKey = 1024
+)
+
+var errLeaseLost = errors.New("runtime: job lease lost")

@@ -1,0 +1,185 @@
+package runtime
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/limit"
+)
+
+// Defaults used where a Config, KindOpts or SubmitOpts field is zero.
+const (
+	DefaultQueue           = "default"
+	DefaultMaxAttempts     = 25
+	DefaultMaxWorkers      = 100
+	DefaultPollInterval    = time.Second
+	DefaultLeaseDuration   = 30 * time.Second
+	DefaultStopTimeout     = 30 * time.Second
+	DefaultMaxPayloadBytes = 1 << 20
+	// stopGrace is how long Stop waits for handlers after cancelling them.
+	stopGrace = time.Second
+)
+
+// Config configures a Server. A zero field means the default its doc names.
+type Config struct {
+	// Queues lists the queues the server works and how. Defaults to the
+	// default queue of every registered kind with DefaultMaxWorkers workers.
+	Queues map[string]QueueConfig
+	// PollInterval is how often an idle fetch loop looks for jobs that no
+	// wake-up announced (other processes' submits on backends without
+	// notifications). Defaults to 1s.
+	PollInterval time.Duration
+	// LeaseDuration is how long a claim holds a job before another server
+	// may rescue it. Running jobs' leases are renewed every third of it.
+	// Defaults to 30s.
+	LeaseDuration time.Duration
+	// StopTimeout bounds how long Stop waits for running jobs before it
+	// cancels them. Defaults to 30s; a negative value skips the wait.
+	StopTimeout time.Duration
+	// Retention says how long finished jobs are kept.
+	Retention Retention
+	// MaxPayloadBytes caps the encoded input of a submit. Defaults to 1 MiB.
+	MaxPayloadBytes int
+	// Logger receives the server's logs. Defaults to slog.Default(). Job
+	// arguments are never logged.
+	Logger *slog.Logger
+}
+
+// QueueConfig configures one queue of a server.
+type QueueConfig struct {
+	// MaxWorkers is how many jobs of the queue run at once. Defaults to 100.
+	MaxWorkers int
+	// Limiter, when set, admits job starts of the queue (see package limit).
+	Limiter limit.Limiter
+}
+
+// Retention keeps finished jobs for a while. Zero keeps them forever and
+// runs no sweep; a negative duration deletes a job as soon as it finishes;
+// a positive one deletes it once it is that old.
+type Retention struct {
+	Completed time.Duration
+	Failed    time.Duration
+	Aborted   time.Duration
+	// SweepInterval is how often the sweep runs when any TTL is positive.
+	// Defaults to a minute.
+	SweepInterval time.Duration
+}
+
+func (r Retention) anyPositive() bool {
+	return r.Completed > 0 || r.Failed > 0 || r.Aborted > 0
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.LeaseDuration == 0 {
+		c.LeaseDuration = DefaultLeaseDuration
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.MaxPayloadBytes == 0 {
+		c.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
+	if c.Retention.SweepInterval == 0 {
+		c.Retention.SweepInterval = time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	switch {
+	case c.PollInterval < 0:
+		return c, fmt.Errorf("%w: negative poll interval %v", ErrInvalidOption, c.PollInterval)
+	case c.LeaseDuration < 0:
+		return c, fmt.Errorf("%w: negative lease duration %v", ErrInvalidOption, c.LeaseDuration)
+	case c.LeaseDuration < 10*time.Millisecond:
+		return c, fmt.Errorf("%w: lease duration %v is below 10ms", ErrInvalidOption, c.LeaseDuration)
+	case c.MaxPayloadBytes < 0:
+		return c, fmt.Errorf("%w: negative max payload %d", ErrInvalidOption, c.MaxPayloadBytes)
+	case c.Retention.SweepInterval < 0:
+		return c, fmt.Errorf("%w: negative retention sweep interval %v", ErrInvalidOption, c.Retention.SweepInterval)
+	}
+	for name, q := range c.Queues {
+		if err := validateName("queue", name); err != nil {
+			return c, err
+		}
+		if q.MaxWorkers < 0 {
+			return c, fmt.Errorf("%w: queue %q: negative max workers %d", ErrInvalidOption, name, q.MaxWorkers)
+		}
+	}
+	return c, nil
+}
+
+func validateKindOpts(o KindOpts) error {
+	if err := validateName("kind", o.Name); err != nil {
+		return err
+	}
+	if err := validateName("queue", o.Queue); err != nil {
+		return err
+	}
+	switch {
+	case o.MaxAttempts < 1:
+		return fmt.Errorf("%w: kind %s: max attempts %d, want at least 1", ErrInvalidOption, o.Name, o.MaxAttempts)
+	case o.Timeout < 0:
+		return fmt.Errorf("%w: kind %s: negative timeout %v", ErrInvalidOption, o.Name, o.Timeout)
+	}
+	return nil
+}
+
+// SubmitOpts override a kind's defaults for one job. A nil *SubmitOpts or a
+// zero field keeps the default.
+type SubmitOpts struct {
+	// Queue overrides the kind's queue.
+	Queue string
+	// Priority overrides the kind's priority when non-zero.
+	Priority int
+	// MaxAttempts overrides the kind's attempts when non-zero.
+	MaxAttempts int
+	// RunAfter defers the job until then.
+	RunAfter time.Time
+	// Deadline fails the job without running it if it has not started by then.
+	Deadline time.Time
+	// Timeout overrides the kind's per-run timeout when non-zero.
+	Timeout time.Duration
+	// UniqueKey overrides the key the kind derives from the input.
+	UniqueKey string
+}
+
+// maxAttemptsLimit and maxTimeout bound options to catch absurd values.
+const (
+	maxAttemptsLimit = 1_000_000
+	maxTimeout       = 365 * 24 * time.Hour
+)
+
+// BackoffFunc returns the delay before retry number attempt (1 after the
+// first failed run).
+type BackoffFunc func(attempt int) time.Duration
+
+// DefaultBackoff is ExponentialBackoff(time.Second): 1s, 2s, 4s, ... capped
+// at one hour, with jitter.
+func DefaultBackoff(attempt int) time.Duration {
+	return exponential(time.Second, attempt)
+}
+
+// ExponentialBackoff returns a backoff that starts at base and doubles with
+// every attempt, capped at one hour, with up to 10% random jitter either
+// way. It panics when base is not positive.
+func ExponentialBackoff(base time.Duration) BackoffFunc {
+	if base <= 0 {
+		panic(fmt.Sprintf("runtime.ExponentialBackoff: base %v, want a positive duration", base))
+	}
+	return func(attempt int) time.Duration { return exponential(base, attempt) }
+}
+
+func exponential(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < time.Hour; i++ {
+		d *= 2
+	}
+	d = min(d, time.Hour)
+	jitter := time.Duration((rand.Float64()*0.2 - 0.1) * float64(d))
+	return d + jitter
+}

@@ -1,0 +1,68 @@
+package runtime
+
+import "time"
+
+// Progress is what a running job reports about itself.
+type Progress struct {
+	// Percent is in [0, 100].
+	Percent float64 `json:"percent"`
+	// Message says what the job is doing.
+	Message string `json:"message,omitempty"`
+}
+
+// progressFunc delivers one progress report of a running job.
+type progressFunc func(Progress)
+
+// EventKind says what happened to a job.
+type EventKind uint8
+
+// The kinds of event, in the order a job's life produces them.
+const (
+	EventSubmitted EventKind = iota + 1
+	EventStarted
+	EventProgress
+	EventRetried
+	EventCompleted
+	EventFailed
+	EventAborted
+)
+
+var eventKindNames = [...]string{
+	EventSubmitted: "submitted",
+	EventStarted:   "started",
+	EventProgress:  "progress",
+	EventRetried:   "retried",
+	EventCompleted: "completed",
+	EventFailed:    "failed",
+	EventAborted:   "aborted",
+}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) && eventKindNames[k] != "" {
+		return eventKindNames[k]
+	}
+	return "unknown"
+}
+
+// Terminal reports whether k ends a job's life.
+func (k EventKind) Terminal() bool {
+	return k == EventCompleted || k == EventFailed || k == EventAborted
+}
+
+// Event is one thing that happened to one job, as seen by this process.
+type Event struct {
+	Kind    EventKind
+	JobID   int64
+	JobKind string
+	Queue   string
+	// Attempt is the attempt the event belongs to (0 for EventSubmitted).
+	Attempt int
+	// Progress is set on EventProgress.
+	Progress Progress
+	// Err is the job's error on EventRetried, EventFailed and EventAborted.
+	Err error
+	// RunAfter is when a retried or deferred job becomes ready.
+	RunAfter time.Time
+	// At is when the event happened.
+	At time.Time
+}

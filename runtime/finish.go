@@ -1,0 +1,186 @@
+package runtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// finishBatch caps how many outcomes one storage call writes.
+const finishBatch = 1024
+
+// finishReq is one attempt's outcome waiting to be written.
+type finishReq struct {
+	rj  *runningJob
+	f   storage.JobFinish
+	err error // the handler's error, for events and logs
+}
+
+// finisher writes outcomes in batches: whatever finished while the previous
+// write was in flight goes into the next one (group commit). Waiters and
+// events are released only after the write returns, so WaitFor never sees
+// an outcome that is not durable.
+type finisher struct {
+	s    *Server
+	ch   chan finishReq
+	done chan struct{}
+}
+
+func newFinisher(s *Server) *finisher {
+	return &finisher{s: s, ch: make(chan finishReq, finishBatch), done: make(chan struct{})}
+}
+
+func (f *finisher) submit(rj *runningJob, fin storage.JobFinish, err error) {
+	fin.ID, fin.LeaseToken = rj.rec.ID, rj.rec.LeaseToken
+	f.ch <- finishReq{rj: rj, f: fin, err: err}
+}
+
+// close stops the finisher once every job has been handed to it.
+func (f *finisher) close() {
+	close(f.ch)
+	<-f.done
+}
+
+func (f *finisher) run() {
+	defer close(f.done)
+	batch := make([]finishReq, 0, finishBatch)
+	for req := range f.ch {
+		batch = append(batch[:0], req)
+	fill:
+		for len(batch) < finishBatch {
+			select {
+			case req, ok := <-f.ch:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		f.flush(batch)
+	}
+}
+
+// flush writes one batch, retrying storage errors for a while. If the write
+// never lands, the jobs' leases expire and another claim runs them again.
+func (f *finisher) flush(batch []finishReq) {
+	s := f.s
+	params := &storage.JobFinishParams{Jobs: make([]storage.JobFinish, 0, len(batch))}
+	idx := make([]int, 0, len(batch)) // batch index of each written entry
+	for i, req := range batch {
+		if req.rj.lost.Load() {
+			continue // another claim owns the job now
+		}
+		req.f.Delete = s.deleteOnFinish(req.f.Outcome)
+		params.Jobs = append(params.Jobs, req.f)
+		idx = append(idx, i)
+	}
+	applied := make([]bool, len(batch))
+	if len(params.Jobs) > 0 {
+		res, err := f.write(params)
+		if err != nil {
+			s.logger.Error("jobgen: writing job outcomes failed; the jobs will be rescued when their leases expire", "jobs", len(params.Jobs), "err", err)
+		} else {
+			for k, i := range idx {
+				applied[i] = res.Applied[k]
+			}
+		}
+	}
+	now := time.Now()
+	for i, req := range batch {
+		if applied[i] {
+			s.written(req, now)
+		} else if !req.rj.lost.Load() && req.f.Outcome != 0 {
+			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
+		}
+		s.jobDone(req.rj)
+	}
+}
+
+func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), f.s.cfg.LeaseDuration)
+		res, err := f.s.store.JobFinish(ctx, p)
+		cancel()
+		if err == nil {
+			return res, nil
+		}
+		if attempt == 5 {
+			return nil, err
+		}
+		f.s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(p.Jobs), "attempt", attempt, "err", err)
+		time.Sleep(backoff)
+		backoff *= 4
+	}
+}
+
+// deleteOnFinish reports whether a job reaching outcome's state is deleted
+// at once (a negative retention TTL).
+func (s *Server) deleteOnFinish(o storage.Outcome) bool {
+	r := s.cfg.Retention
+	switch o {
+	case storage.OutcomeComplete:
+		return r.Completed < 0
+	case storage.OutcomeFail:
+		return r.Failed < 0
+	case storage.OutcomeAbort:
+		return r.Aborted < 0
+	}
+	return false
+}
+
+// written tells this process's observers about an outcome that is durable.
+func (s *Server) written(req finishReq, now time.Time) {
+	rec := req.rj.rec
+	ev := Event{JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Err: req.err, At: now}
+	switch req.f.Outcome {
+	case storage.OutcomeRelease:
+		req.rj.q.wakeUp()
+		return
+	case storage.OutcomeRetry:
+		ev.Kind = EventRetried
+		ev.RunAfter = now.Add(req.f.RetryDelay)
+		s.hub.emit(ev)
+		req.rj.q.wakeUp() // the loop's idle delay may now be shorter
+		s.logger.Debug("jobgen: job will be retried", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "delay", req.f.RetryDelay, "err", req.f.ErrorMessage)
+		return
+	}
+	rec.State = req.f.Outcome.State()
+	rec.Output = req.f.Output
+	rec.ErrorMessage, rec.ErrorCode = req.f.ErrorMessage, req.f.ErrorCode
+	rec.FinishedAt = now
+	rec.LeaseToken, rec.LeaseExpiresAt = 0, time.Time{}
+	switch rec.State {
+	case storage.StateCompleted:
+		ev.Kind = EventCompleted
+	case storage.StateFailed:
+		ev.Kind = EventFailed
+		ev.Err = jobError(rec)
+		s.logger.Warn("jobgen: job failed", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "code", rec.ErrorCode, "err", rec.ErrorMessage)
+	case storage.StateAborted:
+		ev.Kind = EventAborted
+		ev.Err = jobError(rec)
+	}
+	s.hub.finished(rec, ev)
+}
+
+// jobDone releases a job's in-flight bookkeeping, whatever happened to its
+// write: the running entry, the queue slot, the limiter permit.
+func (s *Server) jobDone(rj *runningJob) {
+	s.mu.Lock()
+	delete(s.running, rj.rec.ID)
+	s.mu.Unlock()
+	close(rj.written)
+	rj.cancel(nil)
+	rj.q.inflight.Add(-1)
+	if rj.q.limiter != nil {
+		if err := rj.q.limiter.Done(time.Now()); err != nil {
+			s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
+		}
+	}
+	rj.q.wakeUp()
+	s.jobs.Done()
+}

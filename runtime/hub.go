@@ -1,0 +1,292 @@
+package runtime
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// hub fans what happens to jobs out to this process's observers: WaitFor
+// waiters, event listeners and progress subscribers. A server and its
+// attached client share one hub. Nothing in it blocks the caller: listeners
+// run on their own goroutines with their own queues.
+type hub struct {
+	logger *slog.Logger
+
+	// nwaiters, nlisteners and nprogress let the hot path skip the lock
+	// when nobody observes.
+	nwaiters   atomic.Int64
+	nlisteners atomic.Int64
+	nprogress  atomic.Int64
+
+	mu        sync.Mutex
+	waiters   map[int64][]*waiter
+	listeners map[*listener]struct{}
+	progress  map[int64][]*progressSub
+}
+
+func newHub(logger *slog.Logger) *hub {
+	return &hub{
+		logger:    logger,
+		waiters:   make(map[int64][]*waiter),
+		listeners: make(map[*listener]struct{}),
+		progress:  make(map[int64][]*progressSub),
+	}
+}
+
+// waiter is one WaitFor call. done receives the finished job once; recheck
+// is poked when a notification says the job may have changed elsewhere.
+type waiter struct {
+	done    chan *storage.Job
+	recheck chan struct{}
+}
+
+func (h *hub) addWaiter(id int64) *waiter {
+	w := &waiter{done: make(chan *storage.Job, 1), recheck: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.waiters[id] = append(h.waiters[id], w)
+	h.mu.Unlock()
+	h.nwaiters.Add(1)
+	return w
+}
+
+func (h *hub) removeWaiter(id int64, w *waiter) {
+	h.mu.Lock()
+	ws := h.waiters[id]
+	for i, x := range ws {
+		if x == w {
+			ws = append(ws[:i], ws[i+1:]...)
+			h.nwaiters.Add(-1)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(h.waiters, id)
+	} else {
+		h.waiters[id] = ws
+	}
+	h.mu.Unlock()
+}
+
+// recheck asks the waiters of id (all waiters when id is 0) to read storage again.
+func (h *hub) recheck(id int64) {
+	if h.nwaiters.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	poke := func(ws []*waiter) {
+		for _, w := range ws {
+			select {
+			case w.recheck <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if id != 0 {
+		poke(h.waiters[id])
+		return
+	}
+	for _, ws := range h.waiters {
+		poke(ws)
+	}
+}
+
+// finished resolves the waiters of a job whose terminal state is durable,
+// closes its progress subscriptions and emits its terminal event.
+func (h *hub) finished(job *storage.Job, ev Event) {
+	if h.nwaiters.Load() > 0 {
+		h.mu.Lock()
+		for _, w := range h.waiters[job.ID] {
+			select {
+			case w.done <- job:
+			default:
+			}
+		}
+		h.mu.Unlock()
+	}
+	h.emit(ev)
+	h.closeProgress(job.ID)
+}
+
+// closeProgress ends the progress subscriptions of a finished job.
+func (h *hub) closeProgress(id int64) {
+	if h.nprogress.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	for _, s := range h.progress[id] {
+		s.close()
+		h.nprogress.Add(-1)
+	}
+	delete(h.progress, id)
+	h.mu.Unlock()
+}
+
+// emit queues ev for every listener.
+func (h *hub) emit(ev Event) {
+	if h.nlisteners.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	for l := range h.listeners {
+		l.push(ev)
+	}
+	h.mu.Unlock()
+}
+
+// reportProgress delivers p to the job's progress subscribers and as an event.
+func (h *hub) reportProgress(ev Event) {
+	if h.nprogress.Load() > 0 {
+		h.mu.Lock()
+		for _, s := range h.progress[ev.JobID] {
+			s.send(ev.Progress)
+		}
+		h.mu.Unlock()
+	}
+	h.emit(ev)
+}
+
+// subscribe registers fn as an event listener running on its own goroutine.
+func (h *hub) subscribe(fn func(Event)) (cancel func()) {
+	l := &listener{fn: fn, logger: h.logger, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	h.mu.Lock()
+	h.listeners[l] = struct{}{}
+	h.mu.Unlock()
+	h.nlisteners.Add(1)
+	go l.run()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.listeners, l)
+			h.mu.Unlock()
+			h.nlisteners.Add(-1)
+			close(l.stop)
+			<-l.done
+		})
+	}
+}
+
+// subscribeProgress returns a channel of job id's progress that is closed
+// when the job finishes or cancel is called.
+func (h *hub) subscribeProgress(id int64) (<-chan Progress, func()) {
+	s := &progressSub{ch: make(chan Progress, 16)}
+	h.mu.Lock()
+	h.progress[id] = append(h.progress[id], s)
+	h.mu.Unlock()
+	h.nprogress.Add(1)
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			subs := h.progress[id]
+			for i, x := range subs {
+				if x == s {
+					h.progress[id] = append(subs[:i], subs[i+1:]...)
+					if len(h.progress[id]) == 0 {
+						delete(h.progress, id)
+					}
+					h.nprogress.Add(-1)
+					s.close()
+					break
+				}
+			}
+			h.mu.Unlock()
+		})
+	}
+}
+
+// listener delivers events to one callback in order, on its own goroutine,
+// so a slow or panicking callback never holds up anyone else.
+type listener struct {
+	fn     func(Event)
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	queue []Event
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func (l *listener) push(ev Event) {
+	l.mu.Lock()
+	l.queue = append(l.queue, ev)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *listener) run() {
+	defer close(l.done)
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.wake:
+		}
+		for {
+			l.mu.Lock()
+			batch := l.queue
+			l.queue = nil
+			l.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for _, ev := range batch {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				l.call(ev)
+			}
+		}
+	}
+}
+
+func (l *listener) call(ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.logger.Error("jobgen: event listener panicked", "event", ev.Kind.String(), "job_id", ev.JobID, "panic", r)
+		}
+	}()
+	l.fn(ev)
+}
+
+// progressSub is one progress subscription. When its buffer is full the
+// oldest update is dropped: the latest progress is what matters.
+type progressSub struct {
+	ch     chan Progress
+	closed bool
+}
+
+// send and close are called with the hub's lock held.
+func (s *progressSub) send(p Progress) {
+	if s.closed {
+		return
+	}
+	for {
+		select {
+		case s.ch <- p:
+			return
+		default:
+		}
+		select {
+		case <-s.ch:
+		default:
+		}
+	}
+}
+
+func (s *progressSub) close() {
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+}

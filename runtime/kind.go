@@ -1,0 +1,255 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// NoOutput is the output type of jobs that return only an error.
+type NoOutput struct{}
+
+// KindOpts are a job kind's defaults. Generated code fills them from the
+// //jobgen:job marker; SubmitOpts override them per job.
+type KindOpts struct {
+	// Name is the stable stored name of the kind. Required.
+	Name string
+	// Queue is the default queue. Defaults to "default".
+	Queue string
+	// Priority is the default priority; a smaller number runs first. Defaults to 0.
+	Priority int
+	// MaxAttempts is how many times a job may be claimed. Defaults to 25.
+	MaxAttempts int
+	// Timeout bounds each run as a context deadline. Zero means no timeout.
+	Timeout time.Duration
+	// Backoff chooses the delay before a retry. Defaults to DefaultBackoff.
+	Backoff BackoffFunc
+}
+
+// Kind is one job kind with input In and output Out. Generated code declares
+// one per annotated struct; its methods are what the generated clients and
+// registration call. A Kind is immutable and safe for concurrent use.
+type Kind[In, Out any] struct {
+	opts      KindOpts
+	uniqueKey func(In) string
+}
+
+// NewKind returns the kind described by opts. It panics when opts are
+// invalid: kinds are declared once at package level, so a bad one is a
+// programmer error.
+func NewKind[In, Out any](opts KindOpts) *Kind[In, Out] {
+	if opts.Queue == "" {
+		opts.Queue = DefaultQueue
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	if err := validateKindOpts(opts); err != nil {
+		panic(fmt.Sprintf("runtime.NewKind: %v", err))
+	}
+	return &Kind[In, Out]{opts: opts}
+}
+
+// WithUniqueKey returns a copy of k whose jobs are deduplicated by key(in)
+// among active jobs of the kind. An empty key means no deduplication.
+func (k *Kind[In, Out]) WithUniqueKey(key func(In) string) *Kind[In, Out] {
+	c := *k
+	c.uniqueKey = key
+	return &c
+}
+
+// Name returns the stored kind name.
+func (k *Kind[In, Out]) Name() string { return k.opts.Name }
+
+// Opts returns the kind's defaults.
+func (k *Kind[In, Out]) Opts() KindOpts { return k.opts }
+
+// Submit encodes in and stores a job of this kind through c.
+func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *SubmitOpts) (*Handle[Out], error) {
+	input, err := json.Marshal(in)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: encode input: %w", k.opts.Name, err)
+	}
+	var key string
+	if k.uniqueKey != nil {
+		key = k.uniqueKey(in)
+	}
+	res, err := c.submit(ctx, &k.opts, input, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Handle[Out]{ID: res.Job.ID, Duplicate: res.Duplicate, client: c, kind: k.opts.Name}, nil
+}
+
+// WaitFor waits until job id finishes and returns its decoded output, or an
+// error matching ErrFailed, ErrAborted or ErrNotFound that carries the job's
+// details as a *JobError.
+func (k *Kind[In, Out]) WaitFor(ctx context.Context, c *Client, id int64) (Out, error) {
+	return waitFor[Out](ctx, c, id)
+}
+
+// Get returns job id with its input and (when completed) output decoded.
+func (k *Kind[In, Out]) Get(ctx context.Context, c *Client, id int64) (*Info[In, Out], error) {
+	job, err := c.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if job.Kind != k.opts.Name {
+		return nil, fmt.Errorf("get job %d: %w: kind %q, not %q", id, ErrWrongKind, job.Kind, k.opts.Name)
+	}
+	info := &Info[In, Out]{Job: job}
+	if err := json.Unmarshal(job.Input, &info.Args); err != nil {
+		return nil, decodeError(job, "input", err)
+	}
+	if job.State == storage.StateCompleted && len(job.Output) > 0 {
+		if err := json.Unmarshal(job.Output, &info.Output); err != nil {
+			return nil, decodeError(job, "output", err)
+		}
+	}
+	return info, nil
+}
+
+// Register makes srv run jobs of this kind with h. It fails when the kind is
+// already registered or the server has started.
+func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
+	if h == nil {
+		return fmt.Errorf("register %s: nil handler", k.opts.Name)
+	}
+	run := func(ctx context.Context, rec *storage.Job, report progressFunc) ([]byte, error) {
+		job := &Job[In]{
+			ID:          rec.ID,
+			Kind:        rec.Kind,
+			Queue:       rec.Queue,
+			Attempt:     rec.Attempt,
+			MaxAttempts: rec.MaxAttempts,
+			CreatedAt:   rec.CreatedAt,
+			report:      report,
+		}
+		if err := json.Unmarshal(rec.Input, &job.Args); err != nil {
+			return nil, &inputDecodeError{decodeError(rec, "input", err)}
+		}
+		out, err := h(ctx, job)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, Permanent(fmt.Errorf("encode output of %s job %d: %w", rec.Kind, rec.ID, err))
+		}
+		return b, nil
+	}
+	return srv.register(&k.opts, run)
+}
+
+// HandlerFunc runs one job of kind In and returns its output. Return
+// Permanent(err) to fail without retrying, RetryAfter(d, err) to retry
+// after d; any other error is retried with the kind's backoff until the
+// attempts run out.
+type HandlerFunc[In, Out any] func(ctx context.Context, job *Job[In]) (Out, error)
+
+// Job is what a handler receives: the decoded arguments and the job's
+// identity.
+type Job[In any] struct {
+	ID          int64
+	Kind        string
+	Queue       string
+	Attempt     int
+	MaxAttempts int
+	CreatedAt   time.Time
+	// Args is the decoded input.
+	Args In
+
+	report progressFunc
+}
+
+// ReportProgress tells the job's observers how far it has come. percent is
+// clamped to [0, 100]. It writes nothing to storage and never blocks.
+func (j *Job[In]) ReportProgress(percent float64, message string) {
+	if j.report != nil {
+		j.report(Progress{Percent: min(max(percent, 0), 100), Message: message})
+	}
+}
+
+// Info is a stored job with its input and output decoded.
+type Info[In, Out any] struct {
+	// Job is the stored record.
+	Job *storage.Job
+	// Args is the decoded input.
+	Args In
+	// Output is the decoded output; the zero value unless the job completed.
+	Output Out
+}
+
+// Handle refers to one submitted job.
+type Handle[Out any] struct {
+	// ID is the job's id.
+	ID int64
+	// Duplicate reports that the submit found an active job with the same
+	// unique key and returned it instead of storing a new one.
+	Duplicate bool
+
+	client *Client
+	kind   string
+}
+
+// Wait waits for the job to finish and returns its output (see Kind.WaitFor).
+func (h *Handle[Out]) Wait(ctx context.Context) (Out, error) {
+	return waitFor[Out](ctx, h.client, h.ID)
+}
+
+// Abort aborts the job (see Client.Abort).
+func (h *Handle[Out]) Abort(ctx context.Context) error {
+	return h.client.Abort(ctx, h.ID)
+}
+
+// Progress subscribes to the job's progress until cancel is called or the
+// job finishes, when the channel is closed.
+func (h *Handle[Out]) Progress() (updates <-chan Progress, cancel func()) {
+	return h.client.SubscribeProgress(h.ID)
+}
+
+func decodeError(job *storage.Job, what string, err error) error {
+	return fmt.Errorf("decode %s of %s job %d: %w", what, job.Kind, job.ID, err)
+}
+
+// waitFor waits for job id through c and decodes its output.
+func waitFor[Out any](ctx context.Context, c *Client, id int64) (Out, error) {
+	var out Out
+	job, err := c.wait(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	if len(job.Output) > 0 {
+		if err := json.Unmarshal(job.Output, &out); err != nil {
+			return out, decodeError(job, "output", err)
+		}
+	}
+	return out, nil
+}
+
+// UniqueKey builds a unique key from field values: their JSON encodings
+// joined, so different values never collide. Generated code calls it with
+// the fields a marker's unique= names.
+func UniqueKey(values ...any) string {
+	b, err := json.Marshal(values)
+	if err != nil {
+		// Field types are checked at generate time; this is a programmer error.
+		panic(fmt.Sprintf("runtime.UniqueKey: %v", err))
+	}
+	return string(b)
+}
+
+// inputDecodeError is a stored input that does not decode into the kind's
+// type: retrying cannot help, so the job fails at once.
+type inputDecodeError struct{ err error }
+
+func (e *inputDecodeError) Error() string { return e.err.Error() }
+func (e *inputDecodeError) Unwrap() error { return e.err }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,0 +1,113 @@
+package runtimetest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// hookStore wraps a store, counts its calls and lets a test step into them.
+// It hides the inner store's notifications, so the runtime behaves as it
+// does over a polling backend; the rules tested here hold either way.
+type hookStore struct {
+	storage.Storage
+
+	inserts, claims, heartbeats, finishes, finishedJobs, aborts, gets, lists, deletes atomic.Int64
+
+	mu sync.Mutex
+	// afterClaim runs after the inner claim, with its result, before the
+	// runtime sees it.
+	afterClaim func(res *storage.JobClaimResult)
+	// afterGet runs after the inner get, before the runtime sees the job.
+	afterGet func(job *storage.Job)
+	// abortErr, when set, is returned by JobAbort instead of aborting.
+	abortErr error
+}
+
+func (s *hookStore) hooks() (func(*storage.JobClaimResult), func(*storage.Job), error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.afterClaim, s.afterGet, s.abortErr
+}
+
+func (s *hookStore) setAfterClaim(f func(*storage.JobClaimResult)) {
+	s.mu.Lock()
+	s.afterClaim = f
+	s.mu.Unlock()
+}
+
+func (s *hookStore) setAfterGet(f func(*storage.Job)) {
+	s.mu.Lock()
+	s.afterGet = f
+	s.mu.Unlock()
+}
+
+func (s *hookStore) setAbortErr(err error) {
+	s.mu.Lock()
+	s.abortErr = err
+	s.mu.Unlock()
+}
+
+// writes counts every call that writes after a claim or inserts.
+func (s *hookStore) writes() int64 {
+	return s.inserts.Load() + s.heartbeats.Load() + s.finishes.Load() + s.aborts.Load() + s.deletes.Load()
+}
+
+func (s *hookStore) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
+	s.inserts.Add(1)
+	return s.Storage.JobInsert(ctx, p)
+}
+
+func (s *hookStore) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParams) ([]*storage.JobInsertResult, error) {
+	s.inserts.Add(1)
+	return s.Storage.JobInsertMany(ctx, p)
+}
+
+func (s *hookStore) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	s.claims.Add(1)
+	res, err := s.Storage.JobClaim(ctx, p)
+	if after, _, _ := s.hooks(); after != nil && err == nil {
+		after(res)
+	}
+	return res, err
+}
+
+func (s *hookStore) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams) (*storage.JobHeartbeatResult, error) {
+	s.heartbeats.Add(1)
+	return s.Storage.JobHeartbeat(ctx, p)
+}
+
+func (s *hookStore) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+	s.finishes.Add(1)
+	s.finishedJobs.Add(int64(len(p.Jobs)))
+	return s.Storage.JobFinish(ctx, p)
+}
+
+func (s *hookStore) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
+	s.aborts.Add(1)
+	if _, _, err := s.hooks(); err != nil {
+		return nil, err
+	}
+	return s.Storage.JobAbort(ctx, p)
+}
+
+func (s *hookStore) JobGet(ctx context.Context, p *storage.JobGetParams) (*storage.Job, error) {
+	s.gets.Add(1)
+	job, err := s.Storage.JobGet(ctx, p)
+	if _, after, _ := s.hooks(); after != nil && err == nil {
+		after(job)
+	}
+	return job, err
+}
+
+func (s *hookStore) JobList(ctx context.Context, p *storage.JobListParams) ([]*storage.Job, error) {
+	s.lists.Add(1)
+	return s.Storage.JobList(ctx, p)
+}
+
+func (s *hookStore) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinishedParams) (int, error) {
+	s.deletes.Add(1)
+	return s.Storage.JobDeleteFinished(ctx, p)
+}

@@ -1,0 +1,206 @@
+package runtimetest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime"
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// NewStore returns a fresh, empty store for one test and registers its
+// cleanup with t.
+type NewStore func(t *testing.T) storage.Storage
+
+// Run runs the whole behaviour suite against stores from newStore.
+func Run(t *testing.T, newStore NewStore) {
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, NewStore)
+	}{
+		{"DirectWakeup", testDirectWakeup},
+		{"WakeupWhileBusyIsLatched", testWakeupWhileBusy},
+		{"DeferredSubmitStartsWhenDue", testDeferredSubmit},
+		{"RetryRunAfterHonoured", testRetryRunAfter},
+		{"IdleMakesNoExtraCalls", testIdleCostsNothing},
+		{"RetentionSweepOnlyWithTTL", testRetentionSweep},
+		{"RetentionNegativeDeletesAtOnce", testRetentionNegative},
+		{"AbortRunningLocal", testAbortRunningLocal},
+		{"AbortPending", testAbortPending},
+		{"AbortFinished", testAbortFinished},
+		{"AbortStorageError", testAbortStorageError},
+		{"AbortRacingCompletion", testAbortRacingCompletion},
+		{"WaitForFinishBetweenRegisterAndRead", testWaitForRace},
+		{"StopDrainsRunningJob", testStopDrains},
+		{"StopWithoutDrainReleasesJob", testStopNoDrain},
+		{"JobClaimedDuringStopIsReleased", testClaimedDuringStop},
+		{"SubmitAfterStopFails", testSubmitAfterStop},
+		{"ProgressWithoutStorageWrites", testProgressNoWrites},
+		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
+		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
+		{"RetriesThenFails", testRetriesThenFails},
+		{"PermanentFailsAtOnce", testPermanent},
+		{"PanicRecoveredWithStack", testPanic},
+		{"TimeoutIsRetryable", testTimeout},
+		{"DeadlineFailsWithoutRunning", testDeadline},
+		{"UndecodableInputFailsOnce", testUndecodable},
+		{"BadInputWritesNothing", testBadInput},
+		{"UniqueKeyDeduplicates", testUnique},
+		{"EventsInOrder", testEventsInOrder},
+		{"BadListenersBlockNobody", testBadListeners},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newStore)
+		})
+	}
+}
+
+// Test kinds. Each test registers its own handlers for them.
+type (
+	// Args is the input of the test kinds.
+	Args struct {
+		N    int    `json:"n"`
+		Text string `json:"text,omitempty"`
+	}
+	// Result is the output of the test kinds.
+	Result struct {
+		N int `json:"n"`
+	}
+)
+
+var (
+	work  = runtime.NewKind[Args, Result](runtime.KindOpts{Name: "work", MaxAttempts: 3, Backoff: runtime.ExponentialBackoff(time.Millisecond)})
+	other = runtime.NewKind[Args, runtime.NoOutput](runtime.KindOpts{Name: "other", Queue: "side"})
+)
+
+// deadline bounds every wait of the suite. Tests never sleep: they wait on
+// channels and events with this as the upper bound.
+const deadline = 20 * time.Second
+
+// env is one test's store, server and client.
+type env struct {
+	t      *testing.T
+	store  *hookStore
+	srv    *runtime.Server
+	client *runtime.Client
+}
+
+// quietLogger keeps expected failures out of the test output.
+var quietLogger = slog.New(slog.DiscardHandler)
+
+// newEnv builds a server over a fresh wrapped store; register adds
+// handlers; the server is started and stopped in cleanup.
+func newEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register func(*runtime.Server)) *env {
+	t.Helper()
+	store := &hookStore{Storage: newStore(t)}
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger
+	}
+	srv, err := runtime.NewServer(store, cfg)
+	if err != nil {
+		t.Fatalf("NewServer: %v", err)
+	}
+	register(srv)
+	e := &env{t: t, store: store, srv: srv, client: srv.Client()}
+	return e
+}
+
+// start starts the server and stops it (with cancel) at the end of the test.
+func (e *env) start() {
+	e.t.Helper()
+	if err := e.srv.Start(context.Background()); err != nil {
+		e.t.Fatalf("Start: %v", err)
+	}
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		defer cancel()
+		if err := e.srv.StopAndCancel(ctx); err != nil {
+			e.t.Errorf("StopAndCancel: %v", err)
+		}
+	})
+}
+
+// must returns v, or panics with err: a failed setup call ends the test
+// binary with the stack of the call that failed.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func register[In, Out any](t *testing.T, srv *runtime.Server, k *runtime.Kind[In, Out], h runtime.HandlerFunc[In, Out]) {
+	t.Helper()
+	if err := k.Register(srv, h); err != nil {
+		t.Fatalf("Register %s: %v", k.Name(), err)
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// recv waits for one value from ch, failing the test after the deadline.
+func recv[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(deadline):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes. It observes
+// effects in storage that no event announces.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(deadline)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func getJob(t *testing.T, e *env, id int64) *storage.Job {
+	t.Helper()
+	return must(e.store.Storage.JobGet(context.Background(), &storage.JobGetParams{ID: id}))
+}
+
+// events collects the events of one client in order.
+func events(t *testing.T, c *runtime.Client) <-chan runtime.Event {
+	ch := make(chan runtime.Event, 1024)
+	cancel := c.Subscribe(func(ev runtime.Event) { ch <- ev })
+	t.Cleanup(cancel)
+	return ch
+}
+
+// waitEvent returns the first event of kind k for job id.
+func waitEvent(t *testing.T, ch <-chan runtime.Event, id int64, k runtime.EventKind) runtime.Event {
+	t.Helper()
+	timeout := time.After(deadline)
+	for {
+		select {
+		case ev := <-ch:
+			if ev.JobID == id && ev.Kind == k {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("timed out waiting for event %v of job %d", k, id)
+		}
+	}
+}
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

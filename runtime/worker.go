@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// Error codes stored with failed, retried and aborted jobs.
+const (
+	CodeError     = "error"     // the handler returned an error
+	CodePanic     = "panic"     // the handler panicked
+	CodeTimeout   = "timeout"   // the run passed its timeout
+	CodeDeadline  = "deadline"  // the job was not started before its deadline
+	CodeDecode    = "decode"    // the stored input could not be decoded
+	CodeAborted   = "aborted"   // the job was aborted
+	CodePermanent = "permanent" // the handler returned Permanent(err)
+)
+
+// maxErrorMessage caps the stored error message (panic stacks can be long).
+const maxErrorMessage = 16 << 10
+
+// errTimeout is the cause of a job context that passed its timeout.
+var errTimeout = errors.New("runtime: job timed out")
+
+// runningJob is one claimed job in this process, from claim until its
+// outcome is written.
+type runningJob struct {
+	rec         *storage.Job
+	kind        *registeredKind
+	q           *queue
+	ctx         context.Context
+	cancel      context.CancelCauseFunc
+	stopTimeout context.CancelFunc // nil without a timeout
+
+	mu      sync.Mutex
+	decided bool // the handler has returned; later aborts are too late
+	aborted bool // an abort was requested before the handler returned
+
+	lost    atomic.Bool   // the lease was lost: write nothing
+	written chan struct{} // closed once the outcome is written (or given up)
+}
+
+// requestAbort cancels the job with cause ErrAbortRequested unless its
+// handler has already returned. It reports whether the request took.
+func (rj *runningJob) requestAbort() bool {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	if rj.decided {
+		return false
+	}
+	rj.aborted = true
+	rj.cancel(ErrAbortRequested)
+	return true
+}
+
+// decide marks the handler as returned and reports whether an abort was
+// requested before.
+func (rj *runningJob) decide() (aborted bool) {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	rj.decided = true
+	return rj.aborted
+}
+
+func (rj *runningJob) isDecided() bool {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	return rj.decided
+}
+
+// start takes a claimed job into the server: it is counted in flight until
+// its outcome is written. A job past its deadline fails without running; a
+// job claimed while Stop began is released at once.
+func (s *Server) start(q *queue, rec *storage.Job, now time.Time, stopping bool) {
+	ctx, cancel := context.WithCancelCause(s.jobBase)
+	rj := &runningJob{rec: rec, kind: s.kinds[rec.Kind], q: q, ctx: ctx, cancel: cancel, written: make(chan struct{})}
+	q.inflight.Add(1)
+	s.jobs.Add(1)
+	s.mu.Lock()
+	s.running[rec.ID] = rj
+	s.mu.Unlock()
+
+	switch {
+	case stopping:
+		rj.decide()
+		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeRelease}, nil)
+	case !rec.Deadline.IsZero() && now.After(rec.Deadline):
+		rj.decide()
+		err := fmt.Errorf("%w (deadline %s)", ErrDeadlineExceeded, rec.Deadline.UTC().Format(time.RFC3339Nano))
+		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: CodeDeadline, ErrorMessage: err.Error()}, err)
+	case rj.kind == nil: // storage returned a kind we did not ask for
+		rj.decide()
+		err := fmt.Errorf("no handler for kind %q in this server", rec.Kind)
+		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeRelease}, err)
+	default:
+		if t := rec.Timeout; t > 0 || rj.kind.opts.Timeout > 0 {
+			if t == 0 {
+				t = rj.kind.opts.Timeout
+			}
+			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(ctx, t, errTimeout)
+		}
+		go s.run(rj)
+	}
+}
+
+// run runs the handler and hands its outcome to the finisher.
+func (s *Server) run(rj *runningJob) {
+	rec := rj.rec
+	s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: time.Now()})
+	report := func(p Progress) {
+		if rj.isDecided() {
+			return // never after the outcome
+		}
+		s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: time.Now()})
+		s.publishProgress(rec, p)
+	}
+	out, err := s.call(rj, report)
+	f, jobErr := s.outcome(rj, out, err)
+	if rj.stopTimeout != nil {
+		rj.stopTimeout()
+	}
+	s.fin.submit(rj, f, jobErr)
+}
+
+// call runs the handler, turning a panic into a *PanicError with the stack.
+func (s *Server) call(rj *runningJob, report progressFunc) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return rj.kind.run(rj.ctx, rj.rec, report)
+}
+
+// outcome turns the handler's return into the write that ends this attempt.
+func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFinish, error) {
+	aborted := rj.decide()
+	rec := rj.rec
+	if err == nil {
+		return storage.JobFinish{Outcome: storage.OutcomeComplete, Output: out}, nil
+	}
+	cause := context.Cause(rj.ctx)
+	msg := err.Error()
+	if len(msg) > maxErrorMessage {
+		msg = msg[:maxErrorMessage] + "... (truncated)"
+	}
+	var (
+		permanent *PermanentError
+		retry     *RetryAfterError
+		panicked  *PanicError
+		decode    *inputDecodeError
+	)
+	switch {
+	case aborted:
+		return storage.JobFinish{Outcome: storage.OutcomeAbort, ErrorCode: CodeAborted, ErrorMessage: msg}, err
+	case errors.Is(cause, ErrStopped):
+		return storage.JobFinish{Outcome: storage.OutcomeRelease}, err
+	case errors.As(err, &decode):
+		return storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: CodeDecode, ErrorMessage: msg}, err
+	case errors.As(err, &permanent):
+		return storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: CodePermanent, ErrorMessage: msg}, err
+	}
+	code := CodeError
+	switch {
+	case errors.As(err, &panicked):
+		code = CodePanic
+		s.logger.Error("jobgen: handler panicked", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "panic", panicked.Value)
+	case errors.Is(cause, errTimeout):
+		code = CodeTimeout
+	}
+	if rec.Attempt >= rec.MaxAttempts {
+		return storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: code, ErrorMessage: msg}, err
+	}
+	delay := rj.kind.opts.Backoff(rec.Attempt)
+	if errors.As(err, &retry) {
+		delay = retry.Delay
+	}
+	return storage.JobFinish{Outcome: storage.OutcomeRetry, ErrorCode: code, ErrorMessage: msg, RetryDelay: delay}, err
+}
+
+// publishProgress forwards progress to other processes on backends with
+// notifications, dropping it when the publisher is behind.
+func (s *Server) publishProgress(rec *storage.Job, p Progress) {
+	if s.progressCh == nil {
+		return
+	}
+	payload, err := jsonMarshal(p)
+	if err != nil {
+		return
+	}
+	select {
+	case s.progressCh <- storage.Notification{Kind: storage.NotifyProgress, Queue: rec.Queue, JobID: rec.ID, Payload: payload}:
+	default:
+	}
+}
