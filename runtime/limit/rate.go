@@ -155,9 +155,14 @@ func (l *Rate) wait(now time.Time, tokens float64) time.Duration {
 	if ns >= math.MaxInt64 {
 		return rate.InfDuration
 	}
+	// Float rounding can put the estimate a few nanoseconds off the
+	// shortest refill that makes a whole token; step to it.
 	e := time.Duration(ns)
-	// Float rounding can leave the bucket a hair short of one token.
-	for i := 0; i < 16 && l.tokens+e.Seconds()*float64(l.limit) < 1; i++ {
+	whole := func(e time.Duration) bool { return l.tokens+e.Seconds()*float64(l.limit) >= 1 }
+	for i := 0; i < 16 && e > 1 && whole(e-1); i++ {
+		e--
+	}
+	for i := 0; i < 16 && !whole(e); i++ {
 		e++
 	}
 	if now.Before(l.last) {
