@@ -1,0 +1,69 @@
+// Package sqlite is the embedded storage backend of jobgen: a
+// storage.Storage kept in one SQLite database file, through
+// github.com/mattn/go-sqlite3.
+//
+// # Opening
+//
+//	store, err := sqlite.Open("jobs.db", nil) // or &sqlite.Options{BusyTimeout: 10 * time.Second}
+//	if err != nil {
+//		return err
+//	}
+//	defer store.Close()
+//	srv, err := runtime.NewServer(store, runtime.Config{...})
+//
+// Open creates the file if needed and applies the embedded, versioned schema
+// migrations in one transaction. A file migrated by a newer jobgen is
+// refused with an error matching storage.ErrSchemaTooNew. OpenDSN takes a
+// go-sqlite3 data source name for advanced settings; the store adds the
+// settings below to it.
+//
+// The store keeps its tables (jobgen_jobs, jobgen_meta, jobgen_schema) next
+// to any of the application's own, so one file may hold both.
+//
+// # How it uses SQLite
+//
+// The database runs in WAL mode, so readers never block the writer. All
+// writes go through one connection and every write transaction starts with
+// BEGIN IMMEDIATE (the DSN's _txlock=immediate): it takes the write lock
+// at the start, and while another connection or process holds it the
+// transaction waits up to Options.BusyTimeout (5s by default) instead of
+// failing at once. Past that timeout the call fails with an error matching
+// storage.ErrBusy; it changed nothing and may be retried. JobGet and JobList
+// read through a separate pool of query-only connections.
+//
+// A claim, a batch of finishes, a heartbeat or a batch of inserts is one
+// transaction each. Lease tokens come from a counter in the database, so
+// every claim's token is new even across processes.
+//
+// Times are stored as INTEGER unix microseconds; the store returns UTC times
+// truncated to microseconds. The clock is the process's clock unless a call
+// passes Now.
+//
+// # Durability
+//
+// By default the store runs PRAGMA synchronous=NORMAL, the usual choice with
+// WAL: a committed transaction survives any crash or kill of the
+// application, but the last transactions before a power loss or an
+// operating system crash may be rolled back (the database stays
+// consistent). A job acknowledged just before such a crash may then be
+// missing, or may run again. Options.FullSync switches to
+// synchronous=FULL, which syncs the log on every commit and survives power
+// loss too, at the cost of one fsync per transaction.
+//
+// # Several processes
+//
+// Several processes on one host may open the same file: SQLite's locks
+// serialize their writes and the lease rules keep each job in one process's
+// hands. The file must be on a local filesystem; WAL needs shared memory
+// between the processes and does not work on a network filesystem. SQLite
+// cannot notify other processes, so a server learns about jobs submitted
+// by another process (and about aborts requested by another process) by
+// polling: set the server's PollInterval to the pickup delay you accept,
+// knowing that each poll is one claim transaction per queue.
+//
+// # Building
+//
+// go-sqlite3 is a cgo package: building needs a C compiler (gcc or clang)
+// and CGO_ENABLED=1. The first build compiles SQLite itself and takes about a
+// minute; later builds are cached.
+package sqlite

@@ -1,0 +1,156 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// jobColumns are the columns scanJob reads, in order.
+const jobColumns = `id, kind, queue, input, output, state, priority, attempt, max_attempts,
+	run_after, lease_token, lease_expires_at, abort_requested_at, deadline, timeout_ns,
+	error_message, error_code, unique_key, created_at, attempted_at, finished_at`
+
+// kindsFilter matches a JSON array of kinds bound as one parameter.
+const kindsFilter = `kind IN (SELECT value FROM json_each(?))`
+
+// The hot statements, prepared once on the writer connection.
+const (
+	sqlInsert = `INSERT INTO jobgen_jobs
+	(kind, queue, input, state, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, created_at)
+	VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`
+
+	sqlFindUnique = `SELECT ` + jobColumns + ` FROM jobgen_jobs
+	WHERE kind = ? AND unique_key = ? AND unique_key <> '' AND state IN ('pending', 'running')`
+
+	// sqlFailExpired fails running jobs of a queue whose lease expired with
+	// no attempt left: a rescue would be one attempt too many.
+	sqlFailExpired = `UPDATE jobgen_jobs SET
+		state = 'failed',
+		error_code = 'lease_expired',
+		error_message = 'lease expired on attempt ' || attempt || ' of ' || max_attempts,
+		finished_at = ?2,
+		lease_token = NULL,
+		lease_expires_at = NULL
+	WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
+		AND attempt >= max_attempts AND ` + kindsFilter
+
+	// sqlClaimable selects ready pending jobs and rescuable running jobs in
+	// claim order. Each arm walks its own partial index.
+	sqlClaimable = `SELECT id FROM (
+		SELECT id, priority, run_after FROM (
+			SELECT id, priority, run_after FROM jobgen_jobs
+			WHERE state = 'pending' AND queue = ?1 AND run_after <= ?2 AND kind IN (SELECT value FROM json_each(?3))
+			ORDER BY priority, run_after, id LIMIT ?4)
+		UNION ALL
+		SELECT id, priority, run_after FROM (
+			SELECT id, priority, run_after FROM jobgen_jobs
+			WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
+				AND attempt < max_attempts AND kind IN (SELECT value FROM json_each(?3))
+			ORDER BY priority, run_after, id LIMIT ?4)
+	) ORDER BY priority, run_after, id LIMIT ?4`
+
+	sqlNextToken = `UPDATE jobgen_meta SET value = value + ? WHERE key = 'lease_token' RETURNING value`
+
+	sqlClaimOne = `UPDATE jobgen_jobs SET
+		state = 'running',
+		attempt = attempt + 1,
+		lease_token = ?,
+		lease_expires_at = ?,
+		attempted_at = ?
+	WHERE id = ? RETURNING ` + jobColumns
+
+	sqlNextRunAfter = `SELECT run_after FROM jobgen_jobs
+	WHERE state = 'pending' AND queue = ? AND run_after > ? AND ` + kindsFilter + `
+	ORDER BY run_after LIMIT 1`
+
+	sqlHeartbeat = `UPDATE jobgen_jobs SET lease_expires_at = ?
+	WHERE id = ? AND state = 'running' AND lease_token = ?
+	RETURNING abort_requested_at`
+
+	sqlComplete = `UPDATE jobgen_jobs SET
+		state = 'completed', output = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+	WHERE id = ? AND state = 'running' AND lease_token = ?`
+
+	// sqlEnd writes failed or aborted.
+	sqlEnd = `UPDATE jobgen_jobs SET
+		state = ?, error_message = ?, error_code = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+	WHERE id = ? AND state = 'running' AND lease_token = ?`
+
+	sqlRetry = `UPDATE jobgen_jobs SET
+		state = 'pending', run_after = ?, error_message = ?, error_code = ?, lease_token = NULL, lease_expires_at = NULL
+	WHERE id = ? AND state = 'running' AND lease_token = ?`
+
+	sqlRelease = `UPDATE jobgen_jobs SET
+		state = 'pending', run_after = ?, attempt = max(attempt - 1, 0), lease_token = NULL, lease_expires_at = NULL
+	WHERE id = ? AND state = 'running' AND lease_token = ?`
+
+	sqlDeleteHeld = `DELETE FROM jobgen_jobs WHERE id = ? AND state = 'running' AND lease_token = ?`
+)
+
+// stmts holds the statements prepared on the writer connection.
+type stmts struct {
+	insert, findUnique, failExpired, claimable, nextToken, claimOne, nextRunAfter *sql.Stmt
+	heartbeat, complete, end, retry, release, deleteHeld                          *sql.Stmt
+}
+
+func (st *stmts) all() []**sql.Stmt {
+	return []**sql.Stmt{&st.insert, &st.findUnique, &st.failExpired, &st.claimable, &st.nextToken,
+		&st.claimOne, &st.nextRunAfter, &st.heartbeat, &st.complete, &st.end, &st.retry, &st.release, &st.deleteHeld}
+}
+
+func (st *stmts) prepare(ctx context.Context, db *sql.DB) error {
+	texts := []string{sqlInsert, sqlFindUnique, sqlFailExpired, sqlClaimable, sqlNextToken,
+		sqlClaimOne, sqlNextRunAfter, sqlHeartbeat, sqlComplete, sqlEnd, sqlRetry, sqlRelease, sqlDeleteHeld}
+	for i, p := range st.all() {
+		stmt, err := db.PrepareContext(ctx, texts[i])
+		if err != nil {
+			return err
+		}
+		*p = stmt
+	}
+	return nil
+}
+
+func (st *stmts) close() {
+	for _, p := range st.all() {
+		if *p != nil {
+			(*p).Close()
+		}
+	}
+}
+
+// rowScanner is *sql.Row or *sql.Rows.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+// scanJob reads one row of jobColumns.
+func scanJob(r rowScanner) (*storage.Job, error) {
+	var (
+		j                                                   storage.Job
+		state                                               string
+		runAfter, createdAt                                 int64
+		token, leaseExp, abortAt, deadline, attAt, finishAt sql.NullInt64
+		timeout                                             int64
+	)
+	err := r.Scan(&j.ID, &j.Kind, &j.Queue, &j.Input, &j.Output, &state, &j.Priority, &j.Attempt, &j.MaxAttempts,
+		&runAfter, &token, &leaseExp, &abortAt, &deadline, &timeout,
+		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attAt, &finishAt)
+	if err != nil {
+		return nil, err
+	}
+	j.State = storage.State(state)
+	j.RunAfter = time.UnixMicro(runAfter).UTC()
+	j.LeaseToken = token.Int64
+	j.LeaseExpiresAt = fromMicros(leaseExp)
+	j.AbortRequestedAt = fromMicros(abortAt)
+	j.Deadline = fromMicros(deadline)
+	j.Timeout = time.Duration(timeout)
+	j.CreatedAt = time.UnixMicro(createdAt).UTC()
+	j.AttemptedAt = fromMicros(attAt)
+	j.FinishedAt = fromMicros(finishAt)
+	return &j, nil
+}

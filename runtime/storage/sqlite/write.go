@@ -1,0 +1,346 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// JobInsert inserts one pending job, or reports the active job of the same
+// kind that already holds p.UniqueKey.
+func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: insert: %w", err)
+	}
+	var res *storage.JobInsertResult
+	err := s.withTx(ctx, "insert", func(tx *sql.Tx) error {
+		var err error
+		res, err = s.insert(ctx, tx, p, p.Now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// JobInsertMany inserts every job in one transaction: all of them or, on
+// an error, none. A job whose unique key is held (by an active job, or by
+// an earlier job of the same batch) is reported as a duplicate.
+func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParams) ([]*storage.JobInsertResult, error) {
+	for i, j := range p.Jobs {
+		if err := j.Validate(); err != nil {
+			return nil, fmt.Errorf("sqlite: insert many: job %d: %w", i, err)
+		}
+	}
+	if len(p.Jobs) == 0 {
+		if err := s.check("insert many"); err != nil {
+			return nil, err
+		}
+		return []*storage.JobInsertResult{}, nil
+	}
+	res := make([]*storage.JobInsertResult, len(p.Jobs))
+	err := s.withTx(ctx, "insert many", func(tx *sql.Tx) error {
+		for i, j := range p.Jobs {
+			now := j.Now
+			if now.IsZero() {
+				now = p.Now
+			}
+			r, err := s.insert(ctx, tx, j, now)
+			if err != nil {
+				return fmt.Errorf("job %d: %w", i, err)
+			}
+			res[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// insert writes one validated job inside tx.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, p *storage.JobInsertParams, now time.Time) (*storage.JobInsertResult, error) {
+	now = clock(now)
+	if p.UniqueKey != "" {
+		j, err := scanJob(tx.StmtContext(ctx, s.stmts.findUnique).QueryRowContext(ctx, p.Kind, p.UniqueKey))
+		switch {
+		case err == nil:
+			return &storage.JobInsertResult{Job: j, Duplicate: true}, nil
+		case err != sql.ErrNoRows:
+			return nil, err
+		}
+	}
+	runAfter := now
+	if !p.RunAfter.IsZero() {
+		runAfter = p.RunAfter.UTC().Truncate(time.Microsecond)
+	}
+	var deadline time.Time
+	if !p.Deadline.IsZero() {
+		deadline = p.Deadline.UTC().Truncate(time.Microsecond)
+	}
+	input := p.Input
+	if input == nil {
+		input = []byte{}
+	}
+	r, err := tx.StmtContext(ctx, s.stmts.insert).ExecContext(ctx,
+		p.Kind, p.Queue, input, p.Priority, p.MaxAttempts, runAfter.UnixMicro(),
+		micros(deadline), int64(p.Timeout), p.UniqueKey, now.UnixMicro())
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	return &storage.JobInsertResult{Job: &storage.Job{
+		ID:          id,
+		Kind:        p.Kind,
+		Queue:       p.Queue,
+		Input:       append([]byte{}, input...),
+		State:       storage.StatePending,
+		Priority:    p.Priority,
+		MaxAttempts: p.MaxAttempts,
+		RunAfter:    runAfter,
+		Deadline:    deadline,
+		Timeout:     p.Timeout,
+		UniqueKey:   p.UniqueKey,
+		CreatedAt:   now,
+	}}, nil
+}
+
+// JobClaim claims up to p.Limit ready jobs in one write transaction. In the
+// same transaction it fails jobs whose lease expired with no attempt left
+// (ErrorCode "lease_expired"), rescues other expired leases with fresh
+// tokens, and reads NextRunAfter.
+func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	kinds, err := json.Marshal(p.Kinds)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	now := clock(p.Now)
+	nowUS := now.UnixMicro()
+	expires := now.Add(p.LeaseDuration).UnixMicro()
+	res := &storage.JobClaimResult{Now: now}
+	err = s.withTx(ctx, "claim", func(tx *sql.Tx) error {
+		res.Jobs = res.Jobs[:0]
+		if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
+			return fmt.Errorf("fail expired leases: %w", err)
+		}
+		rows, err := tx.StmtContext(ctx, s.stmts.claimable).QueryContext(ctx, p.Queue, nowUS, kinds, p.Limit)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, 0, p.Limit)
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			var last int64
+			if err := tx.StmtContext(ctx, s.stmts.nextToken).QueryRowContext(ctx, len(ids)).Scan(&last); err != nil {
+				return fmt.Errorf("lease token: %w", err)
+			}
+			token := last - int64(len(ids))
+			claim := tx.StmtContext(ctx, s.stmts.claimOne)
+			for _, id := range ids {
+				token++
+				j, err := scanJob(claim.QueryRowContext(ctx, token, expires, nowUS, id))
+				if err != nil {
+					return fmt.Errorf("claim job %d: %w", id, err)
+				}
+				res.Jobs = append(res.Jobs, j)
+			}
+		}
+		var next int64
+		switch err := tx.StmtContext(ctx, s.stmts.nextRunAfter).QueryRowContext(ctx, p.Queue, nowUS, kinds).Scan(&next); {
+		case err == nil:
+			res.NextRunAfter = time.UnixMicro(next).UTC()
+		case err == sql.ErrNoRows:
+			res.NextRunAfter = time.Time{}
+		default:
+			return fmt.Errorf("next run after: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Jobs == nil {
+		res.Jobs = []*storage.Job{}
+	}
+	return res, nil
+}
+
+// JobHeartbeat extends every lease still held with its token, in one
+// transaction, and reports lost leases and abort requests.
+func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams) (*storage.JobHeartbeatResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: heartbeat: %w", err)
+	}
+	res := &storage.JobHeartbeatResult{}
+	if len(p.Leases) == 0 {
+		return res, s.check("heartbeat")
+	}
+	now := clock(p.Now)
+	expires := now.Add(p.LeaseDuration).UnixMicro()
+	err := s.withTx(ctx, "heartbeat", func(tx *sql.Tx) error {
+		res.Lost, res.AbortRequested = nil, nil
+		hb := tx.StmtContext(ctx, s.stmts.heartbeat)
+		for _, l := range p.Leases {
+			var abortAt sql.NullInt64
+			switch err := hb.QueryRowContext(ctx, expires, l.ID, l.Token).Scan(&abortAt); {
+			case err == sql.ErrNoRows:
+				res.Lost = append(res.Lost, l.ID)
+			case err != nil:
+				return fmt.Errorf("job %d: %w", l.ID, err)
+			case abortAt.Valid:
+				res.AbortRequested = append(res.AbortRequested, l.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// JobFinish writes every outcome in one transaction (group commit). Each
+// write is fenced by id, state running and the lease token.
+func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: finish: %w", err)
+	}
+	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
+	if len(p.Jobs) == 0 {
+		return res, s.check("finish")
+	}
+	now := clock(p.Now)
+	nowUS := now.UnixMicro()
+	err := s.withTx(ctx, "finish", func(tx *sql.Tx) error {
+		var cache [6]*sql.Stmt
+		stmt := func(i int, st *sql.Stmt) *sql.Stmt {
+			if cache[i] == nil {
+				cache[i] = tx.StmtContext(ctx, st)
+			}
+			return cache[i]
+		}
+		for i, f := range p.Jobs {
+			var (
+				r   sql.Result
+				err error
+			)
+			switch {
+			case f.Delete && f.Outcome.State().Terminal():
+				r, err = stmt(0, s.stmts.deleteHeld).ExecContext(ctx, f.ID, f.LeaseToken)
+			case f.Outcome == storage.OutcomeComplete:
+				output := f.Output
+				if output == nil {
+					output = []byte{}
+				}
+				r, err = stmt(1, s.stmts.complete).ExecContext(ctx, output, nowUS, f.ID, f.LeaseToken)
+			case f.Outcome == storage.OutcomeFail || f.Outcome == storage.OutcomeAbort:
+				r, err = stmt(2, s.stmts.end).ExecContext(ctx, string(f.Outcome.State()), f.ErrorMessage, f.ErrorCode,
+					nowUS, f.ID, f.LeaseToken)
+			case f.Outcome == storage.OutcomeRetry:
+				r, err = stmt(3, s.stmts.retry).ExecContext(ctx, now.Add(f.RetryDelay).UnixMicro(), f.ErrorMessage,
+					f.ErrorCode, f.ID, f.LeaseToken)
+			case f.Outcome == storage.OutcomeRelease:
+				r, err = stmt(4, s.stmts.release).ExecContext(ctx, nowUS, f.ID, f.LeaseToken)
+			}
+			if err != nil {
+				return fmt.Errorf("job %d: %w", f.ID, err)
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("job %d: %w", f.ID, err)
+			}
+			res.Applied[i] = n == 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// JobAbort aborts a pending job, records an abort request on a running one
+// and leaves a finished one unchanged (AbortTooLate).
+func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
+	now := clock(p.Now).UnixMicro()
+	res := &storage.JobAbortResult{}
+	err := s.withTx(ctx, "abort", func(tx *sql.Tx) error {
+		j, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobgen_jobs SET
+				state = 'aborted', finished_at = ?, error_code = 'aborted', error_message = 'aborted before it ran'
+			WHERE id = ? AND state = 'pending' RETURNING `+jobColumns, now, p.ID))
+		if err == nil {
+			res.Result, res.Job = storage.AbortedNow, j
+			return nil
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobgen_jobs SET
+				abort_requested_at = coalesce(abort_requested_at, ?)
+			WHERE id = ? AND state = 'running' RETURNING `+jobColumns, now, p.ID))
+		if err == nil {
+			res.Result, res.Job = storage.AbortRequested, j
+			return nil
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobgen_jobs WHERE id = ?`, p.ID))
+		if err != nil {
+			return fmt.Errorf("job %d: %w", p.ID, err)
+		}
+		res.Result, res.Job = storage.AbortTooLate, j
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// JobDeleteFinished deletes up to p.Limit jobs in state p.State that
+// finished before p.FinishedBefore, oldest first.
+func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinishedParams) (int, error) {
+	if err := p.Validate(); err != nil {
+		return 0, fmt.Errorf("sqlite: delete finished: %w", err)
+	}
+	if p.FinishedBefore.IsZero() {
+		return 0, s.check("delete finished")
+	}
+	var n int64
+	err := s.withTx(ctx, "delete finished", func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM jobgen_jobs WHERE id IN (
+			SELECT id FROM jobgen_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?
+			ORDER BY finished_at, id LIMIT ?)`,
+			string(p.State), p.FinishedBefore.UnixMicro(), p.DeleteLimit())
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
