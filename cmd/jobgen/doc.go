@@ -1,0 +1,35 @@
+// Command jobgen generates typed clients and handlers for job structs.
+//
+// A job is an exported struct whose doc comment ends with a //jobgen:job
+// directive:
+//
+//	// Resize scales one image.
+//	//
+//	//jobgen:job queue=media attempts=5 timeout=2m output=ResizeResult unique=URL,Width
+//	type Resize struct {
+//		URL   string `json:"url"`
+//		Width int    `json:"width"`
+//	}
+//
+// For each file with jobs, jobgen writes <file>_jobgen.go next to it with,
+// per job: ResizeKind (the runtime.Kind with the marker's defaults),
+// ResizeClient and NewResizeClient, ResizeHandle, the ResizeHandler
+// interface, the ResizeHandlerFunc adapter and RegisterResizeHandler. The
+// file of the first source by name also holds the package-level Handlers
+// interface, Register and the Clients struct with NewClients. Generated
+// files import github.com/jobgen/jobgen/runtime as runtime.
+//
+// Usage:
+//
+//	jobgen [-debug] [packages]
+//
+// The packages default to ".". jobgen -help lists the marker keys. Problems
+// are reported as file:line:col: message, all of them, and then nothing is
+// written; the exit status is 1, or 2 for bad usage. Files whose contents
+// are unchanged are not rewritten, and generated files that no source needs
+// anymore are removed.
+//
+// Pipeline: load.go lists and type-checks the packages, marker.go parses the
+// directives, model.go checks them against the types and builds the
+// templates model, and write.go renders every file before writing any.
+package main
