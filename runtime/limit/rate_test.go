@@ -28,7 +28,7 @@ func TestNewRateRejects(t *testing.T) {
 
 func TestRateGrants(t *testing.T) {
 	t.Parallel()
-	r := Must(NewRate(10, 3)) // a token every 100ms
+	r := Must(NewRate(10, 3))  // a token every 100ms
 	acquire(t, r, t0, 5, 3, 0) // the burst
 	acquire(t, r, t0, 1, 0, ms(100))
 	acquire(t, r, t0.Add(ms(40)), 1, 0, ms(60))
