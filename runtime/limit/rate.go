@@ -12,7 +12,8 @@ import (
 // Rate admits job starts at a steady rate with bursts: a token bucket that
 // holds up to burst tokens, starts full and refills at r tokens a second.
 // Each start takes one token. It follows golang.org/x/time/rate: given the
-// same times, Acquire admits exactly what [rate.Limiter.AllowN] would.
+// same times and no releases, Acquire admits exactly what
+// [rate.Limiter.AllowN] would, and an Acquire at now+wait admits.
 //
 // Unlike [rate.Limiter], a Rate takes back tokens that were not used:
 // Release returns them to the bucket (up to burst), so a claim that found
