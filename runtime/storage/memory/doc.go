@@ -1,0 +1,27 @@
+// Package memory is the in-process storage backend of jobgen: every job
+// lives in the memory of one process, behind one mutex.
+//
+// It suits tests, examples and services whose jobs may be lost: a Store
+// is not shared between processes, and everything in it (pending jobs,
+// running jobs, results) is gone when the process ends. A job that was
+// running when the process died is never run again, so delivery is
+// at-most-once across a crash. Use the sqlite or postgres backend when jobs
+// must survive a restart.
+//
+// Within one process it keeps every rule of the storage contract and passes
+// the conformance suite in runtime/storage/storagetest. It is also the
+// yardstick for the runtime's own overhead, so its claim and finish paths
+// are cheap: per queue and kind it keeps a heap of ready jobs in claim
+// order, a heap of deferred jobs by RunAfter and a heap of running jobs by
+// lease expiry, and a claim or finish of a batch costs a few hundred
+// nanoseconds per job.
+//
+//	store := memory.New()
+//	defer store.Close()
+//	srv, err := runtime.NewServer(store, runtime.Config{})
+//
+// The jobs a Store returns are copies, except that their Input and Output
+// share memory with the stored job: treat those byte slices as read-only.
+// Times are kept as given, with nanoseconds; Now fields left zero mean
+// time.Now in UTC.
+package memory

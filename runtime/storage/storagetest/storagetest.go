@@ -1,0 +1,301 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// Run runs the whole conformance suite against the backend that newStore
+// builds. newStore must return a fresh, empty store on each call and
+// register its own cleanup; see the package documentation.
+func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
+	t.Helper()
+	topics := []struct {
+		name string
+		run  func(*testing.T, factory)
+	}{
+		{"Insert", testInsert},
+		{"Claim", testClaim},
+		{"Defer", testDefer},
+		{"Lease", testLease},
+		{"Finish", testFinish},
+		{"Abort", testAbort},
+		{"Unique", testUnique},
+		{"Delete", testDelete},
+		{"Get", testGet},
+		{"List", testList},
+		{"Close", testClose},
+	}
+	for _, tc := range topics {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, newStore)
+		})
+	}
+}
+
+// factory builds a fresh store for one test.
+type factory func(t *testing.T) storage.Storage
+
+// run runs test as a parallel subtest named name, with its own store.
+func (f factory) run(t *testing.T, name string, test func(t *testing.T, x *fixture)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		test(t, &fixture{t: t, s: f(t), ctx: t.Context()})
+	})
+}
+
+// base is the suite's clock at the start of every test: a fixed instant in
+// UTC with a fraction of a second that microseconds can hold. It lies far
+// from the real clock, so a backend that ignores Now fails loudly.
+var base = time.Date(2030, time.March, 4, 5, 6, 7, 890123000, time.UTC)
+
+// at returns base plus d.
+func at(d time.Duration) time.Time { return base.Add(d) }
+
+// lease is the lease duration of claims that do not choose their own.
+const lease = time.Minute
+
+// fixture bundles one test's store with helpers that fail the test on
+// unexpected errors.
+type fixture struct {
+	t   *testing.T
+	s   storage.Storage
+	ctx context.Context
+}
+
+// job returns valid insert params for one job of queue and kind, inserted
+// at base and ready at once.
+func job(queue, kind string) *storage.JobInsertParams {
+	return &storage.JobInsertParams{
+		Kind:        kind,
+		Queue:       queue,
+		Input:       []byte(`{"n":1}`),
+		MaxAttempts: 3,
+		Now:         base,
+	}
+}
+
+// insert inserts p, which must not be a duplicate, and returns the new job.
+func (x *fixture) insert(p *storage.JobInsertParams) *storage.Job {
+	x.t.Helper()
+	res, err := x.s.JobInsert(x.ctx, p)
+	if err != nil {
+		x.t.Fatalf("JobInsert(kind %q, queue %q): %v", p.Kind, p.Queue, err)
+	}
+	if res.Duplicate {
+		x.t.Fatalf("JobInsert(kind %q, queue %q, key %q): Duplicate = true, want a new job", p.Kind, p.Queue, p.UniqueKey)
+	}
+	return res.Job
+}
+
+// claimParams asks for up to limit jobs of queue and kinds at now.
+func claimParams(now time.Time, limit int, queue string, kinds ...string) *storage.JobClaimParams {
+	return &storage.JobClaimParams{Queue: queue, Kinds: kinds, Limit: limit, LeaseDuration: lease, Now: now}
+}
+
+// claim claims with p.
+func (x *fixture) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
+	x.t.Helper()
+	res, err := x.s.JobClaim(x.ctx, p)
+	if err != nil {
+		x.t.Fatalf("JobClaim(queue %q, kinds %q, limit %d): %v", p.Queue, p.Kinds, p.Limit, err)
+	}
+	return res
+}
+
+// claimAt claims up to limit jobs of queue and kinds at now, with the
+// default lease.
+func (x *fixture) claimAt(now time.Time, limit int, queue string, kinds ...string) *storage.JobClaimResult {
+	x.t.Helper()
+	return x.claim(claimParams(now, limit, queue, kinds...))
+}
+
+// claimOne claims exactly one job of queue and kind at now.
+func (x *fixture) claimOne(now time.Time, queue, kind string) *storage.Job {
+	x.t.Helper()
+	res := x.claimAt(now, 1, queue, kind)
+	if len(res.Jobs) != 1 {
+		x.t.Fatalf("JobClaim(queue %q, kind %q) at %v claimed %d jobs, want 1", queue, kind, now, len(res.Jobs))
+	}
+	return res.Jobs[0]
+}
+
+// claimNone claims at now and fails the test if it got anything.
+func (x *fixture) claimNone(now time.Time, queue string, kinds ...string) *storage.JobClaimResult {
+	x.t.Helper()
+	res := x.claimAt(now, 10, queue, kinds...)
+	if len(res.Jobs) != 0 {
+		x.t.Fatalf("JobClaim(queue %q, kinds %q) at %v claimed ids %v, want none", queue, kinds, now, ids(res.Jobs))
+	}
+	return res
+}
+
+// finish writes fs at now and returns Applied.
+func (x *fixture) finish(now time.Time, fs ...storage.JobFinish) []bool {
+	x.t.Helper()
+	res, err := x.s.JobFinish(x.ctx, &storage.JobFinishParams{Jobs: fs, Now: now})
+	if err != nil {
+		x.t.Fatalf("JobFinish: %v", err)
+	}
+	if len(res.Applied) != len(fs) {
+		x.t.Fatalf("JobFinish of %d entries returned %d Applied flags", len(fs), len(res.Applied))
+	}
+	return res.Applied
+}
+
+// finishOne writes f at now and fails the test unless Applied equals want.
+func (x *fixture) finishOne(now time.Time, f storage.JobFinish, want bool) {
+	x.t.Helper()
+	if got := x.finish(now, f)[0]; got != want {
+		x.t.Fatalf("JobFinish(job %d, outcome %d): Applied = %v, want %v", f.ID, f.Outcome, got, want)
+	}
+}
+
+// complete finishes the held job j as completed at now.
+func (x *fixture) complete(now time.Time, j *storage.Job) {
+	x.t.Helper()
+	x.finishOne(now, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete}, true)
+}
+
+// heartbeat renews leases at now with the default lease duration.
+func (x *fixture) heartbeat(now time.Time, leases ...storage.Lease) *storage.JobHeartbeatResult {
+	x.t.Helper()
+	res, err := x.s.JobHeartbeat(x.ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: lease, Now: now})
+	if err != nil {
+		x.t.Fatalf("JobHeartbeat: %v", err)
+	}
+	return res
+}
+
+// abort aborts job id at now.
+func (x *fixture) abort(now time.Time, id int64) *storage.JobAbortResult {
+	x.t.Helper()
+	res, err := x.s.JobAbort(x.ctx, &storage.JobAbortParams{ID: id, Now: now})
+	if err != nil {
+		x.t.Fatalf("JobAbort(%d): %v", id, err)
+	}
+	return res
+}
+
+// get returns job id.
+func (x *fixture) get(id int64) *storage.Job {
+	x.t.Helper()
+	j, err := x.s.JobGet(x.ctx, &storage.JobGetParams{ID: id})
+	if err != nil {
+		x.t.Fatalf("JobGet(%d): %v", id, err)
+	}
+	return j
+}
+
+// gone fails the test unless job id is not found.
+func (x *fixture) gone(id int64) {
+	x.t.Helper()
+	j, err := x.s.JobGet(x.ctx, &storage.JobGetParams{ID: id})
+	if !errors.Is(err, storage.ErrNotFound) {
+		x.t.Fatalf("JobGet(%d) = job in state %v, error %v; want an error matching storage.ErrNotFound", id, state(j), err)
+	}
+}
+
+// list lists with p.
+func (x *fixture) list(p *storage.JobListParams) []*storage.Job {
+	x.t.Helper()
+	js, err := x.s.JobList(x.ctx, p)
+	if err != nil {
+		x.t.Fatalf("JobList: %v", err)
+	}
+	return js
+}
+
+// count returns how many jobs the store holds.
+func (x *fixture) count() int {
+	x.t.Helper()
+	return len(x.list(&storage.JobListParams{Limit: 10000}))
+}
+
+// want checks that the stored job equals want.
+func (x *fixture) want(want *storage.Job) {
+	x.t.Helper()
+	checkJob(x.t, "JobGet", x.get(want.ID), want)
+}
+
+// wantState checks the stored state of job id.
+func (x *fixture) wantState(id int64, want storage.State) {
+	x.t.Helper()
+	if got := x.get(id).State; got != want {
+		x.t.Errorf("job %d: State = %q, want %q", id, got, want)
+	}
+}
+
+// jobDiff compares jobs the way backends may differ: times to the
+// microsecond and by instant, byte slices by content.
+var jobDiff = cmp.Options{
+	cmp.Comparer(func(a, b time.Time) bool { return sameTime(a, b) }),
+	cmp.Comparer(func(a, b []byte) bool { return bytes.Equal(a, b) }),
+}
+
+// checkJob reports a difference between got and want, naming what.
+func checkJob(t *testing.T, what string, got, want *storage.Job) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: job %d is nil", what, want.ID)
+		return
+	}
+	if d := cmp.Diff(want, got, jobDiff); d != "" {
+		t.Errorf("%s: job %d mismatch (-want +got):\n%s", what, want.ID, d)
+	}
+}
+
+// ignoreLease compares jobs without their lease tokens, whose values are the
+// backend's business.
+var ignoreLease = cmpopts.IgnoreFields(storage.Job{}, "LeaseToken")
+
+// sameTime reports whether a and b are the same instant to the microsecond.
+func sameTime(a, b time.Time) bool {
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+}
+
+// checkTime reports a difference between two times, naming what.
+func checkTime(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if !sameTime(got, want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+// ids returns the ids of js.
+func ids(js []*storage.Job) []int64 {
+	out := make([]int64, len(js))
+	for i, j := range js {
+		out[i] = j.ID
+	}
+	return out
+}
+
+// sorted returns a sorted copy of s.
+func sorted(s []int64) []int64 {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// state returns j's state, or "" for nil.
+func state(j *storage.Job) storage.State {
+	if j == nil {
+		return ""
+	}
+	return j.State
+}
+
+// clone copies j for building an expected job.
+func clone(j *storage.Job) *storage.Job { return j.Clone() }
