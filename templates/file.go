@@ -22,6 +22,11 @@ func NewFile(p Package, source string) *jen.File {
 		"errors":    "errors",
 		"time":      "time",
 	})
+	for _, j := range p.Jobs {
+		if j.Output != nil && j.Output.Path != p.Path {
+			f.ImportName(j.Output.Path, j.Output.PkgName)
+		}
+	}
 	return f
 }
 

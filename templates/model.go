@@ -47,6 +47,8 @@ type Job struct {
 type Type struct {
 	// Path is the import path of the package that declares it.
 	Path string
+	// PkgName is the name of that package.
+	PkgName string
 	// Name is the type's name.
 	Name string
 }

@@ -214,15 +214,14 @@ func (m *modeler) job(fj found) (templates.Job, bool) {
 
 // describeType says what a non-struct type spec declares.
 func describeType(spec *ast.TypeSpec) string {
-	kind := "type"
-	if spec.Assign.IsValid() {
-		kind = "alias"
-	}
 	expr := types.ExprString(spec.Type)
 	if len(expr) > 40 {
 		expr = expr[:37] + "..."
 	}
-	return kind + " " + spec.Name.Name + " " + expr
+	if spec.Assign.IsValid() {
+		return "alias " + spec.Name.Name + " = " + expr
+	}
+	return "type " + spec.Name.Name + " " + expr
 }
 
 // snakeCase derives a kind name from a type name: SendEmail → send_email,
@@ -255,7 +254,7 @@ func (m *modeler) checkFields(obj *types.TypeName, st *types.Struct) {
 			seen[named] = true
 		}
 		if p := m.unencodable(f.Type(), f.Name(), seen); p != nil {
-			m.diags.add(m.fset, f.Pos(), "field %s: %s", f.Name(), p)
+			m.diags.add(m.fset, f.Pos(), "field %s: %s", f.Name(), p.message(f.Name()))
 		}
 	}
 }
@@ -320,13 +319,14 @@ func reflectTag(tag, key string) string {
 // A jsonProblem says which part of a type encoding/json rejects.
 type jsonProblem struct {
 	what string // "type func()" or "map key type complex128"
-	path string // where inside the field, such as Opts.Hook; empty for the field itself
+	path string // the value that has it, such as Opts.Hook
 	hint string
 }
 
-func (p *jsonProblem) String() string {
+// message describes p inside the value called top.
+func (p *jsonProblem) message(top string) string {
 	s := p.what
-	if p.path != "" {
+	if p.path != top {
 		s += " of " + p.path
 	}
 	s += " cannot be encoded as JSON"
@@ -346,23 +346,13 @@ func (m *modeler) unencodable(t types.Type, path string, seen map[*types.Named]b
 		}
 		seen[named] = true
 	}
-	qual := types.RelativeTo(m.pkg.Types)
-	bad := func() *jsonProblem {
-		return &jsonProblem{what: "type " + types.TypeString(t, qual)}
-	}
-	inner := func(p *jsonProblem) *jsonProblem {
-		if p != nil && p.path == "" {
-			p.path = path
-		}
-		return p
-	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		if u.Info()&types.IsComplex != 0 || u.Kind() == types.UnsafePointer {
-			return bad()
+			return &jsonProblem{what: "type " + m.typeString(t), path: path}
 		}
 	case *types.Chan, *types.Signature:
-		return bad()
+		return &jsonProblem{what: "type " + m.typeString(t), path: path}
 	case *types.Pointer:
 		return m.unencodable(u.Elem(), path, seen)
 	case *types.Slice:
@@ -371,8 +361,8 @@ func (m *modeler) unencodable(t types.Type, path string, seen map[*types.Named]b
 		return m.unencodable(u.Elem(), path, seen)
 	case *types.Map:
 		if !m.mapKey(u.Key()) {
-			return inner(&jsonProblem{what: "map key type " + types.TypeString(u.Key(), qual),
-				hint: "want a string, an integer or an encoding.TextMarshaler"})
+			return &jsonProblem{what: "map key type " + m.typeString(u.Key()), path: path,
+				hint: "want a string, an integer or an encoding.TextMarshaler"}
 		}
 		return m.unencodable(u.Elem(), path, seen)
 	case *types.Struct:
@@ -382,11 +372,22 @@ func (m *modeler) unencodable(t types.Type, path string, seen map[*types.Named]b
 				continue
 			}
 			if p := m.unencodable(f.Type(), path+"."+f.Name(), seen); p != nil {
-				return inner(p)
+				return p
 			}
 		}
 	}
 	return nil
+}
+
+// typeString formats t for messages, qualifying other packages' names by
+// package name.
+func (m *modeler) typeString(t types.Type) string {
+	return types.TypeString(t, func(p *types.Package) string {
+		if p == m.pkg.Types {
+			return ""
+		}
+		return p.Name()
+	})
 }
 
 // marshals reports whether t or *t has a MarshalJSON or MarshalText
@@ -412,7 +413,10 @@ func (m *modeler) output(file *ast.File, a arg[string]) *templates.Type {
 	if !qualified {
 		name = pkgName
 		obj = m.pkg.Types.Scope().Lookup(name)
-		if _, ok := obj.(*types.TypeName); !ok {
+		if _, ok := obj.(*types.TypeName); !ok && obj != nil {
+			m.diags.add(m.fset, a.Pos, "output: %s is not a type: want a type name", name)
+			return nil
+		} else if !ok {
 			m.diags.add(m.fset, a.Pos, "output: no type %s in package %s", name, m.pkg.Name)
 			return nil
 		}
@@ -437,11 +441,11 @@ func (m *modeler) output(file *ast.File, a arg[string]) *templates.Type {
 		m.diags.add(m.fset, a.Pos, "output: want a concrete type, got interface %s", a.Value)
 		return nil
 	}
-	if p := m.unencodable(tn.Type(), "", map[*types.Named]bool{}); p != nil {
-		m.diags.add(m.fset, a.Pos, "output: %s", p)
+	if p := m.unencodable(tn.Type(), a.Value, map[*types.Named]bool{}); p != nil {
+		m.diags.add(m.fset, a.Pos, "output: %s", p.message(""))
 		return nil
 	}
-	return &templates.Type{Path: tn.Pkg().Path(), Name: tn.Name()}
+	return &templates.Type{Path: tn.Pkg().Path(), PkgName: tn.Pkg().Name(), Name: tn.Name()}
 }
 
 // imported returns the package that file imports under name, or nil.
@@ -491,7 +495,7 @@ func (m *modeler) unique(obj *types.TypeName, a arg[[]string]) []templates.Field
 			continue
 		}
 		if p := m.unencodable(f.Type(), name, map[*types.Named]bool{}); p != nil {
-			m.diags.add(m.fset, here, "unique: %s", p)
+			m.diags.add(m.fset, here, "unique: %s", p.message(""))
 			continue
 		}
 		out = append(out, templates.Field{Name: name})

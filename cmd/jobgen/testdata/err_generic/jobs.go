@@ -1,0 +1,8 @@
+package errgeneric
+
+// Batch has a type parameter.
+//
+//jobgen:job
+type Batch[T any] struct {
+	Items []T
+}

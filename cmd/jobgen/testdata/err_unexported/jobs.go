@@ -1,0 +1,6 @@
+package errunexported
+
+// email is not exported.
+//
+//jobgen:job
+type email struct{}
