@@ -10,7 +10,7 @@ import (
 // fetchLoop claims and starts jobs of one queue until Stop begins. It wakes
 // on an attached submit, a freed slot, a retry write, a storage
 // notification or the poll timer; a wake-up that arrives while it is busy is
-// latched in q.wake, so the next wait returns at once. When nothing is
+// latched (q.wake, q.freed), so the next wait returns at once. When nothing is
 // ready it sleeps until the earliest deferred job is due or the poll
 // interval passes, whichever is sooner.
 func (s *Server) fetchLoop(q *queue) {
@@ -30,12 +30,29 @@ func (s *Server) fetchLoop(q *queue) {
 		timer.Reset(delay)
 		select {
 		case <-q.wake:
+		case <-q.freed:
+			if q.coalesce() {
+				// Few slots are free and jobs are still running: give
+				// them a moment to finish so one claim fills many slots.
+				timer.Reset(fetchCooldown)
+				select {
+				case <-q.wake:
+				case <-timer.C:
+				case <-s.stopCh:
+					return
+				}
+			}
 		case <-timer.C:
 		case <-s.stopCh:
 			return
 		}
 	}
 }
+
+// fetchCooldown is how long a loop woken by a freed slot waits for more
+// slots to free before it claims, when less than half its slots are free.
+// Submits and notifications wake it at once regardless.
+const fetchCooldown = time.Millisecond
 
 // fetch makes one claim for q and starts what it got. It returns how long
 // the loop may sleep, or again when it should claim once more right away.

@@ -181,6 +181,6 @@ func (s *Server) jobDone(rj *runningJob) {
 			s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
 		}
 	}
-	rj.q.wakeUp()
+	rj.q.slotFreed()
 	s.jobs.Done()
 }

@@ -72,11 +72,24 @@ type queue struct {
 	limiter    limit.Limiter
 	inflight   atomic.Int64
 	wake       chan struct{} // capacity 1: a wake-up is latched until the loop waits
+	freed      chan struct{} // capacity 1: a slot was freed
 }
 
-func (q *queue) wakeUp() {
+func (q *queue) wakeUp() { latch(q.wake) }
+
+func (q *queue) slotFreed() { latch(q.freed) }
+
+// coalesce reports whether fewer than half of q's slots are free while jobs
+// run, so a claim now would be small.
+func (q *queue) coalesce() bool {
+	inflight := int(q.inflight.Load())
+	return inflight > 0 && q.maxWorkers-inflight < q.maxWorkers/2
+}
+
+// latch records a wake-up in a channel of capacity 1 without blocking.
+func latch(ch chan struct{}) {
 	select {
-	case q.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -189,7 +202,7 @@ func (s *Server) buildQueues() (map[string]*queue, error) {
 		if qc.MaxWorkers == 0 {
 			qc.MaxWorkers = DefaultMaxWorkers
 		}
-		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1)}
+		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
 	}
 	return queues, nil
 }
