@@ -1,0 +1,76 @@
+// Package postgres is the PostgreSQL backend of jobgen's storage, built on
+// github.com/jackc/pgx/v5. It is the backend for many worker processes on
+// many machines: every process claims from the same table, and the
+// database clock is the clock for run_after, leases and finish times.
+//
+// # Opening a store
+//
+// New wraps a *pgxpool.Pool the caller owns; Connect opens (and owns) a
+// pool from a DSN:
+//
+//	store, err := postgres.Connect(ctx, "postgres://app@db/app", &postgres.Options{AutoMigrate: true})
+//	...
+//	defer store.Close()
+//	srv := runtime.NewServer(store, runtime.Config{...})
+//
+// Options.Schema (default "public") and Options.TablePrefix place jobgen's
+// tables; both must be plain identifiers and are always quoted. Every
+// value in every statement is a bound parameter.
+//
+// # Migrations
+//
+// The schema is versioned: numbered SQL files are embedded in the package
+// and recorded in a version table (jobgen_schema_version). Store.Migrate
+// applies what is missing in one transaction under an advisory lock, so
+// concurrent processes may all call it. Connect runs it when
+// Options.AutoMigrate is set; otherwise Connect only checks the version,
+// and New never touches the database. A database migrated by a newer
+// jobgen is refused with an error matching storage.ErrSchemaTooNew.
+// Users who run migrations with their own tool take the SQL from
+// MigrationSQL (one idempotent script that also records the versions) or
+// Migrations (the individual steps).
+//
+// The jobs table ships with aggressive per-table autovacuum settings,
+// since a queue table churns; keep finished jobs short-lived with a
+// retention TTL (JobDeleteFinished) all the same.
+//
+// # Claiming
+//
+// JobClaim is one statement: it locks up to Limit ready jobs (and running
+// jobs whose lease expired) with FOR UPDATE SKIP LOCKED in priority,
+// run_after, id order, marks them running with a fresh lease token, fails
+// expired jobs that have no attempt left with ErrorCode "lease_expired",
+// and returns the earliest future run_after of the queue. It is sent as an
+// unnamed statement so it is planned for its actual parameters each time;
+// a generic plan cached while the table was empty cannot stick. No
+// transaction stays open while a handler runs. JobFinish and JobHeartbeat
+// write a whole batch in one statement, each row fenced by its lease
+// token.
+//
+// # Notifications
+//
+// Store implements storage.Notifier with LISTEN/NOTIFY on one channel per
+// schema and prefix. Payloads carry only ids and queue names ("i:queue",
+// "a:id", "f:id", "p:id:progress"), never job arguments or results;
+// progress payloads are limited to MaxProgressPayload bytes. Inserts
+// notify their queue, JobAbort notifies an abort request, JobFinish
+// notifies finished jobs (and jobs back to pending). Subscribe holds one
+// dedicated connection outside the pool, checks it after 15 s of silence,
+// reconnects with capped backoff and sends storage.NotifyResync after
+// every reconnect. Notifications are hints: they are lost while nobody
+// listens, so polling and the stored state stay the truth.
+//
+// # Transactional submit
+//
+// Store.WithTx returns a view whose statements run inside the caller's
+// pgx.Tx: a job submitted through it exists only if that transaction
+// commits, and its notification is delivered at commit.
+//
+// # Tests
+//
+// The tests and benchmarks need a server: set JOBGEN_TEST_POSTGRES to a DSN
+// such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable. Without
+// it they skip; with JOBGEN_TEST_POSTGRES_REQUIRED=1 a missing or
+// unreachable server fails them instead. Every test store lives in a fresh
+// schema of its own that is dropped afterwards.
+package postgres

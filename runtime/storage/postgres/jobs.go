@@ -1,0 +1,524 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// maxStatementRetries bounds how often a fenced statement is re-run after a
+// deadlock or serialization failure rolled it back.
+const maxStatementRetries = 5
+
+// ts turns a caller's time into a parameter: nil (the database clock, or
+// "not set") when zero, else UTC truncated to PostgreSQL's microseconds.
+func ts(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
+}
+
+// micros converts a duration to whole microseconds, PostgreSQL's precision.
+func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// scanJob reads jobColumns into a Job. extra are scanned first.
+func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
+	var (
+		j                                                     storage.Job
+		state                                                 string
+		runAfter, createdAt                                   time.Time
+		leaseExp, abortReq, deadline, attemptedAt, finishedAt *time.Time
+		timeoutNS                                             int64
+	)
+	dest := append(extra,
+		&j.ID, &j.Kind, &j.Queue, &state, &j.Priority, &j.Attempt, &j.MaxAttempts, &runAfter,
+		&j.LeaseToken, &leaseExp, &abortReq, &deadline, &timeoutNS, &j.Input, &j.Output,
+		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attemptedAt, &finishedAt)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	j.State = storage.State(state)
+	j.RunAfter = runAfter.UTC()
+	j.CreatedAt = createdAt.UTC()
+	j.LeaseExpiresAt = utc(leaseExp)
+	j.AbortRequestedAt = utc(abortReq)
+	j.Deadline = utc(deadline)
+	j.AttemptedAt = utc(attemptedAt)
+	j.FinishedAt = utc(finishedAt)
+	j.Timeout = time.Duration(timeoutNS)
+	return &j, nil
+}
+
+// jobColumnCount is how many columns jobColumns lists.
+var jobColumnCount = strings.Count(jobColumns, ",") + 1
+
+// JobInsert inserts one pending job, or returns the active job of the same
+// kind that holds its unique key with Duplicate set.
+func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
+	rs, err := s.insert(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// JobInsertMany inserts many jobs in one statement (so one round trip and
+// one transaction when no unique key is contended). Results are in the
+// order of p.Jobs.
+func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParams) ([]*storage.JobInsertResult, error) {
+	return s.insert(ctx, s.db, p.Jobs, p.Now)
+}
+
+func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsertParams, now time.Time) ([]*storage.JobInsertResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	for i, p := range jobs {
+		if p == nil {
+			return nil, fmt.Errorf("postgres: insert job %d: %w: nil params", i, storage.ErrInvalid)
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("postgres: insert job %d: %w", i, err)
+		}
+	}
+	results := make([]*storage.JobInsertResult, len(jobs))
+	todo := make([]int, len(jobs)) // indexes of jobs still to insert
+	for i := range todo {
+		todo[i] = i
+	}
+	// A unique key whose holder finishes between our insert and our lookup
+	// sends the job round again; a few rounds settle any realistic race.
+	for round := 0; len(todo) > 0; round++ {
+		if round == maxStatementRetries {
+			return nil, fmt.Errorf("postgres: insert: unique key holders kept changing; gave up after %d rounds", round)
+		}
+		next, err := s.insertRound(ctx, q, jobs, todo, now, results)
+		if err != nil {
+			return nil, err
+		}
+		todo = next
+	}
+	return results, nil
+}
+
+// insertRound inserts jobs[todo...], fills results and returns the indexes
+// that must go round again.
+func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobInsertParams, todo []int, now time.Time, results []*storage.JobInsertResult) ([]int, error) {
+	n := len(todo)
+	var (
+		kinds, queues, keys = make([]string, n), make([]string, n), make([]string, n)
+		inputs              = make([][]byte, n)
+		prios, maxAtt       = make([]int32, n), make([]int32, n)
+		runAfter, deadlines = make([]*time.Time, n), make([]*time.Time, n)
+		nows                = make([]*time.Time, n)
+		timeouts            = make([]int64, n)
+	)
+	for k, i := range todo {
+		p := jobs[i]
+		kinds[k], queues[k], keys[k], inputs[k] = p.Kind, p.Queue, p.UniqueKey, p.Input
+		prios[k], maxAtt[k] = int32(p.Priority), int32(p.MaxAttempts)
+		runAfter[k], deadlines[k], nows[k] = ts(p.RunAfter), ts(p.Deadline), ts(p.Now)
+		timeouts[k] = int64(p.Timeout)
+	}
+	rows, err := q.Query(ctx, s.q.insert, ts(now), kinds, queues, inputs, prios, maxAtt,
+		runAfter, deadlines, timeouts, keys, nows, s.n.channel)
+	if err != nil {
+		return nil, translate("insert", err)
+	}
+	inserted := make([]bool, n)
+	for rows.Next() {
+		var ord int64
+		j, err := scanJob(rows, &ord)
+		if err != nil {
+			rows.Close()
+			return nil, translate("insert", err)
+		}
+		inserted[ord-1] = true
+		results[todo[ord-1]] = &storage.JobInsertResult{Job: j}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("insert", err)
+	}
+	// Skipped rows lost on their unique key: to a job inserted earlier in
+	// this batch, or to an active job the statement could see.
+	type key struct{ kind, key string }
+	holders := make(map[key]*storage.Job)
+	var missing []int
+	for k, ok := range inserted {
+		if ok {
+			j := results[todo[k]].Job
+			holders[key{j.Kind, j.UniqueKey}] = j
+		}
+	}
+	var lookKinds, lookKeys []string
+	for k, ok := range inserted {
+		if ok {
+			continue
+		}
+		p := jobs[todo[k]]
+		if h := holders[key{p.Kind, p.UniqueKey}]; h != nil {
+			results[todo[k]] = &storage.JobInsertResult{Job: h.Clone(), Duplicate: true}
+			continue
+		}
+		missing = append(missing, todo[k])
+		lookKinds = append(lookKinds, p.Kind)
+		lookKeys = append(lookKeys, p.UniqueKey)
+	}
+	if len(missing) == 0 {
+		return nil, nil
+	}
+	rows, err = q.Query(ctx, s.q.activeByKey, lookKinds, lookKeys)
+	if err != nil {
+		return nil, translate("insert: find unique key holders", err)
+	}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return nil, translate("insert: find unique key holders", err)
+		}
+		holders[key{j.Kind, j.UniqueKey}] = j
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("insert: find unique key holders", err)
+	}
+	var again []int
+	for _, i := range missing {
+		p := jobs[i]
+		if h := holders[key{p.Kind, p.UniqueKey}]; h != nil {
+			results[i] = &storage.JobInsertResult{Job: h.Clone(), Duplicate: true}
+		} else {
+			again = append(again, i)
+		}
+	}
+	return again, nil
+}
+
+// JobClaim claims up to p.Limit ready jobs in one statement (see claimSQL).
+// It runs as an unnamed statement, so PostgreSQL plans it for the actual
+// parameters every time: a cached generic plan chosen while the table was
+// empty can never stick to a big one.
+func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	var res *storage.JobClaimResult
+	err := retry(ctx, func() error {
+		res = &storage.JobClaimResult{}
+		rows, err := s.db.Query(ctx, s.q.claim, pgx.QueryExecModeExec, ts(p.Now), p.Queue, p.Kinds,
+			int64(p.Limit), micros(p.LeaseDuration), s.n.channel)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				now  time.Time
+				next *time.Time
+				dead int64
+				id   *int64
+			)
+			// The row is the clock and peek alone when nothing was claimed.
+			vals := []any{&now, &next, &dead}
+			vals = append(vals, &id)
+			for len(vals) < 3+jobColumnCount {
+				vals = append(vals, nil)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				return err
+			}
+			res.Now, res.NextRunAfter = now.UTC(), utc(next)
+			if id == nil {
+				continue
+			}
+			j, err := scanJob(rows, &now, &next, &dead)
+			if err != nil {
+				return err
+			}
+			res.Jobs = append(res.Jobs, j)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, translate("claim", err)
+	}
+	return res, nil
+}
+
+// retry runs f again after a deadlock or serialization failure, which roll
+// the whole statement back, so a fenced statement can simply be re-run.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for range maxStatementRetries {
+		if err = f(); err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// JobFinish writes every outcome in one statement (group commit), each
+// fenced by its lease token, and notifies "finished" for applied terminal
+// ones and "inserted" for jobs back to pending.
+func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: finish: %w", err)
+	}
+	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
+	// Entries apply in order. An id given twice goes into a later round, so
+	// its second entry sees what the first one did; normally there is one
+	// round.
+	var rounds [][]int
+	seen := make(map[int64]int, len(p.Jobs))
+	for i, f := range p.Jobs {
+		r := seen[f.ID]
+		seen[f.ID] = r + 1
+		if r == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[r] = append(rounds[r], i)
+	}
+	for _, order := range rounds {
+		if err := s.finishRound(ctx, p, order, res.Applied); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// finishRound writes the entries p.Jobs[order...], whose ids are distinct,
+// in one statement.
+func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, order []int, applied []bool) error {
+	// Send entries in id order, so concurrent finishes and heartbeats lock
+	// rows in the same order.
+	sort.Slice(order, func(a, b int) bool { return p.Jobs[order[a]].ID < p.Jobs[order[b]].ID })
+	n := len(order)
+	var (
+		ids, toks, delays = make([]int64, n), make([]int64, n), make([]int64, n)
+		outcomes          = make([]int32, n)
+		outputs           = make([][]byte, n)
+		msgs, codes       = make([]string, n), make([]string, n)
+		dels              = make([]bool, n)
+	)
+	for k, i := range order {
+		f := &p.Jobs[i]
+		ids[k], toks[k], delays[k], outcomes[k] = f.ID, f.LeaseToken, micros(f.RetryDelay), int32(f.Outcome)
+		outputs[k], msgs[k], codes[k], dels[k] = f.Output, f.ErrorMessage, f.ErrorCode, f.Delete
+	}
+	err := retry(ctx, func() error {
+		for _, i := range order {
+			applied[i] = false
+		}
+		rows, err := s.db.Query(ctx, s.q.finish, ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ord int64
+			if err := rows.Scan(&ord); err != nil {
+				return err
+			}
+			applied[order[ord-1]] = true
+		}
+		return rows.Err()
+	})
+	return translate("finish", err)
+}
+
+// JobHeartbeat extends every lease still held with its token in one
+// statement, and reports the lost ones and those with an abort request.
+func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams) (*storage.JobHeartbeatResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: heartbeat: %w", err)
+	}
+	res := &storage.JobHeartbeatResult{}
+	if len(p.Leases) == 0 {
+		return res, nil
+	}
+	leases := slices.Clone(p.Leases)
+	slices.SortFunc(leases, func(a, b storage.Lease) int { return cmpInt64(a.ID, b.ID) })
+	ids, toks := make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		ids[i], toks[i] = l.ID, l.Token
+	}
+	held := make(map[int64]bool, len(leases))
+	err := retry(ctx, func() error {
+		clear(held)
+		res.AbortRequested = res.AbortRequested[:0]
+		rows, err := s.db.Query(ctx, s.q.heartbeat, ts(p.Now), ids, toks, micros(p.LeaseDuration))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id    int64
+				abort bool
+			)
+			if err := rows.Scan(&id, &abort); err != nil {
+				return err
+			}
+			held[id] = true
+			if abort {
+				res.AbortRequested = append(res.AbortRequested, id)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, translate("heartbeat", err)
+	}
+	for _, l := range p.Leases {
+		if !held[l.ID] {
+			res.Lost = append(res.Lost, l.ID)
+		}
+	}
+	slices.Sort(res.AbortRequested)
+	return res, nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// JobAbort aborts a pending job at once, records an abort request on a
+// running one (and notifies its owner), and leaves a finished job alone.
+func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	for range maxStatementRetries {
+		j, err := scanJob(s.db.QueryRow(ctx, s.q.abort, ts(p.Now), p.ID, s.n.channel))
+		switch {
+		case err == nil && j.State == storage.StateAborted:
+			return &storage.JobAbortResult{Result: storage.AbortedNow, Job: j}, nil
+		case err == nil:
+			return &storage.JobAbortResult{Result: storage.AbortRequested, Job: j}, nil
+		case err != pgx.ErrNoRows:
+			return nil, translate("abort", err)
+		}
+		// Finished, unknown, or changed under us: read it again.
+		j, err = s.get(ctx, s.db, p.ID)
+		if err != nil {
+			return nil, translate("abort", err)
+		}
+		if j.State.Terminal() {
+			return &storage.JobAbortResult{Result: storage.AbortTooLate, Job: j}, nil
+		}
+	}
+	return nil, fmt.Errorf("postgres: abort job %d: its state kept changing", p.ID)
+}
+
+// JobGet returns one job, or an error matching storage.ErrNotFound.
+func (s *Store) JobGet(ctx context.Context, p *storage.JobGetParams) (*storage.Job, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	j, err := s.get(ctx, s.db, p.ID)
+	if err != nil {
+		return nil, translate("get job "+strconv.FormatInt(p.ID, 10), err)
+	}
+	return j, nil
+}
+
+func (s *Store) get(ctx context.Context, q querier, id int64) (*storage.Job, error) {
+	return scanJob(q.QueryRow(ctx, s.q.get, id))
+}
+
+// JobList returns jobs matching the filter in ascending id order after
+// p.AfterID, at most p.ListLimit() of them.
+func (s *Store) JobList(ctx context.Context, p *storage.JobListParams) ([]*storage.Job, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	b.WriteString(s.q.listPrefix)
+	args := []any{p.AfterID}
+	if p.Queue != "" {
+		args = append(args, p.Queue)
+		fmt.Fprintf(&b, " AND j.queue = $%d", len(args))
+	}
+	if p.Kind != "" {
+		args = append(args, p.Kind)
+		fmt.Fprintf(&b, " AND j.kind = $%d", len(args))
+	}
+	if len(p.States) > 0 {
+		states := make([]string, len(p.States))
+		for i, st := range p.States {
+			if !st.Valid() {
+				return nil, fmt.Errorf("postgres: list: %w: state %q", storage.ErrInvalid, st)
+			}
+			states[i] = string(st)
+		}
+		args = append(args, states)
+		fmt.Fprintf(&b, " AND j.state = ANY($%d::text[])", len(args))
+	}
+	args = append(args, p.ListLimit())
+	fmt.Fprintf(&b, " ORDER BY j.id LIMIT $%d", len(args))
+	rows, err := s.db.Query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, translate("list", err)
+	}
+	defer rows.Close()
+	var out []*storage.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, translate("list", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("list", err)
+	}
+	return out, nil
+}
+
+// JobDeleteFinished deletes up to p.DeleteLimit() jobs in terminal state
+// p.State that finished before p.FinishedBefore, oldest first.
+func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinishedParams) (int, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	if err := p.Validate(); err != nil {
+		return 0, fmt.Errorf("postgres: delete finished: %w", err)
+	}
+	tag, err := s.db.Exec(ctx, s.q.deleteFinished, string(p.State), ts(p.FinishedBefore), p.DeleteLimit())
+	if err != nil {
+		return 0, translate("delete finished", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

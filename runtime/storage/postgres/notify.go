@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// MaxProgressPayload is the largest progress payload Publish sends; NOTIFY
+// payloads must stay well under PostgreSQL's 8000-byte limit.
+const MaxProgressPayload = 512
+
+const (
+	// subscriptionBuffer is how many notifications wait for a slow reader
+	// before newer ones are dropped (and a resync is owed instead).
+	subscriptionBuffer = 1024
+	// healthInterval is how long the listener waits in silence before it
+	// checks its connection with a round trip (finds half-open sockets).
+	healthInterval = 15 * time.Second
+	// healthTimeout bounds that check.
+	healthTimeout = 5 * time.Second
+	// reconnect backoff bounds.
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+type subscription struct {
+	cancel context.CancelFunc
+}
+
+// encodeNotification turns n into a compact payload: "i:<queue>",
+// "a:<id>", "f:<id>", "p:<id>:<progress>" or "r".
+func encodeNotification(n storage.Notification) (string, error) {
+	switch n.Kind {
+	case storage.NotifyInserted:
+		return "i:" + n.Queue, nil
+	case storage.NotifyAbortRequested:
+		return "a:" + strconv.FormatInt(n.JobID, 10), nil
+	case storage.NotifyFinished:
+		return "f:" + strconv.FormatInt(n.JobID, 10), nil
+	case storage.NotifyProgress:
+		if len(n.Payload) > MaxProgressPayload {
+			return "", fmt.Errorf("%w: progress payload of %d bytes, at most %d", storage.ErrInvalid, len(n.Payload), MaxProgressPayload)
+		}
+		return "p:" + strconv.FormatInt(n.JobID, 10) + ":" + string(n.Payload), nil
+	case storage.NotifyResync:
+		return "r", nil
+	}
+	return "", fmt.Errorf("%w: notification kind %d", storage.ErrInvalid, n.Kind)
+}
+
+// decodeNotification parses a payload of encodeNotification. Anything else
+// (a stray NOTIFY on our channel) is ignored.
+func decodeNotification(payload string) (storage.Notification, bool) {
+	tag, rest, _ := strings.Cut(payload, ":")
+	id := func(s string) (int64, bool) {
+		v, err := strconv.ParseInt(s, 10, 64)
+		return v, err == nil && v > 0
+	}
+	switch tag {
+	case "i":
+		return storage.Notification{Kind: storage.NotifyInserted, Queue: rest}, rest != ""
+	case "a":
+		v, ok := id(rest)
+		return storage.Notification{Kind: storage.NotifyAbortRequested, JobID: v}, ok
+	case "f":
+		v, ok := id(rest)
+		return storage.Notification{Kind: storage.NotifyFinished, JobID: v}, ok
+	case "p":
+		num, progress, _ := strings.Cut(rest, ":")
+		v, ok := id(num)
+		return storage.Notification{Kind: storage.NotifyProgress, JobID: v, Payload: []byte(progress)}, ok
+	case "r":
+		return storage.Notification{Kind: storage.NotifyResync}, true
+	}
+	return storage.Notification{}, false
+}
+
+// Publish sends n to every subscriber of this schema, in every process,
+// through pg_notify. Progress payloads are limited to MaxProgressPayload
+// bytes. Through a WithTx view it is delivered when the transaction commits.
+func (s *Store) Publish(ctx context.Context, n storage.Notification) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	payload, err := encodeNotification(n)
+	if err != nil {
+		return fmt.Errorf("postgres: publish: %w", err)
+	}
+	_, err = s.db.Exec(ctx, "SELECT pg_notify($1, $2)", s.n.channel, payload)
+	return translate("publish", err)
+}
+
+// Subscribe listens for the store's notifications on a dedicated
+// connection (opened with the pool's connection settings, outside the
+// pool) until ctx ends or the store is closed; then it closes the channel.
+// A lost connection is re-established with capped exponential backoff and
+// followed by a NotifyResync notification, as is a reader too slow to keep
+// up with the channel's buffer. Notifications are hints: polling and the
+// stored state stay the truth.
+func (s *Store) Subscribe(ctx context.Context) (<-chan storage.Notification, error) {
+	root := s.root
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	conn, err := root.listen(ctx)
+	if err != nil {
+		return nil, translate("subscribe", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	sub := &subscription{cancel: cancel}
+	root.subsMu.Lock()
+	if root.closed.Load() {
+		root.subsMu.Unlock()
+		cancel()
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: subscribe: %w", storage.ErrClosed)
+	}
+	root.subs[sub] = struct{}{}
+	root.subsWG.Add(1)
+	root.subsMu.Unlock()
+	ch := make(chan storage.Notification, subscriptionBuffer)
+	go func() {
+		defer root.subsWG.Done()
+		defer func() {
+			root.subsMu.Lock()
+			delete(root.subs, sub)
+			root.subsMu.Unlock()
+		}()
+		defer cancel()
+		defer close(ch)
+		root.runListener(ctx, conn, ch)
+	}()
+	return ch, nil
+}
+
+// listen opens a dedicated connection and LISTENs on the store's channel.
+func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig
+	// Interrupt a wait by a socket deadline rather than a cancel request,
+	// which could hit the health check that follows.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.n.channel}.Sanitize()); err != nil {
+		closeConn(conn)
+		return nil, err
+	}
+	return conn, nil
+}
+
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}
+
+// runListener delivers notifications from conn to ch, reconnecting after
+// failures, until ctx ends.
+func (s *Store) runListener(ctx context.Context, conn *pgx.Conn, ch chan<- storage.Notification) {
+	defer func() {
+		if conn != nil {
+			closeConn(conn)
+		}
+	}()
+	resync := false // a NotifyResync is owed to the reader
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		if conn == nil {
+			timer := time.NewTimer(backoff/2 + rand.N(backoff/2+1))
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			c, err := s.listen(ctx)
+			if err != nil {
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+			conn, backoff, resync = c, minBackoff, true
+		}
+		if resync {
+			select {
+			case ch <- storage.Notification{Kind: storage.NotifyResync}:
+				resync = false
+			default:
+			}
+		}
+		wait := healthInterval
+		if resync {
+			wait = 10 * time.Millisecond // retry the owed resync soon
+		}
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		note, err := conn.WaitForNotification(wctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if wctx.Err() != nil && !conn.IsClosed() {
+				if resync {
+					continue
+				}
+				// Silence: check the connection is really there.
+				hctx, cancel := context.WithTimeout(ctx, healthTimeout)
+				err = conn.Ping(hctx)
+				cancel()
+				if err == nil {
+					continue
+				}
+			}
+			closeConn(conn)
+			conn = nil
+			continue
+		}
+		n, ok := decodeNotification(note.Payload)
+		if !ok {
+			continue
+		}
+		select {
+		case ch <- n:
+		default:
+			resync = true // dropped: the reader must re-read
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package postgres
+
+// jobColumns is the column list every statement returns for a job, in the
+// order scanJob reads it. The "j." qualifier is replaced per statement.
+const jobColumns = `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max_attempts, j.run_after,
+	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
+	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at`
+
+// clockCTE is the storage clock of one statement: the caller's Now when
+// given (tests), otherwise the database's.
+const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
+
+// claimSQL claims ready pending jobs and rescues running jobs whose lease
+// expired, in one statement. Expired jobs with no attempts left fail with
+// "lease_expired" instead. It always returns at least one row: the clock,
+// the earliest future run_after of the queue and kinds, and (when a job was
+// claimed) the job's columns.
+//
+// $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel.
+const claimSQL = `WITH ` + clockCTE + `,
+dead AS (
+	UPDATE {jobs} j SET state = 'failed', finished_at = (SELECT t FROM clock),
+		lease_token = 0, lease_expires_at = NULL, error_code = 'lease_expired',
+		error_message = 'lease expired on attempt ' || j.attempt || ' of ' || j.max_attempts
+	WHERE j.id IN (
+		SELECT x.id FROM {jobs} x
+		WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
+			AND x.attempt >= x.max_attempts AND x.queue = $2 AND x.kind = ANY($3::text[])
+		LIMIT 1000 FOR UPDATE SKIP LOCKED)
+	RETURNING j.id
+),
+pend AS (
+	SELECT x.id, x.priority, x.run_after FROM {jobs} x
+	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
+		AND x.run_after <= (SELECT t FROM clock)
+	ORDER BY x.priority, x.run_after, x.id
+	LIMIT $4 FOR UPDATE SKIP LOCKED
+),
+resc AS (
+	SELECT x.id, x.priority, x.run_after FROM {jobs} x
+	WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
+		AND x.attempt < x.max_attempts AND x.queue = $2 AND x.kind = ANY($3::text[])
+	ORDER BY x.priority, x.run_after, x.id
+	LIMIT $4 FOR UPDATE SKIP LOCKED
+),
+pick AS (
+	SELECT u.id FROM (SELECT * FROM pend UNION ALL SELECT * FROM resc) u
+	ORDER BY u.priority, u.run_after, u.id
+	LIMIT $4
+),
+claimed AS (
+	UPDATE {jobs} j SET state = 'running', attempt = j.attempt + 1,
+		lease_token = nextval('{lease_seq_lit}'),
+		lease_expires_at = c.t + $5::bigint * interval '1 microsecond',
+		attempted_at = c.t
+	FROM pick p, clock c
+	WHERE j.id = p.id
+	RETURNING ` + jobColumns + `
+)
+SELECT c.t,
+	(SELECT min(x.run_after) FROM {jobs} x
+		WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[]) AND x.run_after > c.t),
+	(SELECT count(pg_notify($6, 'f:' || d.id)) FROM dead d),
+	` + `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max_attempts, j.run_after,
+	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
+	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at
+FROM clock c LEFT JOIN claimed j ON true
+ORDER BY j.priority, j.run_after, j.id`
+
+// insertSQL inserts many jobs; rows whose unique key is held by an active
+// job of the same kind are skipped (the caller looks the holder up). Ids
+// are drawn in input order, so RETURNING maps back to the input through ord.
+//
+// $1 now, $2 kinds, $3 queues, $4 inputs, $5 priorities, $6 max attempts,
+// $7 run_after (NULL = now), $8 deadlines, $9 timeouts (ns), $10 unique
+// keys, $11 per-job now (NULL = $1), $12 channel.
+const insertSQL = `WITH ` + clockCTE + `,
+i AS (
+	SELECT u.*, nextval('{id_seq_lit}') AS id
+	FROM unnest($2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[],
+		$7::timestamptz[], $8::timestamptz[], $9::int8[], $10::text[], $11::timestamptz[])
+		WITH ORDINALITY AS u(kind, queue, input, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, now, ord)
+),
+ins AS (
+	INSERT INTO {jobs} AS j (id, kind, queue, state, priority, max_attempts, run_after, deadline,
+		timeout_ns, input, unique_key, created_at)
+	SELECT i.id, i.kind, i.queue, 'pending', i.priority, i.max_attempts,
+		COALESCE(i.run_after, i.now, c.t), i.deadline, i.timeout_ns, i.input, i.unique_key, COALESCE(i.now, c.t)
+	FROM i, clock c
+	ORDER BY i.ord
+	ON CONFLICT (kind, unique_key) WHERE state IN ('pending', 'running') AND unique_key <> '' DO NOTHING
+	RETURNING ` + jobColumns + `
+)
+SELECT i.ord, ` + jobColumns + `
+FROM ins j JOIN i ON i.id = j.id, LATERAL (SELECT pg_notify($12, 'i:' || j.queue)) n`
+
+// activeByKeySQL finds the active holders of unique keys.
+//
+// $1 kinds, $2 unique keys.
+const activeByKeySQL = `SELECT ` + jobColumns + `
+FROM {jobs} j JOIN unnest($1::text[], $2::text[]) AS k(kind, unique_key)
+	ON j.kind = k.kind AND j.unique_key = k.unique_key
+WHERE j.state IN ('pending', 'running') AND j.unique_key <> ''`
+
+// finishSQL writes many outcomes, each fenced by its lease token. Terminal
+// outcomes with the delete flag delete the row. It returns the ordinal of
+// every applied entry and notifies: "f:id" for terminal ones, "i:queue" for
+// jobs back to pending.
+//
+// $1 now, $2 ids, $3 tokens, $4 outcomes, $5 outputs, $6 messages, $7 codes,
+// $8 retry delays (µs), $9 delete flags, $10 channel.
+const finishSQL = `WITH ` + clockCTE + `,
+f AS (
+	SELECT * FROM unnest($2::int8[], $3::int8[], $4::int4[], $5::bytea[], $6::text[], $7::text[], $8::int8[], $9::bool[])
+		WITH ORDINALITY AS f(id, tok, outcome, output, msg, code, delay_us, del, ord)
+),
+gone AS (
+	DELETE FROM {jobs} j USING f
+	WHERE f.del AND f.outcome IN (1, 2, 5)
+		AND j.id = f.id AND j.state = 'running' AND j.lease_token = f.tok
+	RETURNING f.ord, j.id, j.queue, true AS terminal
+),
+upd AS (
+	UPDATE {jobs} j SET
+		state = CASE f.outcome WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 5 THEN 'aborted' ELSE 'pending' END,
+		output = CASE WHEN f.outcome = 1 THEN f.output ELSE j.output END,
+		error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg ELSE j.error_message END,
+		error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code ELSE j.error_code END,
+		run_after = CASE f.outcome
+			WHEN 3 THEN c.t + f.delay_us * interval '1 microsecond'
+			WHEN 4 THEN c.t
+			ELSE j.run_after END,
+		attempt = CASE WHEN f.outcome = 4 THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+		lease_token = 0,
+		lease_expires_at = NULL,
+		finished_at = CASE WHEN f.outcome IN (1, 2, 5) THEN c.t END
+	FROM f, clock c
+	WHERE NOT (f.del AND f.outcome IN (1, 2, 5))
+		AND j.id = f.id AND j.state = 'running' AND j.lease_token = f.tok
+	RETURNING f.ord, j.id, j.queue, f.outcome IN (1, 2, 5) AS terminal
+),
+r AS (SELECT * FROM gone UNION ALL SELECT * FROM upd)
+SELECT r.ord FROM r,
+	LATERAL (SELECT pg_notify($10, CASE WHEN r.terminal THEN 'f:' || r.id ELSE 'i:' || r.queue END)) n`
+
+// heartbeatSQL extends the leases still held with the given tokens.
+//
+// $1 now, $2 ids, $3 tokens, $4 lease (µs).
+const heartbeatSQL = `WITH ` + clockCTE + `,
+l AS (SELECT * FROM unnest($2::int8[], $3::int8[]) AS l(id, tok))
+UPDATE {jobs} j SET lease_expires_at = c.t + $4::bigint * interval '1 microsecond'
+FROM l, clock c
+WHERE j.id = l.id AND j.state = 'running' AND j.lease_token = l.tok
+RETURNING j.id, j.abort_requested_at IS NOT NULL`
+
+// abortSQL aborts a pending job or records an abort request on a running
+// one, and notifies. It returns no row for a finished or unknown job.
+//
+// $1 now, $2 id, $3 channel.
+const abortSQL = `WITH ` + clockCTE + `,
+upd AS (
+	UPDATE {jobs} j SET
+		state = CASE WHEN j.state = 'pending' THEN 'aborted' ELSE j.state END,
+		finished_at = CASE WHEN j.state = 'pending' THEN c.t ELSE j.finished_at END,
+		abort_requested_at = CASE WHEN j.state = 'running' THEN COALESCE(j.abort_requested_at, c.t)
+			ELSE j.abort_requested_at END
+	FROM clock c
+	WHERE j.id = $2 AND j.state IN ('pending', 'running')
+	RETURNING ` + jobColumns + `
+)
+SELECT ` + jobColumns + ` FROM upd j,
+	LATERAL (SELECT pg_notify($3, CASE WHEN j.state = 'aborted' THEN 'f:' ELSE 'a:' END || j.id)) n`
+
+// getSQL reads one job.
+const getSQL = `SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id = $1`
+
+// deleteFinishedSQL deletes up to $3 jobs in terminal state $1 finished before $2.
+const deleteFinishedSQL = `DELETE FROM {jobs} j USING (
+	SELECT x.id FROM {jobs} x
+	WHERE x.state = $1 AND x.finished_at < $2
+	ORDER BY x.finished_at
+	LIMIT $3 FOR UPDATE SKIP LOCKED) d
+WHERE j.id = d.id`
+
+// queries holds the statements rendered with one store's names.
+type queries struct {
+	claim, insert, activeByKey, finish, heartbeat, abort, get, deleteFinished string
+	listPrefix                                                                string
+}
+
+func newQueries(n *names) *queries {
+	return &queries{
+		claim:          n.render(claimSQL),
+		insert:         n.render(insertSQL),
+		activeByKey:    n.render(activeByKeySQL),
+		finish:         n.render(finishSQL),
+		heartbeat:      n.render(heartbeatSQL),
+		abort:          n.render(abortSQL),
+		get:            n.render(getSQL),
+		deleteFinished: n.render(deleteFinishedSQL),
+		listPrefix:     n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),
+	}
+}

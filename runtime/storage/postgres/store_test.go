@@ -1,0 +1,325 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+func insertParams(queue, kind string) *storage.JobInsertParams {
+	return &storage.JobInsertParams{Kind: kind, Queue: queue, Input: []byte(`{}`), MaxAttempts: 3}
+}
+
+func mustInsert(t testing.TB, s *Store, p *storage.JobInsertParams) *storage.Job {
+	t.Helper()
+	res, err := s.JobInsert(context.Background(), p)
+	if err != nil {
+		t.Fatalf("JobInsert: %v", err)
+	}
+	return res.Job
+}
+
+func TestOptionsValidated(t *testing.T) {
+	t.Parallel()
+	for _, o := range []*Options{
+		{Schema: "1abc"},
+		{Schema: `a"b`},
+		{Schema: "a b"},
+		{Schema: strings.Repeat("a", 64)},
+		{TablePrefix: "x-"},
+		{TablePrefix: strings.Repeat("p", maxPrefixLen+1)},
+	} {
+		if _, err := MigrationSQL(o); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("MigrationSQL(%+v) error = %v, want storage.ErrInvalid", o, err)
+		}
+	}
+	sql, err := MigrationSQL(&Options{Schema: "Jobs", TablePrefix: "app_"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sql, `"Jobs"."app_jobgen_jobs"`) {
+		t.Errorf("MigrationSQL does not name the quoted, prefixed table:\n%s", sql)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	// Migrating again is a no-op.
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	var v int
+	if err := s.pool.QueryRow(ctx, "SELECT max(version) FROM "+s.n.version).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != SchemaVersion {
+		t.Errorf("schema version %d, want %d", v, SchemaVersion)
+	}
+	// A database from the future is refused.
+	if _, err := s.pool.Exec(ctx, "INSERT INTO "+s.n.version+" (version, name) VALUES ($1, 'future')", SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); !errors.Is(err, storage.ErrSchemaTooNew) {
+		t.Errorf("Migrate on a newer schema: %v, want storage.ErrSchemaTooNew", err)
+	}
+	_, err := Connect(ctx, testDSN(t), &Options{Schema: s.n.schema})
+	if !errors.Is(err, storage.ErrSchemaTooNew) {
+		t.Errorf("Connect on a newer schema: %v, want storage.ErrSchemaTooNew", err)
+	}
+}
+
+func TestMigrationSQL(t *testing.T) {
+	t.Parallel()
+	pool := sharedPool(t)
+	ctx := t.Context()
+	schema := randomSchema()
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	})
+	opts := &Options{Schema: schema, TablePrefix: "app_"}
+	sql, err := MigrationSQL(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The script is idempotent and leaves a schema Migrate accepts as is.
+	for range 2 {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("applying MigrationSQL: %v", err)
+		}
+	}
+	s, err := New(pool, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v, err := s.checkVersion(ctx, pool); err != nil || v != SchemaVersion {
+		t.Fatalf("version after MigrationSQL = %d, %v; want %d", v, err, SchemaVersion)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustInsert(t, s, insertParams("q", "k"))
+}
+
+func TestConnect(t *testing.T) {
+	t.Parallel()
+	dsn := testDSN(t)
+	pool := sharedPool(t)
+	ctx := t.Context()
+	schema := randomSchema()
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	})
+	s, err := Connect(ctx, dsn+"&pool_max_conns=2", &Options{Schema: schema, AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := mustInsert(t, s, insertParams("q", "k"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JobGet(ctx, &storage.JobGetParams{ID: j.ID}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("JobGet after Close: %v, want storage.ErrClosed", err)
+	}
+	if _, err := s.Subscribe(ctx); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Subscribe after Close: %v, want storage.ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestUserPoolClosed(t *testing.T) {
+	t.Parallel()
+	pool, err := openPool(testDSN(t), 2)
+	if err != nil {
+		unreachable(t, err)
+	}
+	s := newTestStoreOn(t, sharedPool(t))
+	other, err := New(pool, &Options{Schema: s.n.schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+	if _, err := other.JobGet(t.Context(), &storage.JobGetParams{ID: 1}); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("JobGet on a closed pool: %v, want storage.ErrClosed", err)
+	}
+}
+
+func TestWithTx(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	for _, commit := range []bool{false, true} {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := mustInsert(t, s.WithTx(tx), insertParams("q", "k"))
+		// Invisible outside the transaction until it commits.
+		if _, err := s.JobGet(ctx, &storage.JobGetParams{ID: j.ID}); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("JobGet outside the open transaction: %v, want storage.ErrNotFound", err)
+		}
+		if commit {
+			err = tx.Commit(ctx)
+		} else {
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.JobGet(ctx, &storage.JobGetParams{ID: j.ID})
+		if commit && err != nil {
+			t.Errorf("JobGet after commit: %v", err)
+		}
+		if !commit && !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("JobGet after rollback: %v, want storage.ErrNotFound", err)
+		}
+	}
+}
+
+func TestFinishSameIDTwice(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	mustInsert(t, s, insertParams("q", "k"))
+	res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 1, LeaseDuration: time.Minute})
+	if err != nil || len(res.Jobs) != 1 {
+		t.Fatalf("claim: %v, %d jobs", err, len(res.Jobs))
+	}
+	j := res.Jobs[0]
+	// In order: a stale entry, the good one, then a repeat that is stale by now.
+	fin, err := s.JobFinish(ctx, &storage.JobFinishParams{Jobs: []storage.JobFinish{
+		{ID: j.ID, LeaseToken: j.LeaseToken + 1, Outcome: storage.OutcomeFail},
+		{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete},
+		{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeFail},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(fin.Applied); got != "[false true false]" {
+		t.Errorf("Applied = %s, want [false true false]", got)
+	}
+}
+
+func TestDatabaseClock(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	var dbNow time.Time
+	if err := s.pool.QueryRow(ctx, "SELECT now()").Scan(&dbNow); err != nil {
+		t.Fatal(err)
+	}
+	j := mustInsert(t, s, insertParams("q", "k"))
+	if d := j.CreatedAt.Sub(dbNow); d < -time.Minute || d > time.Minute {
+		t.Errorf("CreatedAt %v is far from the database clock %v", j.CreatedAt, dbNow)
+	}
+	if j.CreatedAt.Location() != time.UTC || !j.RunAfter.Equal(j.CreatedAt) {
+		t.Errorf("CreatedAt %v, RunAfter %v: want equal UTC times", j.CreatedAt, j.RunAfter)
+	}
+	res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 10, LeaseDuration: time.Minute})
+	if err != nil || len(res.Jobs) != 1 {
+		t.Fatalf("claim: %v, %+v", err, res)
+	}
+	if got := res.Jobs[0].LeaseExpiresAt.Sub(res.Now); got != time.Minute {
+		t.Errorf("lease runs %v past the claim's Now, want 1m", got)
+	}
+}
+
+// TestConcurrentClaimers claims from many goroutines over the pool and
+// checks that every job is handed out exactly once.
+func TestConcurrentClaimers(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	const jobs = 2000
+	batch := make([]*storage.JobInsertParams, jobs)
+	for i := range batch {
+		batch[i] = insertParams("q", "k")
+	}
+	if _, err := s.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: batch}); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		seen = make(map[int64]int)
+		wg   sync.WaitGroup
+	)
+	for range 6 {
+		wg.Go(func() {
+			for {
+				res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 25, LeaseDuration: time.Minute})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(res.Jobs) == 0 {
+					return
+				}
+				fs := make([]storage.JobFinish, len(res.Jobs))
+				mu.Lock()
+				for i, j := range res.Jobs {
+					seen[j.ID]++
+					fs[i] = storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete}
+				}
+				mu.Unlock()
+				fin, err := s.JobFinish(ctx, &storage.JobFinishParams{Jobs: fs})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for i, ok := range fin.Applied {
+					if !ok {
+						t.Errorf("finish of job %d not applied", fs[i].ID)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != jobs {
+		t.Errorf("claimed %d distinct jobs, want %d", len(seen), jobs)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("job %d claimed %d times", id, n)
+		}
+	}
+}
+
+// TestClaimSkipsLockedHead: a row locked by another session is skipped,
+// not waited for.
+func TestClaimSkipsLockedHead(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	head := mustInsert(t, s, insertParams("q", "k"))
+	next := mustInsert(t, s, insertParams("q", "k"))
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+s.n.jobs+" WHERE id = $1 FOR UPDATE", head.ID); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := s.JobClaim(cctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 1, LeaseDuration: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) != 1 || res.Jobs[0].ID != next.ID {
+		t.Errorf("claimed %v, want job %d", res.Jobs, next.ID)
+	}
+}

@@ -1,0 +1,26 @@
+package postgres
+
+import (
+	"github.com/jackc/pgx/v5"
+)
+
+// WithTx returns a view of the store whose statements run inside tx, the
+// caller's transaction: a job inserted through it (JobInsert,
+// JobInsertMany, or a runtime client built on it) exists only if tx
+// commits, and its notifications are delivered at that commit. Use it for
+// transactional submit, for example to enqueue an email in the same
+// transaction that creates the user:
+//
+//	tx, err := pool.Begin(ctx)
+//	...
+//	client := runtime.NewClient(store.WithTx(tx))
+//	_, err = emails.Submit(ctx, Email{...}, nil)
+//	...
+//	err = tx.Commit(ctx)
+//
+// The view is only good while tx is open. Its Close does nothing (closing
+// the store closes views too); its Subscribe listens outside tx, like the
+// store's.
+func (s *Store) WithTx(tx pgx.Tx) *Store {
+	return &Store{pool: s.pool, db: tx, n: s.n, q: s.q, root: s.root, subs: nil}
+}
