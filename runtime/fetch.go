@@ -31,22 +31,36 @@ func (s *Server) fetchLoop(q *queue) {
 		select {
 		case <-q.wake:
 		case <-q.freed:
-			if q.coalesce() {
-				// Few slots are free and jobs are still running: give
-				// them a moment to finish so one claim fills many slots.
-				timer.Reset(fetchCooldown)
-				select {
-				case <-q.wake:
-				case <-timer.C:
-				case <-s.stopCh:
-					return
-				}
+			if !s.coalesce(q, timer) {
+				return
 			}
 		case <-timer.C:
 		case <-s.stopCh:
 			return
 		}
 	}
+}
+
+// coalesce waits, after a freed slot woke the loop, until half of q's slots
+// are free, no job runs, a submit wakes the loop or fetchCooldown passes,
+// so that one claim fills many slots. It returns false when Stop began.
+func (s *Server) coalesce(q *queue, timer *time.Timer) bool {
+	if !q.coalesce() {
+		return true
+	}
+	timer.Reset(fetchCooldown)
+	for q.coalesce() {
+		select {
+		case <-q.freed:
+		case <-q.wake:
+			return true
+		case <-timer.C:
+			return true
+		case <-s.stopCh:
+			return false
+		}
+	}
+	return true
 }
 
 // fetchCooldown is how long a loop woken by a freed slot waits for more

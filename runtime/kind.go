@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -35,6 +37,48 @@ type KindOpts struct {
 type Kind[In, Out any] struct {
 	opts      KindOpts
 	uniqueKey func(In) string
+	codec     codec
+}
+
+// codec notes the shapes of a kind's types that let it skip the JSON
+// encoder: jobs without arguments or without output are common, and the
+// encoder's fixed cost dominates a job that does little.
+type codec struct {
+	inStruct bool // In is a struct: "{}" decodes to its zero value
+	inEmpty  bool // In is a struct without fields: it always encodes to "{}"
+	noOutput bool // Out is NoOutput: nothing is stored
+}
+
+var emptyObject = []byte("{}")
+
+func newCodec[In, Out any]() codec {
+	in := reflect.TypeFor[In]()
+	return codec{
+		inStruct: in.Kind() == reflect.Struct,
+		inEmpty:  in.Kind() == reflect.Struct && in.NumField() == 0,
+		noOutput: reflect.TypeFor[Out]() == reflect.TypeFor[NoOutput](),
+	}
+}
+
+func encodeInput[In any](c codec, in In) ([]byte, error) {
+	if c.inEmpty {
+		return emptyObject, nil
+	}
+	return json.Marshal(in)
+}
+
+func decodeInput[In any](c codec, data []byte, in *In) error {
+	if c.inStruct && bytes.Equal(data, emptyObject) {
+		return nil
+	}
+	return json.Unmarshal(data, in)
+}
+
+func encodeOutput[Out any](c codec, out Out) ([]byte, error) {
+	if c.noOutput {
+		return nil, nil
+	}
+	return json.Marshal(out)
 }
 
 // NewKind returns the kind described by opts. It panics when opts are
@@ -53,7 +97,7 @@ func NewKind[In, Out any](opts KindOpts) *Kind[In, Out] {
 	if err := validateKindOpts(opts); err != nil {
 		panic(fmt.Sprintf("runtime.NewKind: %v", err))
 	}
-	return &Kind[In, Out]{opts: opts}
+	return &Kind[In, Out]{opts: opts, codec: newCodec[In, Out]()}
 }
 
 // WithUniqueKey returns a copy of k whose jobs are deduplicated by key(in)
@@ -72,7 +116,7 @@ func (k *Kind[In, Out]) Opts() KindOpts { return k.opts }
 
 // Submit encodes in and stores a job of this kind through c.
 func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *SubmitOpts) (*Handle[Out], error) {
-	input, err := json.Marshal(in)
+	input, err := encodeInput(k.codec, in)
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: encode input: %w", k.opts.Name, err)
 	}
@@ -104,7 +148,7 @@ func (k *Kind[In, Out]) Get(ctx context.Context, c *Client, id int64) (*Info[In,
 		return nil, fmt.Errorf("get job %d: %w: kind %q, not %q", id, ErrWrongKind, job.Kind, k.opts.Name)
 	}
 	info := &Info[In, Out]{Job: job}
-	if err := json.Unmarshal(job.Input, &info.Args); err != nil {
+	if err := decodeInput(k.codec, job.Input, &info.Args); err != nil {
 		return nil, decodeError(job, "input", err)
 	}
 	if job.State == storage.StateCompleted && len(job.Output) > 0 {
@@ -131,14 +175,14 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 			CreatedAt:   rec.CreatedAt,
 			report:      report,
 		}
-		if err := json.Unmarshal(rec.Input, &job.Args); err != nil {
+		if err := decodeInput(k.codec, rec.Input, &job.Args); err != nil {
 			return nil, &inputDecodeError{decodeError(rec, "input", err)}
 		}
 		out, err := h(ctx, job)
 		if err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(out)
+		b, err := encodeOutput(k.codec, out)
 		if err != nil {
 			return nil, Permanent(fmt.Errorf("encode output of %s job %d: %w", rec.Kind, rec.ID, err))
 		}

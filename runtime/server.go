@@ -60,6 +60,7 @@ type Server struct {
 	loops      sync.WaitGroup // fetch loops
 	jobs       sync.WaitGroup // jobs from claim until their outcome is written
 	maint      sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
+	workers    sync.WaitGroup // worker goroutines, stopped with maintenance
 	maintStop  chan struct{}
 	beat       chan struct{} // asks the heartbeat for an early round
 	progressCh chan storage.Notification
@@ -71,8 +72,9 @@ type queue struct {
 	maxWorkers int
 	limiter    limit.Limiter
 	inflight   atomic.Int64
-	wake       chan struct{} // capacity 1: a wake-up is latched until the loop waits
-	freed      chan struct{} // capacity 1: a slot was freed
+	wake       chan struct{}    // capacity 1: a wake-up is latched until the loop waits
+	freed      chan struct{}    // capacity 1: a slot was freed
+	work       chan *runningJob // idle workers receive jobs here
 }
 
 func (q *queue) wakeUp() { latch(q.wake) }
@@ -202,7 +204,7 @@ func (s *Server) buildQueues() (map[string]*queue, error) {
 		if qc.MaxWorkers == 0 {
 			qc.MaxWorkers = DefaultMaxWorkers
 		}
-		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1)}
+		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), work: make(chan *runningJob)}
 	}
 	return queues, nil
 }
@@ -294,6 +296,7 @@ func (s *Server) shutdown() {
 	s.fin.close()
 	close(s.maintStop)
 	s.maint.Wait()
+	s.workers.Wait()
 	s.logger.Debug("jobgen: server stopped")
 	close(s.doneCh)
 }

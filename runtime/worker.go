@@ -106,7 +106,31 @@ func (s *Server) start(q *queue, rec *storage.Job, now time.Time, stopping bool)
 			}
 			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(ctx, t, errTimeout)
 		}
-		go s.run(rj)
+		s.dispatch(q, rj)
+	}
+}
+
+// dispatch hands rj to an idle worker goroutine of q, or starts one. Workers
+// stay for the server's life, so a job costs no goroutine start and its
+// handler runs on a stack that has already grown.
+func (s *Server) dispatch(q *queue, rj *runningJob) {
+	select {
+	case q.work <- rj:
+	default:
+		s.workers.Add(1)
+		go s.worker(q, rj)
+	}
+}
+
+func (s *Server) worker(q *queue, rj *runningJob) {
+	defer s.workers.Done()
+	for {
+		s.run(rj)
+		select {
+		case rj = <-q.work:
+		case <-s.maintStop:
+			return
+		}
 	}
 }
 
