@@ -37,20 +37,19 @@ const (
 	WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
 		AND attempt >= max_attempts AND ` + kindsFilter
 
-	// sqlClaimable selects ready pending jobs and rescuable running jobs in
-	// claim order. Each arm walks its own partial index.
-	sqlClaimable = `SELECT id FROM (
-		SELECT id, priority, run_after FROM (
-			SELECT id, priority, run_after FROM jobgen_jobs
-			WHERE state = 'pending' AND queue = ?1 AND run_after <= ?2 AND kind IN (SELECT value FROM json_each(?3))
-			ORDER BY priority, run_after, id LIMIT ?4)
-		UNION ALL
-		SELECT id, priority, run_after FROM (
-			SELECT id, priority, run_after FROM jobgen_jobs
-			WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
-				AND attempt < max_attempts AND kind IN (SELECT value FROM json_each(?3))
-			ORDER BY priority, run_after, id LIMIT ?4)
-	) ORDER BY priority, run_after, id LIMIT ?4`
+	// sqlClaimPending selects ready pending jobs in claim order. It is
+	// pinned to the index in claim order, so it stops after LIMIT rows
+	// instead of sorting every ready job.
+	sqlClaimPending = `SELECT ` + jobColumns + ` FROM jobgen_jobs INDEXED BY jobgen_jobs_pending
+	WHERE state = 'pending' AND queue = ?1 AND run_after <= ?2 AND kind IN (SELECT value FROM json_each(?3))
+	ORDER BY priority, run_after, id LIMIT ?4`
+
+	// sqlClaimExpired selects running jobs whose lease expired and that
+	// have an attempt left, in claim order.
+	sqlClaimExpired = `SELECT ` + jobColumns + ` FROM jobgen_jobs
+	WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
+		AND attempt < max_attempts AND kind IN (SELECT value FROM json_each(?3))
+	ORDER BY priority, run_after, id LIMIT ?4`
 
 	sqlNextToken = `UPDATE jobgen_meta SET value = value + ? WHERE key = 'lease_token' RETURNING value`
 
@@ -60,7 +59,7 @@ const (
 		lease_token = ?,
 		lease_expires_at = ?,
 		attempted_at = ?
-	WHERE id = ? RETURNING ` + jobColumns
+	WHERE id = ?`
 
 	sqlNextRunAfter = `SELECT run_after FROM jobgen_jobs
 	WHERE state = 'pending' AND queue = ? AND run_after > ? AND ` + kindsFilter + `
@@ -92,17 +91,17 @@ const (
 
 // stmts holds the statements prepared on the writer connection.
 type stmts struct {
-	insert, findUnique, failExpired, claimable, nextToken, claimOne, nextRunAfter *sql.Stmt
-	heartbeat, complete, end, retry, release, deleteHeld                          *sql.Stmt
+	insert, findUnique, failExpired, claimPending, claimExpired, nextToken, claimOne, nextRunAfter *sql.Stmt
+	heartbeat, complete, end, retry, release, deleteHeld                                           *sql.Stmt
 }
 
 func (st *stmts) all() []**sql.Stmt {
-	return []**sql.Stmt{&st.insert, &st.findUnique, &st.failExpired, &st.claimable, &st.nextToken,
+	return []**sql.Stmt{&st.insert, &st.findUnique, &st.failExpired, &st.claimPending, &st.claimExpired, &st.nextToken,
 		&st.claimOne, &st.nextRunAfter, &st.heartbeat, &st.complete, &st.end, &st.retry, &st.release, &st.deleteHeld}
 }
 
 func (st *stmts) prepare(ctx context.Context, db *sql.DB) error {
-	texts := []string{sqlInsert, sqlFindUnique, sqlFailExpired, sqlClaimable, sqlNextToken,
+	texts := []string{sqlInsert, sqlFindUnique, sqlFailExpired, sqlClaimPending, sqlClaimExpired, sqlNextToken,
 		sqlClaimOne, sqlNextRunAfter, sqlHeartbeat, sqlComplete, sqlEnd, sqlRetry, sqlRelease, sqlDeleteHeld}
 	for i, p := range st.all() {
 		stmt, err := db.PrepareContext(ctx, texts[i])

@@ -127,6 +127,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	wp.Set("_synchronous", syncMode)
 	wp.Set("_foreign_keys", "on")
 	wp.Set("_txlock", "immediate")
+	wp.Set("_cache_size", "-65536")
 	write, err := sql.Open("sqlite3", base+"?"+wp.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)

@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -131,45 +133,44 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	expires := now.Add(p.LeaseDuration).UnixMicro()
 	res := &storage.JobClaimResult{Now: now}
 	err = s.withTx(ctx, "claim", func(tx *sql.Tx) error {
-		res.Jobs = res.Jobs[:0]
 		if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
 			return fmt.Errorf("fail expired leases: %w", err)
 		}
-		rows, err := tx.StmtContext(ctx, s.stmts.claimable).QueryContext(ctx, p.Queue, nowUS, kinds, p.Limit)
+		jobs, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimPending), p.Queue, nowUS, kinds, p.Limit)
 		if err != nil {
-			return err
+			return fmt.Errorf("select pending: %w", err)
 		}
-		ids := make([]int64, 0, p.Limit)
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
+		expired, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimExpired), p.Queue, nowUS, kinds, p.Limit)
+		if err != nil {
+			return fmt.Errorf("select expired leases: %w", err)
+		}
+		if len(expired) > 0 {
+			jobs = append(jobs, expired...)
+			slices.SortFunc(jobs, claimOrder)
+			if len(jobs) > p.Limit {
+				jobs = jobs[:p.Limit]
 			}
-			ids = append(ids, id)
 		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(ids) > 0 {
+		if len(jobs) > 0 {
 			var last int64
-			if err := tx.StmtContext(ctx, s.stmts.nextToken).QueryRowContext(ctx, len(ids)).Scan(&last); err != nil {
+			if err := tx.StmtContext(ctx, s.stmts.nextToken).QueryRowContext(ctx, len(jobs)).Scan(&last); err != nil {
 				return fmt.Errorf("lease token: %w", err)
 			}
-			token := last - int64(len(ids))
+			token := last - int64(len(jobs))
 			claim := tx.StmtContext(ctx, s.stmts.claimOne)
-			for _, id := range ids {
+			for _, j := range jobs {
 				token++
-				j, err := scanJob(claim.QueryRowContext(ctx, token, expires, nowUS, id))
-				if err != nil {
-					return fmt.Errorf("claim job %d: %w", id, err)
+				if _, err := claim.ExecContext(ctx, token, expires, nowUS, j.ID); err != nil {
+					return fmt.Errorf("claim job %d: %w", j.ID, err)
 				}
-				res.Jobs = append(res.Jobs, j)
+				j.State = storage.StateRunning
+				j.Attempt++
+				j.LeaseToken = token
+				j.LeaseExpiresAt = time.UnixMicro(expires).UTC()
+				j.AttemptedAt = now
 			}
 		}
+		res.Jobs = jobs
 		var next int64
 		switch err := tx.StmtContext(ctx, s.stmts.nextRunAfter).QueryRowContext(ctx, p.Queue, nowUS, kinds).Scan(&next); {
 		case err == nil:
@@ -188,6 +189,35 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 		res.Jobs = []*storage.Job{}
 	}
 	return res, nil
+}
+
+// claimOrder orders jobs by priority, RunAfter, ID.
+func claimOrder(a, b *storage.Job) int {
+	if c := cmp.Compare(a.Priority, b.Priority); c != 0 {
+		return c
+	}
+	if c := a.RunAfter.Compare(b.RunAfter); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// queryJobs runs a statement that selects jobColumns and scans every row.
+func queryJobs(ctx context.Context, stmt *sql.Stmt, args ...any) ([]*storage.Job, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var jobs []*storage.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
 }
 
 // JobHeartbeat extends every lease still held with its token, in one
@@ -290,29 +320,35 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 	now := clock(p.Now).UnixMicro()
 	res := &storage.JobAbortResult{}
 	err := s.withTx(ctx, "abort", func(tx *sql.Tx) error {
-		j, err := scanJob(tx.QueryRowContext(ctx, `UPDATE jobgen_jobs SET
-				state = 'aborted', finished_at = ?, error_code = 'aborted', error_message = 'aborted before it ran'
-			WHERE id = ? AND state = 'pending' RETURNING `+jobColumns, now, p.ID))
-		if err == nil {
-			res.Result, res.Job = storage.AbortedNow, j
-			return nil
-		} else if err != sql.ErrNoRows {
+		// Plain UPDATEs and one SELECT: an UPDATE … RETURNING that changes
+		// an indexed column is far slower in SQLite.
+		r, err := tx.ExecContext(ctx, `UPDATE jobgen_jobs SET state = 'aborted', finished_at = ?
+			WHERE id = ? AND state = 'pending'`, now, p.ID)
+		if err != nil {
 			return err
 		}
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobgen_jobs SET
-				abort_requested_at = coalesce(abort_requested_at, ?)
-			WHERE id = ? AND state = 'running' RETURNING `+jobColumns, now, p.ID))
-		if err == nil {
-			res.Result, res.Job = storage.AbortRequested, j
-			return nil
-		} else if err != sql.ErrNoRows {
+		res.Result = storage.AbortTooLate
+		if n, err := r.RowsAffected(); err != nil {
 			return err
+		} else if n == 1 {
+			res.Result = storage.AbortedNow
+		} else {
+			r, err := tx.ExecContext(ctx, `UPDATE jobgen_jobs SET abort_requested_at = coalesce(abort_requested_at, ?)
+				WHERE id = ? AND state = 'running'`, now, p.ID)
+			if err != nil {
+				return err
+			}
+			if n, err := r.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				res.Result = storage.AbortRequested
+			}
 		}
-		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobgen_jobs WHERE id = ?`, p.ID))
+		j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobgen_jobs WHERE id = ?`, p.ID))
 		if err != nil {
 			return fmt.Errorf("job %d: %w", p.ID, err)
 		}
-		res.Result, res.Job = storage.AbortTooLate, j
+		res.Job = j
 		return nil
 	})
 	if err != nil {
