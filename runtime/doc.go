@@ -1,0 +1,32 @@
+// Package runtime is the engine under jobgen's generated clients and
+// handlers: the Server with its fetch loops, worker goroutines, limiters,
+// retries, leases and drain-on-stop; the Client that submits, aborts,
+// waits and observes; and the events and progress that connect them.
+//
+// Generated code declares one Kind per annotated struct and wraps it in
+// typed clients and handler interfaces, so most programs never call this
+// package's generic API directly. It is usable without the generator too:
+//
+//	var resize = runtime.NewKind[Resize, ResizeResult](runtime.KindOpts{Name: "resize"})
+//
+//	srv, err := runtime.NewServer(store, runtime.Config{})
+//	// handle err
+//	resize.Register(srv, func(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error) {
+//		return ResizeResult{Width: job.Args.Width}, nil
+//	})
+//	srv.Start(ctx)
+//	defer srv.Stop(ctx)
+//	h, err := resize.Submit(ctx, srv.Client(), Resize{Width: 640}, nil)
+//	res, err := h.Wait(ctx)
+//
+// Storage is pluggable (package storage and its backends memory, sqlite and
+// postgres); the runtime keeps nothing that storage cannot rebuild after a
+// crash. Delivery is at least once: a job whose worker dies is claimed again
+// once its lease expires, so handlers should be idempotent.
+//
+// Handlers steer outcomes with errors: Permanent(err) fails the job at once,
+// RetryAfter(d, err) retries after d, any other error retries with the
+// kind's backoff until the attempts run out, and a panic is recovered into
+// a *PanicError that keeps the stack. WaitFor returns the output, or an
+// error matching ErrFailed, ErrAborted or ErrNotFound.
+package runtime
