@@ -160,8 +160,9 @@ func parseFieldList(s string) ([]string, bool) {
 }
 
 // isDirectiveLine reports whether a comment line is meant for jobgen: a
-// //jobgen: directive of any name, or //jobgen:job written with a space
-// after the slashes (which Go would not treat as a directive).
+// //jobgen: directive of any name, or one written with spaces after the
+// slashes, which Go does not treat as a directive (gofmt even adds the space
+// when the name is not lower case).
 func isDirectiveLine(text string) bool {
 	if strings.HasPrefix(text, "//"+directiveTool+":") {
 		return true
@@ -170,9 +171,12 @@ func isDirectiveLine(text string) bool {
 	if !ok || rest == strings.TrimLeftFunc(rest, unicode.IsSpace) {
 		return false
 	}
-	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-	after, ok := strings.CutPrefix(rest, directive[2:])
-	return ok && (after == "" || unicode.IsSpace(rune(after[0])))
+	after, ok := strings.CutPrefix(strings.TrimLeftFunc(rest, unicode.IsSpace), directiveTool+":")
+	if !ok || after == "" {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(after)
+	return !unicode.IsSpace(r)
 }
 
 // parseMarker parses one comment line for which isDirectiveLine holds. It

@@ -23,5 +23,5 @@ type Twice struct{}
 
 // Upper writes the name in upper case.
 //
-//jobgen:Job
+// jobgen:Job
 type Upper struct{}

@@ -30,7 +30,7 @@ type Crawl struct {
 	Note     *string
 
 	Embedded
-	hook   func() // unexported: not encoded
+	hook   func()   // unexported: not encoded
 	Hooks  sh.Hooks `json:"-"`
 	Ignore chan int `json:"-"`
 }
