@@ -1,0 +1,88 @@
+// Package example shows jobgen end to end: four annotated jobs, their
+// handlers, and the typed API that jobgen generates for them in
+// jobs_jobgen.go (regenerate it with go generate from the module root).
+//
+// The jobs scale an image, render a report, send a message through a
+// pluggable Sender and crunch numbers for a while, reporting progress and
+// stopping when aborted. Service implements every handler, so wiring a
+// server takes one call to the generated Register:
+//
+//	srv, err := runtime.NewServer(memory.New(), runtime.Config{})
+//	// handle err
+//	err = example.Register(srv, &example.Service{Sender: sender})
+//	// handle err
+//	err = srv.Start(ctx)
+//	// handle err
+//	jobs := example.NewClients(srv.Client())
+//	h, err := jobs.Resize.Submit(ctx, example.Resize{Name: "logo", Image: png, Width: 64}, nil)
+//	res, err := h.Wait(ctx) // res is an example.ResizeResult
+package example
+
+import "time"
+
+// Resize scales a PNG image to a new width, keeping its aspect ratio. A
+// second request for the same image name and width while one is active is
+// not stored again.
+//
+//jobgen:job queue=media attempts=3 timeout=30s output=ResizeResult unique=Name,Width
+type Resize struct {
+	// Name identifies the image.
+	Name string `json:"name"`
+	// Image is the PNG to scale.
+	Image []byte `json:"image"`
+	// Width is the width of the result in pixels.
+	Width int `json:"width"`
+}
+
+// ResizeResult is a scaled image.
+type ResizeResult struct {
+	// Image is the scaled PNG.
+	Image  []byte `json:"image"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// Report renders a plain-text order report.
+//
+//jobgen:job queue=reports output=ReportResult
+type Report struct {
+	Title string     `json:"title"`
+	Lines []LineItem `json:"lines"`
+}
+
+// LineItem is one line of a Report.
+type LineItem struct {
+	Product  string  `json:"product"`
+	Quantity int     `json:"quantity"`
+	Price    float64 `json:"price"`
+}
+
+// ReportResult is a rendered report.
+type ReportResult struct {
+	Text  string  `json:"text"`
+	Total float64 `json:"total"`
+}
+
+// SendMessage delivers one message through the Service's Sender. A Sender
+// failure is retried after a short backoff; a message without a recipient
+// fails at once.
+//
+//jobgen:job queue=messages attempts=5 backoff=10ms
+type SendMessage struct {
+	To   string `json:"to"`
+	Body string `json:"body"`
+}
+
+// Crunch sums the squares of 1..Steps, one step every StepDelay, reporting
+// its progress. It stops early when aborted.
+//
+//jobgen:job timeout=10m output=CrunchResult
+type Crunch struct {
+	Steps     int           `json:"steps"`
+	StepDelay time.Duration `json:"step_delay"`
+}
+
+// CrunchResult is the outcome of a Crunch.
+type CrunchResult struct {
+	Sum int64 `json:"sum"`
+}
