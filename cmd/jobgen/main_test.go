@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
+
+	"github.com/jobgen/jobgen/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata")
@@ -344,4 +346,23 @@ func TestCommand(t *testing.T) {
 			t.Errorf("wrote %v", files)
 		}
 	})
+}
+
+// TestRenderDebug checks that a render failure returns an error, and with
+// debug set also prints the unformatted source.
+func TestRenderDebug(t *testing.T) {
+	t.Parallel()
+	bad := templates.Package{Path: "example.com/p", Name: "p", Jobs: []templates.Job{
+		{Name: "Not An Identifier", Source: "jobs.go", Kind: "bad", Queue: "default"},
+	}}
+	for _, debug := range []bool{false, true} {
+		var buf bytes.Buffer
+		outs, err := render(bad, t.TempDir(), debug, &buf)
+		if err == nil || outs != nil {
+			t.Fatalf("render = %d outputs, %v; want an error", len(outs), err)
+		}
+		if got := strings.Contains(buf.String(), "type Not An IdentifierHandle struct"); got != debug {
+			t.Errorf("debug=%v: printed the source = %v:\n%s", debug, got, buf.String())
+		}
+	}
 }
