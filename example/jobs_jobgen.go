@@ -444,7 +444,8 @@ func RegisterSendMessageHandler(srv *runtime.Server, h SendMessageHandler) error
 	})
 }
 
-// Handlers runs every job kind of package example.
+// Handlers runs every job kind of package example. Register takes one, so a type
+// that lacks a handler method is a compile error, not a run-time surprise.
 type Handlers interface {
 	CrunchHandler
 	ReportHandler

@@ -5,7 +5,8 @@ import "github.com/dave/jennifer/jen"
 // Handlers declares the package's Handlers interface, which embeds every
 // job's handler interface, so a type that lacks one does not compile.
 func Handlers(f *jen.File, p Package) {
-	f.Commentf("%s runs every job kind of package %s.", HandlersName, p.Name)
+	f.Commentf("%s runs every job kind of package %s. %s takes one, so a type", HandlersName, p.Name, RegisterName)
+	f.Comment("that lacks a handler method is a compile error, not a run-time surprise.")
 	f.Type().Id(HandlersName).InterfaceFunc(func(g *jen.Group) {
 		for _, j := range p.Jobs {
 			g.Id(NamesOf(j.Name).Handler)

@@ -370,7 +370,8 @@ func RegisterPingHandler(srv *runtime.Server, h PingHandler) error {
 			emit: func(f *jen.File) { Handlers(f, pair) },
 			want: `package p
 
-// Handlers runs every job kind of package p.
+// Handlers runs every job kind of package p. Register takes one, so a type
+// that lacks a handler method is a compile error, not a run-time surprise.
 type Handlers interface {
 	PingHandler
 	ResizeHandler
