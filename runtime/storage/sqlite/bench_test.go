@@ -90,3 +90,33 @@ func BenchmarkClaimFinish100(b *testing.B) {
 	elapsed += time.Since(start)
 	b.ReportMetric(float64(jobs)/elapsed.Seconds(), "jobs/s")
 }
+
+// BenchmarkHeartbeat100 renews 100 held leases per op.
+func BenchmarkHeartbeat100(b *testing.B) {
+	s, _ := newStore(b, nil)
+	ctx := context.Background()
+	batch := make([]*storage.JobInsertParams, 1000)
+	for i := range batch {
+		batch[i] = benchInput()
+	}
+	for range 10 {
+		if _, err := s.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: batch}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 100, LeaseDuration: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var leases []storage.Lease
+	for _, j := range r.Jobs {
+		leases = append(leases, storage.Lease{ID: j.ID, Token: j.LeaseToken})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		hb, err := s.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: time.Minute})
+		if err != nil || len(hb.Lost) > 0 {
+			b.Fatal(err, hb.Lost)
+		}
+	}
+}

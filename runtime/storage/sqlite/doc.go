@@ -61,6 +61,12 @@
 // polling: set the server's PollInterval to the pickup delay you accept,
 // knowing that each poll is one claim transaction per queue.
 //
+// Processes take turns at the write lock through SQLite's busy handler,
+// which retries after growing sleeps and is not fair: a process that writes
+// back to back can keep another waiting for a while. Keep the server's
+// LeaseDuration well above the longest write you expect to wait for, or
+// heartbeats that arrive late lose leases their jobs still hold.
+//
 // # Building
 //
 // go-sqlite3 is a cgo package: building needs a C compiler (gcc or clang)
