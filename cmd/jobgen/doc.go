@@ -29,6 +29,12 @@
 // are unchanged are not rewritten, and generated files that no source needs
 // anymore are removed.
 //
+// jobgen never generates from a package that does not type-check, with two
+// exceptions that would otherwise lock it out of fixing its own output:
+// errors inside its stale generated files, and "undefined" errors for the
+// very names it is about to generate (code that uses the generated API
+// before the first run).
+//
 // Pipeline: load.go lists and type-checks the packages, marker.go parses the
 // directives, model.go checks them against the types and builds the
 // templates model, and write.go renders every file before writing any.

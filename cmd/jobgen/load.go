@@ -60,11 +60,27 @@ type listedPackage struct {
 // and type-checks them; imported packages' types come from the export data
 // go list -export produces, as go/packages does without NeedDeps. overlay
 // maps absolute file paths to contents that replace or add those files.
-//
-// Errors in files jobgen generated itself are dropped: those files are about
-// to be replaced, and a stale one (say, for a job that was renamed) must not
-// stop its own regeneration. Any other error is returned as diagnostics.
+// Every error comes back as diagnostics.
 func load(dir string, patterns []string, overlay map[string][]byte) (*token.FileSet, []*loadedPackage, error) {
+	fset, pkgs, err := loadPackages(dir, patterns, overlay)
+	if err != nil {
+		return nil, nil, err
+	}
+	var diags diagnostics
+	for _, pkg := range pkgs {
+		diags = append(diags, pkg.Errors...)
+	}
+	if len(diags) > 0 {
+		return nil, nil, diags.list(dir)
+	}
+	return fset, pkgs, nil
+}
+
+// loadPackages is load, except that it leaves the packages' problems in
+// their Errors, and drops those in files jobgen generated itself: those
+// files are about to be replaced, and a stale one (say, for a job that was
+// renamed) must not stop its own regeneration.
+func loadPackages(dir string, patterns []string, overlay map[string][]byte) (*token.FileSet, []*loadedPackage, error) {
 	listed, err := goList(dir, patterns, overlay)
 	if err != nil {
 		return nil, nil, err
@@ -84,27 +100,44 @@ func load(dir string, patterns []string, overlay map[string][]byte) (*token.File
 		return os.Open(file)
 	})
 	var pkgs []*loadedPackage
-	var diags diagnostics
 	for _, lp := range listed {
 		if lp.DepOnly {
 			continue
 		}
 		pkg := check(fset, imp, lp, overlay)
 		generated := generatedFiles(pkg)
-		for _, d := range pkg.Errors {
-			if d.file == "" || !slices.Contains(generated, d.file) {
-				diags = append(diags, d)
-			}
-		}
+		pkg.Errors = slices.DeleteFunc(pkg.Errors, func(d diagnostic) bool {
+			return d.file != "" && slices.Contains(generated, d.file)
+		})
 		pkgs = append(pkgs, pkg)
 	}
 	if len(pkgs) == 0 {
 		return nil, nil, fmt.Errorf("no packages match %s", strings.Join(patterns, " "))
 	}
-	if len(diags) > 0 {
-		return nil, nil, diags.list(dir)
-	}
 	return fset, pkgs, nil
+}
+
+// withoutGenerated drops from errs the reports of undefined names that the
+// generated code of model declares: code beside the jobs may use the
+// generated API before it exists (on the first run, or after a new job).
+func withoutGenerated(errs diagnostics, model templates.Package) diagnostics {
+	if len(model.Jobs) == 0 {
+		return errs
+	}
+	names := map[string]bool{
+		templates.HandlersName: true, templates.RegisterName: true,
+		templates.ClientsName: true, templates.NewClientsName: true,
+	}
+	for _, j := range model.Jobs {
+		n := templates.NamesOf(j.Name)
+		for _, id := range []string{n.Kind, n.Client, n.NewClient, n.Handle, n.Handler, n.HandlerFunc, n.Register} {
+			names[id] = true
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(errs), func(d diagnostic) bool {
+		name, ok := strings.CutPrefix(d.msg, "undefined: ")
+		return ok && names[name]
+	})
 }
 
 // goList runs go list -deps -export on patterns and decodes its output.

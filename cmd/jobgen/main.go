@@ -73,13 +73,19 @@ func generate(o options) (outs []output, stale []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fset, pkgs, err := load(dir, o.Patterns, nil)
+	fset, pkgs, err := loadPackages(dir, o.Patterns, nil)
 	if err != nil {
 		return nil, nil, err
 	}
 	var diags diagnostics
 	for _, pkg := range pkgs {
 		model, ds := buildModel(fset, pkg, dir)
+		if errs := withoutGenerated(pkg.Errors, model); len(errs) > 0 {
+			// Never generate from a broken package, and report only why it
+			// is broken: the markers' problems may follow from it.
+			diags = append(diags, errs...)
+			continue
+		}
 		diags = append(diags, ds...)
 		if len(diags) > 0 {
 			continue
