@@ -77,3 +77,22 @@ func BenchmarkGoList50(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkModelRender50 is what generation adds to the load: markers,
+// model and render of the already loaded 50-job package.
+func BenchmarkModelRender50(b *testing.B) {
+	dir := synthetic50(b)
+	fset, pkgs, err := load(dir, []string{"."}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		model, diags := buildModel(fset, pkgs[0], dir)
+		if len(diags) > 0 {
+			b.Fatal(diags.list(dir))
+		}
+		if _, err := render(model, dir, false, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
