@@ -10,7 +10,7 @@ func results(j Job) *jen.Statement {
 	if j.Output == nil {
 		return jen.Error()
 	}
-	return jen.Parens(jen.List(jen.Qual(j.Output.Path, j.Output.Name), jen.Error()))
+	return jen.Parens(jen.List(output(j), jen.Error()))
 }
 
 // returnOutput returns call's (output, error) results as results(j) wants them.

@@ -23,7 +23,7 @@ func NewFile(p Package, source string) *jen.File {
 		"time":      "time",
 	})
 	for _, j := range p.Jobs {
-		if j.Output != nil && j.Output.Path != p.Path {
+		if j.Output != nil && j.Output.Path != "" && j.Output.Path != p.Path {
 			f.ImportName(j.Output.Path, j.Output.PkgName)
 		}
 	}
@@ -91,6 +91,9 @@ func Kind(f *jen.File, j Job) {
 func output(j Job) *jen.Statement {
 	if j.Output == nil {
 		return jen.Qual(RuntimePath, "NoOutput")
+	}
+	if j.Output.Path == "" {
+		return jen.Id(j.Output.Name)
 	}
 	return jen.Qual(j.Output.Path, j.Output.Name)
 }

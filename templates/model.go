@@ -45,7 +45,8 @@ type Job struct {
 
 // Type is a named type.
 type Type struct {
-	// Path is the import path of the package that declares it.
+	// Path is the import path of the package that declares it; empty for
+	// predeclared types such as string.
 	Path string
 	// PkgName is the name of that package.
 	PkgName string

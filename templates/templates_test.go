@@ -29,6 +29,10 @@ var (
 		Name: "Stamp", Source: "stamp.go", Kind: "stamp", Queue: "default",
 		Output: &Type{Path: "time", PkgName: "time", Name: "Time"},
 	}
+	count = Job{
+		Name: "Count", Source: "jobs.go", Kind: "count", Queue: "default",
+		Output: &Type{Name: "int"},
+	}
 	pkg  = Package{Path: "example.com/p", Name: "p", Jobs: []Job{ping, resize, stamp}}
 	pair = Package{Path: "example.com/p", Name: "p", Jobs: []Job{ping, resize}}
 )
@@ -90,6 +94,20 @@ import (
 // StampKind is the Stamp job kind, stored as "stamp".
 var StampKind = runtime.NewKind[Stamp, time.Time](runtime.KindOpts{
 	Name:  "stamp",
+	Queue: "default",
+})
+`,
+		},
+		{
+			name: "Kind with a predeclared output type",
+			emit: func(f *jen.File) { Kind(f, count) },
+			want: `package p
+
+import runtime "github.com/jobgen/jobgen/runtime"
+
+// CountKind is the Count job kind, stored as "count".
+var CountKind = runtime.NewKind[Count, int](runtime.KindOpts{
+	Name:  "count",
 	Queue: "default",
 })
 `,

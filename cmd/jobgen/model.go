@@ -149,7 +149,11 @@ func docTargets(f *ast.File) map[*ast.CommentGroup]target {
 				}
 			}
 			if _, ok := docs[d.Doc]; !ok && d.Doc != nil {
-				add(d.Doc, target{desc: "a " + d.Tok.String() + " group (annotate the type inside the parentheses)"})
+				desc := "a " + d.Tok.String() + " declaration"
+				if d.Tok == token.TYPE {
+					desc = "a type group (annotate the type inside the parentheses)"
+				}
+				add(d.Doc, target{desc: desc})
 			}
 		}
 	}
@@ -413,6 +417,9 @@ func (m *modeler) output(file *ast.File, a arg[string]) *templates.Type {
 	if !qualified {
 		name = pkgName
 		obj = m.pkg.Types.Scope().Lookup(name)
+		if obj == nil {
+			obj = types.Universe.Lookup(name) // string, int, any, ...
+		}
 		if _, ok := obj.(*types.TypeName); !ok && obj != nil {
 			m.diags.add(m.fset, a.Pos, "output: %s is not a type: want a type name", name)
 			return nil
@@ -444,6 +451,9 @@ func (m *modeler) output(file *ast.File, a arg[string]) *templates.Type {
 	if p := m.unencodable(tn.Type(), a.Value, map[*types.Named]bool{}); p != nil {
 		m.diags.add(m.fset, a.Pos, "output: %s", p.message(""))
 		return nil
+	}
+	if tn.Pkg() == nil {
+		return &templates.Type{Name: tn.Name()} // a predeclared type
 	}
 	return &templates.Type{Path: tn.Pkg().Path(), PkgName: tn.Pkg().Name(), Name: tn.Name()}
 }

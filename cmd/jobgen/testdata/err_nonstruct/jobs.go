@@ -53,3 +53,11 @@ type (
 	One struct{}
 	Two struct{}
 )
+
+// Vars documents a group of variables.
+//
+//jobgen:job
+var (
+	A = 1
+	B = 2
+)

@@ -46,3 +46,10 @@ type Embedded struct {
 type Stamp struct {
 	At time.Time
 }
+
+// Count counts words; its output is a predeclared type.
+//
+//jobgen:job output=int
+type Count struct {
+	Text string
+}
