@@ -22,6 +22,6 @@
 //
 // The jobs a Store returns are copies, except that their Input and Output
 // share memory with the stored job: treat those byte slices as read-only.
-// Times are kept as given, with nanoseconds; Now fields left zero mean
-// time.Now in UTC.
+// Times are kept to the microsecond, as the database backends keep them,
+// and returned in UTC; a Now left zero means time.Now.
 package memory

@@ -1,14 +1,9 @@
 package memory
 
-import (
-	"math"
-	"time"
-)
-
 // The store keeps its indexes in three kinds of binary min-heap, written out
 // by hand for speed (container/heap costs an interface call per compare).
 // Keys are copied into the entries so that sifting touches only the heap's
-// own array.
+// own array. Times are microseconds since the Unix epoch (see micros).
 //
 // The ready and deferred heaps delete lazily: an entry is live only while
 // its job is still in that heap's location with the same version (see
@@ -17,27 +12,10 @@ import (
 // small (the jobs currently held) and changes on every heartbeat, so it
 // keeps each job's index and deletes eagerly.
 
-// timeKey turns t into a comparable integer: nanoseconds since the Unix
-// epoch, clamped to the range UnixNano can represent (about years 1680 to
-// 2260). The zero time is the smallest key.
-func timeKey(t time.Time) int64 {
-	const lim = math.MaxInt64 / int64(time.Second) // seconds UnixNano can hold
-	if t.IsZero() {
-		return math.MinInt64
-	}
-	switch s := t.Unix(); {
-	case s >= lim:
-		return math.MaxInt64
-	case s <= -lim:
-		return math.MinInt64 + 1
-	}
-	return t.UnixNano()
-}
-
 // readyEntry is a pending job (or a rescue candidate) in claim order.
 type readyEntry struct {
 	prio int
-	at   int64 // RunAfter key
+	at   int64 // RunAfter
 	id   int64
 	j    *job
 	ver  uint32
@@ -115,8 +93,8 @@ func (e *timeEntry) less(o *timeEntry) bool {
 	return e.id < o.id
 }
 
-// timeHeap orders jobs by (time, ID): deferred jobs by RunAfter, finished
-// jobs by FinishedAt.
+// timeHeap orders jobs by (time, ID): deferred jobs by RunAfter, and the
+// out-of-order part of a timeQueue.
 type timeHeap []timeEntry
 
 func (h *timeHeap) push(e timeEntry) {
@@ -171,7 +149,7 @@ func runLess(a, b *job) bool {
 	if a.leaseExp != b.leaseExp {
 		return a.leaseExp < b.leaseExp
 	}
-	return a.ID < b.ID
+	return a.id < b.id
 }
 
 func (h *runHeap) push(j *job) {
@@ -252,4 +230,133 @@ func shrink[E any](s []E) []E {
 		return append(make([]E, 0, c/2), s...)
 	}
 	return s
+}
+
+// readyQueue is the ready index of one lane, in claim order. Most jobs
+// arrive in that order already (same priority, RunAfter = now, growing
+// IDs), so it keeps them in a FIFO that pops in O(1) and walks memory
+// sequentially; only the entries that would break the FIFO's order go to a
+// heap. The next entry is the smaller of the two heads.
+type readyQueue struct {
+	fifo deque[readyEntry]
+	heap readyHeap
+}
+
+func (q *readyQueue) len() int { return q.fifo.len() + len(q.heap) }
+
+func (q *readyQueue) push(e readyEntry) {
+	if q.fifo.len() == 0 || !e.less(q.fifo.back()) {
+		q.fifo.push(e)
+		return
+	}
+	q.heap.push(e)
+}
+
+// top returns the next entry, or nil when q is empty.
+func (q *readyQueue) top() *readyEntry {
+	var f *readyEntry
+	if q.fifo.len() > 0 {
+		f = q.fifo.front()
+	}
+	if len(q.heap) > 0 && (f == nil || q.heap[0].less(f)) {
+		return &q.heap[0]
+	}
+	return f
+}
+
+// pop removes and returns the next entry; q must not be empty.
+func (q *readyQueue) pop() readyEntry {
+	if q.fifo.len() > 0 && (len(q.heap) == 0 || q.fifo.front().less(&q.heap[0])) {
+		return q.fifo.pop()
+	}
+	return q.heap.pop()
+}
+
+// timeQueue orders entries by (time, ID) like timeHeap, with the same FIFO
+// shortcut as readyQueue: jobs mostly finish in time order.
+type timeQueue struct {
+	fifo deque[timeEntry]
+	heap timeHeap
+}
+
+func (q *timeQueue) len() int { return q.fifo.len() + len(q.heap) }
+
+func (q *timeQueue) push(e timeEntry) {
+	if q.fifo.len() == 0 || !e.less(q.fifo.back()) {
+		q.fifo.push(e)
+		return
+	}
+	q.heap.push(e)
+}
+
+// top returns the first entry, or nil when q is empty.
+func (q *timeQueue) top() *timeEntry {
+	var f *timeEntry
+	if q.fifo.len() > 0 {
+		f = q.fifo.front()
+	}
+	if len(q.heap) > 0 && (f == nil || q.heap[0].less(f)) {
+		return &q.heap[0]
+	}
+	return f
+}
+
+// pop removes and returns the first entry; q must not be empty.
+func (q *timeQueue) pop() timeEntry {
+	if q.fifo.len() > 0 && (len(q.heap) == 0 || q.fifo.front().less(&q.heap[0])) {
+		return q.fifo.pop()
+	}
+	return q.heap.pop()
+}
+
+// deque is a FIFO of entries in blocks of fixed size, so that it never
+// copies its contents to grow, and gives memory back as it drains (all but
+// one block).
+type deque[E any] struct {
+	blocks [][]E // blocks[0][head:] is the front; the last block may be short
+	head   int
+	n      int
+}
+
+const dequeBlock = 512
+
+func (d *deque[E]) len() int { return d.n }
+
+func (d *deque[E]) push(e E) {
+	if k := len(d.blocks); k == 0 || len(d.blocks[k-1]) == dequeBlock {
+		d.blocks = append(d.blocks, make([]E, 0, dequeBlock))
+	}
+	last := &d.blocks[len(d.blocks)-1]
+	*last = append(*last, e)
+	d.n++
+}
+
+// front returns the first entry; d must not be empty.
+func (d *deque[E]) front() *E { return &d.blocks[0][d.head] }
+
+// back returns the last entry; d must not be empty.
+func (d *deque[E]) back() *E {
+	b := d.blocks[len(d.blocks)-1]
+	return &b[len(b)-1]
+}
+
+// pop removes the first entry; d must not be empty.
+func (d *deque[E]) pop() E {
+	b := d.blocks[0]
+	e := b[d.head]
+	var zero E
+	b[d.head] = zero
+	d.head++
+	d.n--
+	if d.head == len(b) {
+		d.head = 0
+		if len(d.blocks) == 1 {
+			// Empty now: keep the block for the next push.
+			d.blocks[0] = b[:0]
+		} else {
+			d.blocks[0] = nil
+			d.blocks = d.blocks[1:]
+		}
+	}
+	return e
 }

@@ -20,16 +20,12 @@ type Store struct {
 	lastID    int64
 	lastToken int64
 
-	jobs   map[int64]*job
+	jobs   index
 	lanes  map[laneKey]*lane
 	unique map[uniqueKey]*job
 	// finished indexes the kept jobs of each terminal state by FinishedAt,
 	// for JobDeleteFinished.
-	finished [3]timeHeap
-	// order lists jobs by ascending ID for JobList. Deleted jobs stay in it,
-	// marked, until dead of them pile up and it is compacted.
-	order []*job
-	dead  int
+	finished [3]timeQueue
 
 	scratch []*lane // lanes of the claim in progress
 }
@@ -39,7 +35,6 @@ var _ storage.Storage = (*Store)(nil)
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		jobs:   make(map[int64]*job),
 		lanes:  make(map[laneKey]*lane),
 		unique: make(map[uniqueKey]*job),
 	}
@@ -56,24 +51,83 @@ const (
 	locFinished     // Store.finished: terminal and kept
 )
 
-// job is the stored record plus its index bookkeeping.
-type job struct {
-	storage.Job
+// state is storage.State as a small integer.
+type state uint8
 
-	lane     *lane
-	loc      loc
-	ver      uint32 // bumped on every push to a lazily deleted heap
-	runIdx   int    // index in lane.running while loc == locRunning
-	runAt    int64  // timeKey(RunAfter)
-	leaseExp int64  // timeKey(LeaseExpiresAt)
-	deleted  bool
+const (
+	statePending state = iota
+	stateRunning
+	stateCompleted
+	stateFailed
+	stateAborted
+)
+
+var stateNames = [...]storage.State{storage.StatePending, storage.StateRunning, storage.StateCompleted, storage.StateFailed, storage.StateAborted}
+
+// job is the stored record. It is kept small and nearly free of pointers,
+// since the garbage collector scans every stored job on every cycle: queue
+// and kind live in the lane, times are micros, the state is a byte.
+type job struct {
+	id        int64
+	lane      *lane
+	input     []byte
+	output    []byte
+	errMsg    string
+	errCode   string
+	uniqueKey string
+	token     int64
+	priority  int
+	attempt   int
+	maxTries  int
+	timeout   time.Duration
+
+	runAfter  int64
+	leaseExp  int64
+	abortReq  int64
+	deadline  int64
+	created   int64
+	attempted int64
+	finished  int64
+
+	state  state
+	loc    loc
+	ver    uint32 // bumped on every push to a lazily deleted heap
+	runIdx int    // index in lane.running while loc == locRunning
 }
 
-// clone copies the record for a caller. Input and Output are shared: the
-// store never writes into them after storing them.
+// export writes the caller's copy of j to dst. Input and Output are shared:
+// the store never writes into them after storing them.
+func (j *job) export(dst *storage.Job) {
+	*dst = storage.Job{
+		ID:               j.id,
+		Kind:             j.lane.kind,
+		Queue:            j.lane.queue,
+		Input:            j.input,
+		Output:           j.output,
+		State:            stateNames[j.state],
+		Priority:         j.priority,
+		Attempt:          j.attempt,
+		MaxAttempts:      j.maxTries,
+		RunAfter:         fromMicros(j.runAfter),
+		LeaseToken:       j.token,
+		LeaseExpiresAt:   fromMicros(j.leaseExp),
+		AbortRequestedAt: fromMicros(j.abortReq),
+		Deadline:         fromMicros(j.deadline),
+		Timeout:          j.timeout,
+		ErrorMessage:     j.errMsg,
+		ErrorCode:        j.errCode,
+		UniqueKey:        j.uniqueKey,
+		CreatedAt:        fromMicros(j.created),
+		AttemptedAt:      fromMicros(j.attempted),
+		FinishedAt:       fromMicros(j.finished),
+	}
+}
+
+// clone returns the caller's copy of j.
 func (j *job) clone() *storage.Job {
-	c := j.Job
-	return &c
+	c := new(storage.Job)
+	j.export(c)
+	return c
 }
 
 type laneKey struct{ queue, kind string }
@@ -82,16 +136,30 @@ type uniqueKey struct{ kind, key string }
 
 // lane holds the pending and running jobs of one queue and kind.
 type lane struct {
-	ready    readyHeap
-	deferred timeHeap
-	running  runHeap
+	queue, kind string
+	ready       readyQueue
+	deferred    timeHeap
+	running     runHeap
 }
 
-func (s *Store) now(t time.Time) time.Time {
+// clock returns the time of a call in micros: t, or the store's clock.
+func clock(t time.Time) int64 {
 	if t.IsZero() {
-		return time.Now().UTC()
+		return time.Now().UnixMicro()
 	}
-	return t
+	return micros(t)
+}
+
+// after returns us plus d, saturating instead of overflowing.
+func after(us int64, d time.Duration) int64 {
+	s := us + d.Microseconds()
+	if (d > 0 && s < us) || (d < 0 && s > us) {
+		if d > 0 {
+			return 1<<63 - 1
+		}
+		return unset + 1
+	}
+	return s
 }
 
 func closedError(op string) error {
@@ -104,14 +172,19 @@ func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*sto
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("memory: insert job: %w", err)
 	}
+	out := new(struct {
+		res storage.JobInsertResult
+		job storage.Job
+	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, closedError("insert job")
 	}
-	now := s.now(p.Now)
-	j, dup := s.insert(p, now, timeKey(now))
-	return &storage.JobInsertResult{Job: j.clone(), Duplicate: dup}, nil
+	j, dup := s.insert(p, clock(p.Now))
+	j.export(&out.job)
+	out.res = storage.JobInsertResult{Job: &out.job, Duplicate: dup}
+	return &out.res, nil
 }
 
 // JobInsertMany inserts all of p.Jobs or, when one is invalid, none of them.
@@ -123,86 +196,82 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 			return nil, fmt.Errorf("memory: insert job %d of %d: %w", i, len(p.Jobs), err)
 		}
 	}
+	res := make([]storage.JobInsertResult, len(p.Jobs))
+	jobs := make([]storage.Job, len(p.Jobs))
+	out := make([]*storage.JobInsertResult, len(p.Jobs))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, closedError("insert jobs")
 	}
-	batchNow := p.Now
-	if batchNow.IsZero() {
-		batchNow = time.Now().UTC()
-	}
-	batchKey := timeKey(batchNow)
-	res := make([]storage.JobInsertResult, len(p.Jobs))
-	out := make([]*storage.JobInsertResult, len(p.Jobs))
+	batchNow := clock(p.Now)
 	for i, jp := range p.Jobs {
-		now, nowKey := batchNow, batchKey
+		t := batchNow
 		if p.Now.IsZero() && !jp.Now.IsZero() {
-			now, nowKey = jp.Now, timeKey(jp.Now)
+			t = micros(jp.Now)
 		}
-		j, dup := s.insert(jp, now, nowKey)
-		res[i] = storage.JobInsertResult{Job: j.clone(), Duplicate: dup}
+		j, dup := s.insert(jp, t)
+		j.export(&jobs[i])
+		res[i] = storage.JobInsertResult{Job: &jobs[i], Duplicate: dup}
 		out[i] = &res[i]
 	}
 	return out, nil
 }
 
-func (s *Store) insert(p *storage.JobInsertParams, now time.Time, nowKey int64) (*job, bool) {
+func (s *Store) insert(p *storage.JobInsertParams, now int64) (*job, bool) {
 	uk := uniqueKey{p.Kind, p.UniqueKey}
 	if p.UniqueKey != "" {
 		if j := s.unique[uk]; j != nil {
 			return j, true
 		}
 	}
-	runAfter := p.RunAfter
-	if runAfter.IsZero() {
-		runAfter = now
-	}
-	s.lastID++
-	j := &job{
-		Job: storage.Job{
-			ID:          s.lastID,
-			Kind:        p.Kind,
-			Queue:       p.Queue,
-			Input:       bytes.Clone(p.Input),
-			State:       storage.StatePending,
-			Priority:    p.Priority,
-			MaxAttempts: p.MaxAttempts,
-			RunAfter:    runAfter,
-			Deadline:    p.Deadline,
-			Timeout:     p.Timeout,
-			UniqueKey:   p.UniqueKey,
-			CreatedAt:   now,
-		},
-		runIdx: -1,
-		runAt:  timeKey(runAfter),
-	}
 	lk := laneKey{p.Queue, p.Kind}
 	l := s.lanes[lk]
 	if l == nil {
-		l = new(lane)
+		l = &lane{queue: p.Queue, kind: p.Kind}
 		s.lanes[lk] = l
 	}
-	j.lane = l
-	s.jobs[j.ID] = j
-	s.order = append(s.order, j)
+	runAfter := now
+	if !p.RunAfter.IsZero() {
+		runAfter = micros(p.RunAfter)
+	}
+	s.lastID++
+	j := &job{
+		id:        s.lastID,
+		lane:      l,
+		input:     bytes.Clone(p.Input),
+		uniqueKey: p.UniqueKey,
+		priority:  p.Priority,
+		maxTries:  p.MaxAttempts,
+		timeout:   p.Timeout,
+		runAfter:  runAfter,
+		leaseExp:  unset,
+		abortReq:  unset,
+		deadline:  micros(p.Deadline),
+		created:   now,
+		attempted: unset,
+		finished:  unset,
+		state:     statePending,
+		runIdx:    -1,
+	}
+	s.jobs.add(j)
 	if p.UniqueKey != "" {
 		s.unique[uk] = j
 	}
-	s.schedule(j, nowKey)
+	s.schedule(j, now)
 	return j, false
 }
 
-// schedule puts a pending job in its lane's ready or deferred heap.
-func (s *Store) schedule(j *job, nowKey int64) {
+// schedule puts a pending job in its lane's ready queue or deferred heap.
+func (s *Store) schedule(j *job, now int64) {
 	j.ver++
-	if j.runAt <= nowKey {
+	if j.runAfter <= now {
 		j.loc = locReady
-		j.lane.ready.push(readyEntry{prio: j.Priority, at: j.runAt, id: j.ID, j: j, ver: j.ver})
+		j.lane.ready.push(readyEntry{prio: j.priority, at: j.runAfter, id: j.id, j: j, ver: j.ver})
 		return
 	}
 	j.loc = locDeferred
-	j.lane.deferred.push(timeEntry{at: j.runAt, id: j.ID, j: j, ver: j.ver})
+	j.lane.deferred.push(timeEntry{at: j.runAfter, id: j.id, j: j, ver: j.ver})
 }
 
 // JobClaim claims up to p.Limit ready jobs of p.Queue and p.Kinds. Before
@@ -218,8 +287,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if s.closed {
 		return nil, closedError("claim jobs")
 	}
-	now := s.now(p.Now)
-	nowKey := timeKey(now)
+	now := clock(p.Now)
 
 	lanes := s.scratch[:0]
 	for _, k := range p.Kinds {
@@ -232,40 +300,40 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 
 	avail := 0
 	for _, l := range lanes {
-		s.rescue(l, now, nowKey)
-		s.promote(l, nowKey)
-		avail += len(l.ready)
+		s.rescue(l, now)
+		s.promote(l, now)
+		avail += l.ready.len()
 	}
 
-	res := &storage.JobClaimResult{Now: now}
+	res := &storage.JobClaimResult{Now: fromMicros(now)}
 	if n := min(p.Limit, avail); n > 0 {
-		expires := now.Add(p.LeaseDuration)
-		expKey := timeKey(expires)
-		buf := make([]storage.Job, 0, n)
-		for len(buf) < p.Limit {
-			l := s.nextLane(lanes, nowKey)
+		expires := after(now, p.LeaseDuration)
+		buf := make([]storage.Job, n)
+		got := 0
+		for got < n {
+			l := s.nextLane(lanes, now)
 			if l == nil {
 				break
 			}
 			j := l.ready.pop().j
-			j.State = storage.StateRunning
-			j.Attempt++
+			j.state = stateRunning
+			j.attempt++
 			s.lastToken++
-			j.LeaseToken = s.lastToken
-			j.LeaseExpiresAt = expires
-			j.leaseExp = expKey
-			j.AttemptedAt = now
+			j.token = s.lastToken
+			j.leaseExp = expires
+			j.attempted = now
 			j.loc = locRunning
 			l.running.push(j)
-			buf = append(buf, j.Job)
+			j.export(&buf[got])
+			got++
 		}
-		res.Jobs = make([]*storage.Job, len(buf))
-		for i := range buf {
+		res.Jobs = make([]*storage.Job, got)
+		for i := range got {
 			res.Jobs[i] = &buf[i]
 		}
 	}
 
-	var next *job
+	var next *timeEntry
 	for _, l := range lanes {
 		for len(l.deferred) > 0 {
 			e := &l.deferred[0]
@@ -273,73 +341,82 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 				l.deferred.pop()
 				continue
 			}
-			if next == nil || e.at < next.runAt || e.at == next.runAt && e.id < next.ID {
-				next = e.j
+			if next == nil || e.less(next) {
+				next = e
 			}
 			break
 		}
 	}
 	if next != nil {
-		res.NextRunAfter = next.RunAfter
+		res.NextRunAfter = fromMicros(next.at)
 	}
 	return res, nil
 }
 
 // rescue takes the jobs of l whose lease has expired off the running heap:
-// to the ready heap when they have attempts left, else to failed.
-func (s *Store) rescue(l *lane, now time.Time, nowKey int64) {
-	for len(l.running) > 0 && l.running[0].leaseExp <= nowKey {
+// to the ready queue when they have attempts left, else to failed.
+func (s *Store) rescue(l *lane, now int64) {
+	for len(l.running) > 0 && l.running[0].leaseExp <= now {
 		j := l.running.remove(0)
-		if j.Attempt >= j.MaxAttempts {
-			j.LeaseToken = 0
-			j.LeaseExpiresAt = time.Time{}
-			j.ErrorCode = "lease_expired"
-			j.ErrorMessage = fmt.Sprintf("lease expired on attempt %d of %d: attempts used up", j.Attempt, j.MaxAttempts)
-			s.terminate(j, storage.StateFailed, now, false)
+		if j.attempt >= j.maxTries {
+			j.token = 0
+			j.leaseExp = unset
+			j.errCode = "lease_expired"
+			j.errMsg = fmt.Sprintf("lease expired on attempt %d of %d: attempts used up", j.attempt, j.maxTries)
+			s.terminate(j, stateFailed, now, false)
 			continue
 		}
 		j.ver++
 		j.loc = locReady
-		l.ready.push(readyEntry{prio: j.Priority, at: j.runAt, id: j.ID, j: j, ver: j.ver})
+		l.ready.push(readyEntry{prio: j.priority, at: j.runAfter, id: j.id, j: j, ver: j.ver})
 	}
 }
 
-// promote moves the deferred jobs of l that are due to the ready heap.
-func (s *Store) promote(l *lane, nowKey int64) {
-	for len(l.deferred) > 0 && l.deferred[0].at <= nowKey {
+// promote moves the deferred jobs of l that are due to the ready queue.
+func (s *Store) promote(l *lane, now int64) {
+	for len(l.deferred) > 0 && l.deferred[0].at <= now {
 		e := l.deferred.pop()
 		if e.j.loc == locDeferred && e.ver == e.j.ver {
-			s.schedule(e.j, nowKey)
+			s.schedule(e.j, now)
 		}
 	}
 }
 
-// nextLane returns the lane whose ready heap holds the next job to claim,
+// nextLane returns the lane whose ready queue holds the next job to claim,
 // or nil when none is ready. It drops stale entries on the way.
-func (s *Store) nextLane(lanes []*lane, nowKey int64) *lane {
+func (s *Store) nextLane(lanes []*lane, now int64) *lane {
+	if len(lanes) == 1 {
+		if s.readyTop(lanes[0], now) == nil {
+			return nil
+		}
+		return lanes[0]
+	}
 	var best *lane
 	var bestTop *readyEntry
 	for _, l := range lanes {
-		if e := s.readyTop(l, nowKey); e != nil && (best == nil || e.less(bestTop)) {
+		if e := s.readyTop(l, now); e != nil && (best == nil || e.less(bestTop)) {
 			best, bestTop = l, e
 		}
 	}
 	return best
 }
 
-// readyTop returns the first live, ready entry of l's ready heap, or nil.
-func (s *Store) readyTop(l *lane, nowKey int64) *readyEntry {
-	for len(l.ready) > 0 {
-		e := &l.ready[0]
+// readyTop returns the first live, ready entry of l's ready queue, or nil.
+func (s *Store) readyTop(l *lane, now int64) *readyEntry {
+	for {
+		e := l.ready.top()
+		if e == nil {
+			return nil
+		}
 		j := e.j
 		switch {
 		case j.loc != locReady || e.ver != j.ver:
 			l.ready.pop()
-		case j.State == storage.StatePending && j.runAt > nowKey:
+		case j.state == statePending && j.runAfter > now:
 			// The caller's clock went back: the job is not due yet.
 			l.ready.pop()
-			s.schedule(j, nowKey)
-		case j.State == storage.StateRunning && j.leaseExp > nowKey:
+			s.schedule(j, now)
+		case j.state == stateRunning && j.leaseExp > now:
 			// The same for a rescue candidate: its lease holds again.
 			l.ready.pop()
 			j.loc = locRunning
@@ -348,17 +425,16 @@ func (s *Store) readyTop(l *lane, nowKey int64) *readyEntry {
 			return e
 		}
 	}
-	return nil
 }
 
 // terminate moves j to a terminal state and frees its unique key; del drops
 // it instead of keeping it.
-func (s *Store) terminate(j *job, st storage.State, now time.Time, del bool) {
-	j.State = st
-	j.FinishedAt = now
+func (s *Store) terminate(j *job, st state, now int64, del bool) {
+	j.state = st
+	j.finished = now
 	j.loc = locNone
-	if j.UniqueKey != "" {
-		uk := uniqueKey{j.Kind, j.UniqueKey}
+	if j.uniqueKey != "" {
+		uk := uniqueKey{j.lane.kind, j.uniqueKey}
 		if s.unique[uk] == j {
 			delete(s.unique, uk)
 		}
@@ -368,49 +444,30 @@ func (s *Store) terminate(j *job, st storage.State, now time.Time, del bool) {
 		return
 	}
 	j.loc = locFinished
-	s.finished[finishedIndex(st)].push(timeEntry{at: timeKey(now), id: j.ID, j: j})
+	s.finished[st-stateCompleted].push(timeEntry{at: now, id: j.id, j: j})
 }
 
-func finishedIndex(st storage.State) int {
-	switch st {
-	case storage.StateCompleted:
-		return 0
-	case storage.StateFailed:
-		return 1
-	}
-	return 2
-}
-
-// remove forgets j. Its slot in s.order is reclaimed later.
+// remove forgets j.
 func (s *Store) remove(j *job) {
-	delete(s.jobs, j.ID)
-	j.deleted = true
+	s.jobs.del(j.id, s.lastID)
 	j.loc = locNone
-	s.dead++
-	if s.dead > 1024 && s.dead > len(s.order)/2 {
-		s.order = slices.DeleteFunc(s.order, func(j *job) bool { return j.deleted })
-		s.order = shrink(s.order)
-		s.dead = 0
-	}
 }
 
-// unlease takes a running job out of the running index and clears its lease.
+// unlease takes a running job out of the running index and clears its
+// lease. A rescue candidate's entry in the ready queue just goes stale.
 func (s *Store) unlease(j *job) {
-	switch j.loc {
-	case locRunning:
+	if j.loc == locRunning {
 		j.lane.running.remove(j.runIdx)
-	case locReady:
-		// A rescue candidate: its heap entry goes stale.
 	}
 	j.loc = locNone
-	j.LeaseToken = 0
-	j.LeaseExpiresAt = time.Time{}
+	j.token = 0
+	j.leaseExp = unset
 }
 
-// held returns the job id when it is running under token, else nil.
+// held returns job id when it is running under token, else nil.
 func (s *Store) held(id, token int64) *job {
-	j := s.jobs[id]
-	if j == nil || j.State != storage.StateRunning || j.LeaseToken != token {
+	j := s.jobs.get(id)
+	if j == nil || j.state != stateRunning || j.token != token {
 		return nil
 	}
 	return j
@@ -427,9 +484,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 	if s.closed {
 		return nil, closedError("heartbeat")
 	}
-	now := s.now(p.Now)
-	expires := now.Add(p.LeaseDuration)
-	expKey := timeKey(expires)
+	expires := after(clock(p.Now), p.LeaseDuration)
 	res := &storage.JobHeartbeatResult{}
 	for _, ls := range p.Leases {
 		j := s.held(ls.ID, ls.Token)
@@ -437,8 +492,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 			res.Lost = append(res.Lost, ls.ID)
 			continue
 		}
-		j.LeaseExpiresAt = expires
-		j.leaseExp = expKey
+		j.leaseExp = expires
 		switch j.loc {
 		case locRunning:
 			j.lane.running.fix(j.runIdx)
@@ -448,7 +502,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 			j.loc = locRunning
 			j.lane.running.push(j)
 		}
-		if !j.AbortRequestedAt.IsZero() {
+		if j.abortReq != unset {
 			res.AbortRequested = append(res.AbortRequested, ls.ID)
 		}
 	}
@@ -460,14 +514,13 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("memory: finish jobs: %w", err)
 	}
+	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, closedError("finish jobs")
 	}
-	now := s.now(p.Now)
-	nowKey := timeKey(now)
-	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
+	now := clock(p.Now)
 	for i := range p.Jobs {
 		f := &p.Jobs[i]
 		j := s.held(f.ID, f.LeaseToken)
@@ -478,23 +531,24 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 		s.unlease(j)
 		switch f.Outcome {
 		case storage.OutcomeComplete:
-			j.Output = bytes.Clone(f.Output)
-			s.terminate(j, storage.StateCompleted, now, f.Delete)
-		case storage.OutcomeFail, storage.OutcomeAbort:
-			j.ErrorMessage, j.ErrorCode = f.ErrorMessage, f.ErrorCode
-			s.terminate(j, f.Outcome.State(), now, f.Delete)
+			j.output = bytes.Clone(f.Output)
+			s.terminate(j, stateCompleted, now, f.Delete)
+		case storage.OutcomeFail:
+			j.errMsg, j.errCode = f.ErrorMessage, f.ErrorCode
+			s.terminate(j, stateFailed, now, f.Delete)
+		case storage.OutcomeAbort:
+			j.errMsg, j.errCode = f.ErrorMessage, f.ErrorCode
+			s.terminate(j, stateAborted, now, f.Delete)
 		case storage.OutcomeRetry:
-			j.ErrorMessage, j.ErrorCode = f.ErrorMessage, f.ErrorCode
-			j.State = storage.StatePending
-			j.RunAfter = now.Add(f.RetryDelay)
-			j.runAt = timeKey(j.RunAfter)
-			s.schedule(j, nowKey)
+			j.errMsg, j.errCode = f.ErrorMessage, f.ErrorCode
+			j.state = statePending
+			j.runAfter = after(now, f.RetryDelay)
+			s.schedule(j, now)
 		case storage.OutcomeRelease:
-			j.State = storage.StatePending
-			j.Attempt--
-			j.RunAfter = now
-			j.runAt = nowKey
-			s.schedule(j, nowKey)
+			j.state = statePending
+			j.attempt--
+			j.runAfter = now
+			s.schedule(j, now)
 		}
 	}
 	return res, nil
@@ -508,19 +562,19 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 	if s.closed {
 		return nil, closedError("abort job")
 	}
-	j := s.jobs[p.ID]
+	j := s.jobs.get(p.ID)
 	if j == nil {
 		return nil, fmt.Errorf("memory: abort job %d: %w", p.ID, storage.ErrNotFound)
 	}
-	now := s.now(p.Now)
+	now := clock(p.Now)
 	res := &storage.JobAbortResult{}
-	switch j.State {
-	case storage.StatePending:
-		s.terminate(j, storage.StateAborted, now, false)
+	switch j.state {
+	case statePending:
+		s.terminate(j, stateAborted, now, false)
 		res.Result = storage.AbortedNow
-	case storage.StateRunning:
-		if j.AbortRequestedAt.IsZero() {
-			j.AbortRequestedAt = now
+	case stateRunning:
+		if j.abortReq == unset {
+			j.abortReq = now
 		}
 		res.Result = storage.AbortRequested
 	default:
@@ -537,7 +591,7 @@ func (s *Store) JobGet(ctx context.Context, p *storage.JobGetParams) (*storage.J
 	if s.closed {
 		return nil, closedError("get job")
 	}
-	j := s.jobs[p.ID]
+	j := s.jobs.get(p.ID)
 	if j == nil {
 		return nil, fmt.Errorf("memory: get job %d: %w", p.ID, storage.ErrNotFound)
 	}
@@ -552,31 +606,16 @@ func (s *Store) JobList(ctx context.Context, p *storage.JobListParams) ([]*stora
 	if s.closed {
 		return nil, closedError("list jobs")
 	}
-	i, _ := slices.BinarySearchFunc(s.order, p.AfterID+1, func(j *job, id int64) int {
-		return cmpInt(j.ID, id)
-	})
 	var out []*storage.Job
-	for ; i < len(s.order) && len(out) < limit; i++ {
-		j := s.order[i]
-		if j.deleted ||
-			p.Queue != "" && j.Queue != p.Queue ||
-			p.Kind != "" && j.Kind != p.Kind ||
-			len(p.States) > 0 && !slices.Contains(p.States, j.State) {
-			continue
+	s.jobs.each(p.AfterID, func(j *job) bool {
+		if (p.Queue == "" || j.lane.queue == p.Queue) &&
+			(p.Kind == "" || j.lane.kind == p.Kind) &&
+			(len(p.States) == 0 || slices.Contains(p.States, stateNames[j.state])) {
+			out = append(out, j.clone())
 		}
-		out = append(out, j.clone())
-	}
+		return len(out) < limit
+	})
 	return out, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // JobDeleteFinished deletes up to p.Limit jobs in state p.State that
@@ -586,16 +625,24 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 		return 0, fmt.Errorf("memory: delete finished jobs: %w", err)
 	}
 	limit := p.DeleteLimit()
-	before := timeKey(p.FinishedBefore)
+	before := micros(p.FinishedBefore)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, closedError("delete finished jobs")
 	}
-	h := &s.finished[finishedIndex(p.State)]
+	var q *timeQueue
+	switch p.State {
+	case storage.StateCompleted:
+		q = &s.finished[stateCompleted-stateCompleted]
+	case storage.StateFailed:
+		q = &s.finished[stateFailed-stateCompleted]
+	default:
+		q = &s.finished[stateAborted-stateCompleted]
+	}
 	n := 0
-	for n < limit && len(*h) > 0 && (*h)[0].at < before {
-		s.remove(h.pop().j)
+	for n < limit && q.len() > 0 && q.top().at < before {
+		s.remove(q.pop().j)
 		n++
 	}
 	return n, nil
@@ -610,8 +657,8 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.jobs, s.lanes, s.unique = nil, nil, nil
-	s.finished = [3]timeHeap{}
-	s.order, s.scratch = nil, nil
+	s.jobs, s.lanes, s.unique = index{}, nil, nil
+	s.finished = [3]timeQueue{}
+	s.scratch = nil
 	return nil
 }
