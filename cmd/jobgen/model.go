@@ -26,7 +26,6 @@ type modeler struct {
 // A target is what a doc comment documents.
 type target struct {
 	spec *ast.TypeSpec // the type spec, when the doc is a type's
-	file *ast.File
 	desc string // what the doc documents, for messages about non-structs
 }
 
@@ -133,7 +132,7 @@ func docTargets(f *ast.File) map[*ast.CommentGroup]target {
 			for _, s := range d.Specs {
 				switch s := s.(type) {
 				case *ast.TypeSpec:
-					t := target{spec: s, file: f}
+					t := target{spec: s}
 					add(s.Doc, t)
 					if len(d.Specs) == 1 {
 						add(d.Doc, t)
@@ -158,8 +157,20 @@ func docTargets(f *ast.File) map[*ast.CommentGroup]target {
 		}
 	}
 	ast.Inspect(f, func(n ast.Node) bool {
-		if fl, ok := n.(*ast.Field); ok && fl.Doc != nil && len(fl.Names) > 0 {
-			add(fl.Doc, target{desc: "field " + fl.Names[0].Name})
+		switch n := n.(type) {
+		case *ast.Field:
+			if len(n.Names) > 0 {
+				add(n.Doc, target{desc: "field " + n.Names[0].Name})
+			}
+		case *ast.DeclStmt:
+			if d, ok := n.Decl.(*ast.GenDecl); ok && len(d.Specs) > 0 {
+				desc := "a local declaration (jobs are declared at package level)"
+				if ts, ok := d.Specs[0].(*ast.TypeSpec); ok {
+					desc = "local type " + ts.Name.Name + " (jobs are declared at package level)"
+					add(ts.Doc, target{desc: desc})
+				}
+				add(d.Doc, target{desc: desc})
+			}
 		}
 		return true
 	})

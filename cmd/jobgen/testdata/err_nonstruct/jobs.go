@@ -61,3 +61,12 @@ var (
 	A = 1
 	B = 2
 )
+
+// Local declares a type inside a function.
+func Local() {
+	// Inner is local.
+	//
+	//jobgen:job
+	type Inner struct{}
+	_ = Inner{}
+}
