@@ -26,7 +26,7 @@ type modeler struct {
 // A target is what a doc comment documents.
 type target struct {
 	spec *ast.TypeSpec // the type spec, when the doc is a type's
-	desc string // what the doc documents, for messages about non-structs
+	desc string        // what the doc documents, for messages about non-structs
 }
 
 // A found job is an annotated type spec and its marker, before checks.
