@@ -550,14 +550,28 @@ func (m *modeler) checkNames(p templates.Package) {
 			owner[id] = j.Name
 		}
 	}
+	// The generated files' imports share the package's scope.
+	imports := map[string]string{"context": "context", "errors": "errors", "runtime": templates.RuntimePath}
+	for _, j := range p.Jobs {
+		if j.Timeout != 0 || j.Backoff != 0 {
+			imports["time"] = "time"
+		}
+		if o := j.Output; o != nil && o.Path != "" && o.Path != p.Path {
+			imports[o.PkgName] = o.Path
+		}
+	}
 	scope := m.pkg.Types.Scope()
 	for _, id := range scope.Names() {
-		job, ok := owner[id]
-		if !ok {
-			continue
-		}
 		obj := scope.Lookup(id)
 		if isGenerated(m.fset.Position(obj.Pos()).Filename) {
+			continue
+		}
+		if path, ok := imports[id]; ok {
+			m.diags.add(m.fset, obj.Pos(), "%s clashes with the import of %q in the code that jobgen generates: rename it", id, path)
+			continue
+		}
+		job, ok := owner[id]
+		if !ok {
 			continue
 		}
 		if job == "" {

@@ -10,3 +10,6 @@ type ResizeClient struct{}
 
 // Register clashes with the generated package-level Register.
 func Register() {}
+
+// errors clashes with the generated code's import of package errors.
+var errors = 1
