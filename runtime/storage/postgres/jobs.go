@@ -211,10 +211,8 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 	return again, nil
 }
 
-// JobClaim claims up to p.Limit ready jobs in one statement (see claimSQL).
-// It runs as an unnamed statement, so PostgreSQL plans it for the actual
-// parameters every time: a cached generic plan chosen while the table was
-// empty can never stick to a big one.
+// JobClaim claims up to p.Limit ready jobs in one statement (see claimSQL),
+// with its plan pinned (see pinSQL).
 func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -222,45 +220,82 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("postgres: claim: %w", err)
 	}
+	args := []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
 	var res *storage.JobClaimResult
 	err := retry(ctx, func() error {
-		res = &storage.JobClaimResult{}
-		rows, err := s.db.Query(ctx, s.q.claim, pgx.QueryExecModeExec, ts(p.Now), p.Queue, p.Kinds,
-			int64(p.Limit), micros(p.LeaseDuration), s.n.channel)
-		if err != nil {
+		return s.pinnedQuery(ctx, s.q.claim, args, func(rows pgx.Rows) (err error) {
+			res, err = scanClaim(rows)
 			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				now  time.Time
-				next *time.Time
-				dead int64
-				id   *int64
-			)
-			// The row is the clock and peek alone when nothing was claimed.
-			vals := []any{&now, &next, &dead}
-			vals = append(vals, &id)
-			for len(vals) < 3+jobColumnCount {
-				vals = append(vals, nil)
-			}
-			if err := rows.Scan(vals...); err != nil {
-				return err
-			}
-			res.Now, res.NextRunAfter = now.UTC(), utc(next)
-			if id == nil {
-				continue
-			}
-			j, err := scanJob(rows, &now, &next, &dead)
-			if err != nil {
-				return err
-			}
-			res.Jobs = append(res.Jobs, j)
-		}
-		return rows.Err()
+		})
 	})
 	if err != nil {
 		return nil, translate("claim", err)
+	}
+	return res, nil
+}
+
+// pinnedQuery runs sql pipelined behind pinSQL in one round trip and one
+// implicit transaction, and hands the rows to scan, which must close them.
+// Through a WithTx view the settings are left alone (they would outlive the
+// statement in the caller's transaction) and the statement is sent unnamed,
+// so it is planned for its actual parameters.
+func (s *Store) pinnedQuery(ctx context.Context, sql string, args []any, scan func(pgx.Rows) error) error {
+	if s.root != s {
+		rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+		if err != nil {
+			return err
+		}
+		return scan(rows)
+	}
+	b := &pgx.Batch{}
+	b.Queue(pinSQL)
+	b.Queue(sql, args...)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	if err := scan(rows); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// scanClaim reads the rows of claimSQL and closes them.
+func scanClaim(rows pgx.Rows) (*storage.JobClaimResult, error) {
+	defer rows.Close()
+	res := &storage.JobClaimResult{}
+	for rows.Next() {
+		var (
+			now  time.Time
+			next *time.Time
+			dead int64
+			id   *int64
+		)
+		// The row is the clock and peek alone when nothing was claimed.
+		vals := []any{&now, &next, &dead, &id}
+		for len(vals) < 3+jobColumnCount {
+			vals = append(vals, nil)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return nil, err
+		}
+		res.Now, res.NextRunAfter = now.UTC(), utc(next)
+		if id == nil {
+			continue
+		}
+		j, err := scanJob(rows, &now, &next, &dead)
+		if err != nil {
+			return nil, err
+		}
+		res.Jobs = append(res.Jobs, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -332,19 +367,18 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		for _, i := range order {
 			applied[i] = false
 		}
-		rows, err := s.db.Query(ctx, s.q.finish, ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ord int64
-			if err := rows.Scan(&ord); err != nil {
-				return err
+		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel}
+		return s.pinnedQuery(ctx, s.q.finish, args, func(rows pgx.Rows) error {
+			defer rows.Close()
+			for rows.Next() {
+				var ord int64
+				if err := rows.Scan(&ord); err != nil {
+					return err
+				}
+				applied[order[ord-1]] = true
 			}
-			applied[order[ord-1]] = true
-		}
-		return rows.Err()
+			return rows.Err()
+		})
 	})
 	return translate("finish", err)
 }
@@ -372,25 +406,24 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 	err := retry(ctx, func() error {
 		clear(held)
 		res.AbortRequested = res.AbortRequested[:0]
-		rows, err := s.db.Query(ctx, s.q.heartbeat, ts(p.Now), ids, toks, micros(p.LeaseDuration))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id    int64
-				abort bool
-			)
-			if err := rows.Scan(&id, &abort); err != nil {
-				return err
+		args := []any{ts(p.Now), ids, toks, micros(p.LeaseDuration)}
+		return s.pinnedQuery(ctx, s.q.heartbeat, args, func(rows pgx.Rows) error {
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					id    int64
+					abort bool
+				)
+				if err := rows.Scan(&id, &abort); err != nil {
+					return err
+				}
+				held[id] = true
+				if abort {
+					res.AbortRequested = append(res.AbortRequested, id)
+				}
 			}
-			held[id] = true
-			if abort {
-				res.AbortRequested = append(res.AbortRequested, id)
-			}
-		}
-		return rows.Err()
+			return rows.Err()
+		})
 	})
 	if err != nil {
 		return nil, translate("heartbeat", err)

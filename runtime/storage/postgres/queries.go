@@ -18,15 +18,19 @@ const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
 //
 // $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel.
 const claimSQL = `WITH ` + clockCTE + `,
+expired AS (
+	SELECT x.id, x.priority, x.run_after, x.attempt >= x.max_attempts AS dead FROM {jobs} x
+	WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
+		AND x.queue = $2 AND x.kind = ANY($3::text[])
+	ORDER BY x.priority, x.run_after, x.id
+	LIMIT $4 FOR UPDATE SKIP LOCKED
+),
 dead AS (
 	UPDATE {jobs} j SET state = 'failed', finished_at = (SELECT t FROM clock),
 		lease_token = 0, lease_expires_at = NULL, error_code = 'lease_expired',
 		error_message = 'lease expired on attempt ' || j.attempt || ' of ' || j.max_attempts
-	WHERE j.id IN (
-		SELECT x.id FROM {jobs} x
-		WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
-			AND x.attempt >= x.max_attempts AND x.queue = $2 AND x.kind = ANY($3::text[])
-		LIMIT 1000 FOR UPDATE SKIP LOCKED)
+	FROM expired e
+	WHERE j.id = e.id AND e.dead
 	RETURNING j.id
 ),
 pend AS (
@@ -36,15 +40,11 @@ pend AS (
 	ORDER BY x.priority, x.run_after, x.id
 	LIMIT $4 FOR UPDATE SKIP LOCKED
 ),
-resc AS (
-	SELECT x.id, x.priority, x.run_after FROM {jobs} x
-	WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
-		AND x.attempt < x.max_attempts AND x.queue = $2 AND x.kind = ANY($3::text[])
-	ORDER BY x.priority, x.run_after, x.id
-	LIMIT $4 FOR UPDATE SKIP LOCKED
-),
 pick AS (
-	SELECT u.id FROM (SELECT * FROM pend UNION ALL SELECT * FROM resc) u
+	SELECT u.id FROM (
+		SELECT id, priority, run_after FROM pend
+		UNION ALL
+		SELECT id, priority, run_after FROM expired WHERE NOT dead) u
 	ORDER BY u.priority, u.run_after, u.id
 	LIMIT $4
 ),
@@ -58,14 +58,32 @@ claimed AS (
 	RETURNING ` + jobColumns + `
 )
 SELECT c.t,
-	(SELECT min(x.run_after) FROM {jobs} x
-		WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[]) AND x.run_after > c.t),
+	(SELECT min(x.run_after AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM {jobs} x
+		WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
+			AND (x.run_after AT TIME ZONE 'UTC') > ((SELECT t FROM clock) AT TIME ZONE 'UTC')),
 	(SELECT count(pg_notify($6, 'f:' || d.id)) FROM dead d),
 	` + `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max_attempts, j.run_after,
 	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
 	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at
 FROM clock c LEFT JOIN claimed j ON true
 ORDER BY j.priority, j.run_after, j.id`
+
+// pinSQL runs before the claim, finish and heartbeat statements in the
+// same implicit transaction (pipelined: the same round trip) and pins their
+// plans to the one shape that is right at every table size: index scans
+// (the pending index already yields claim order, so no sort), nested loops
+// over primary-key lookups. The planner would otherwise choose from
+// statistics, and a plan chosen while the table was empty (no statistics
+// yet, or a generic plan cached then) is the one that collapses on a large
+// backlog: a sort of the whole queue per claim, or a nested loop over the
+// whole table. Plans are custom, made for every call: the planner then
+// sees the table's current size even before autovacuum has analysed it,
+// while a generic plan cached when the table was empty keeps whatever join
+// order was free then. JIT would only add compile time to statements that
+// touch a few hundred rows. The settings end with the implicit transaction.
+const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
 
 // insertSQL inserts many jobs; rows whose unique key is held by an active
 // job of the same kind are skipped (the caller looks the holder up). Ids

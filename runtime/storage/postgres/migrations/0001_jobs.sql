@@ -48,8 +48,13 @@ ALTER SEQUENCE {lease_seq} OWNED BY {jobs}.id;
 CREATE INDEX IF NOT EXISTS {idx_pending} ON {jobs} (queue, priority, run_after, id)
 	WHERE state = 'pending';
 
--- The earliest future run_after of a queue (the idle delay).
-CREATE INDEX IF NOT EXISTS {idx_pending_run_after} ON {jobs} (queue, run_after)
+-- The earliest future run_after of a queue (the idle delay). It is keyed
+-- on an expression the claim does not use, so the claim can only ever pick
+-- the index above, whatever the statistics say: with no statistics yet (a
+-- table that filled up faster than autovacuum analyses it), a plain
+-- (queue, run_after) index looks cheaper to the planner and turns a claim
+-- over a large backlog into a sort of the whole queue.
+CREATE INDEX IF NOT EXISTS {idx_pending_run_after} ON {jobs} (queue, (run_after AT TIME ZONE 'UTC'))
 	WHERE state = 'pending';
 
 -- Rescue of running jobs whose lease has expired.
