@@ -66,12 +66,12 @@ func TestReadyQueue(t *testing.T) {
 				at += int64(r.IntN(2))
 			}
 			q.push(e)
-			want = append(want, e)
+			i, _ := slices.BinarySearchFunc(want, e, func(a, b readyEntry) int {
+				return cmp.Or(cmp.Compare(a.prio, b.prio), cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id))
+			})
+			want = slices.Insert(want, i, e)
 			continue
 		}
-		slices.SortFunc(want, func(a, b readyEntry) int {
-			return cmp.Or(cmp.Compare(a.prio, b.prio), cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id))
-		})
 		if top := q.top(); top == nil || *top != want[0] {
 			t.Fatalf("top = %+v, want %+v", top, want[0])
 		}

@@ -65,6 +65,11 @@ func testAbort(t *testing.T, f factory) {
 		if len(hb.Lost) != 0 || !slices.Equal(hb.AbortRequested, []int64{target.ID}) {
 			t.Errorf("heartbeat: Lost %v, AbortRequested %v; want none lost and [%d] abort requested", hb.Lost, hb.AbortRequested, target.ID)
 		}
+		// A stale holder hears only that it lost the job.
+		hb = x.heartbeat(at(3*time.Second), storage.Lease{ID: target.ID, Token: target.LeaseToken + 1})
+		if !slices.Equal(hb.Lost, []int64{target.ID}) || len(hb.AbortRequested) != 0 {
+			t.Errorf("heartbeat with a stale token: Lost %v, AbortRequested %v; want [%d] lost and no abort", hb.Lost, hb.AbortRequested, target.ID)
+		}
 		x.finishOne(at(4*time.Second), storage.JobFinish{ID: target.ID, LeaseToken: target.LeaseToken, Outcome: storage.OutcomeAbort, ErrorMessage: "aborted", ErrorCode: "aborted"}, true)
 		x.wantState(target.ID, storage.StateAborted)
 	})

@@ -110,6 +110,17 @@ func testClaim(t *testing.T, f factory) {
 		x.claimNone(base, "q1", "k1", "k3")
 	})
 
+	f.run(t, "RepeatedKind", func(t *testing.T, x *fixture) {
+		// A kind named twice is still claimed once per job.
+		var want []int64
+		for range 3 {
+			want = append(want, x.insert(job("q", "k")).ID)
+		}
+		if got := ids(x.claimAt(base, 10, "q", "k", "k").Jobs); !slices.Equal(got, want) {
+			t.Errorf("claimed ids %v, want %v", got, want)
+		}
+	})
+
 	f.run(t, "Limit", func(t *testing.T, x *fixture) {
 		for range 5 {
 			x.insert(job("q", "k"))

@@ -151,6 +151,24 @@ func testList(t *testing.T, f factory) {
 		}
 	})
 
+	f.run(t, "DefaultLimit", func(t *testing.T, x *fixture) {
+		// A zero Limit means pages of 100.
+		ps := make([]*storage.JobInsertParams, 150)
+		for i := range ps {
+			ps[i] = job("q", "k")
+		}
+		if _, err := x.s.JobInsertMany(x.ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base}); err != nil {
+			t.Fatalf("JobInsertMany: %v", err)
+		}
+		js := x.list(&storage.JobListParams{})
+		if len(js) != 100 {
+			t.Fatalf("JobList without a limit returned %d jobs, want 100", len(js))
+		}
+		if rest := x.list(&storage.JobListParams{AfterID: js[99].ID}); len(rest) != 50 {
+			t.Errorf("second page returned %d jobs, want 50", len(rest))
+		}
+	})
+
 	f.run(t, "Empty", func(t *testing.T, x *fixture) {
 		if js := x.list(&storage.JobListParams{}); len(js) != 0 {
 			t.Errorf("JobList of an empty store = ids %v, want none", ids(js))

@@ -1,16 +1,19 @@
 package memory
 
-// The store keeps its indexes in three kinds of binary min-heap, written out
-// by hand for speed (container/heap costs an interface call per compare).
-// Keys are copied into the entries so that sifting touches only the heap's
-// own array. Times are microseconds since the Unix epoch (see micros).
+// The store's indexes are binary min-heaps, written out by hand for speed
+// (container/heap costs an interface call per compare), and queues that put
+// a FIFO in front of a heap for the common case of entries arriving in
+// order. Keys are copied into the entries so that sifting touches only the
+// index's own memory. Times are microseconds since the Unix epoch (see
+// micros).
 //
-// The ready and deferred heaps delete lazily: an entry is live only while
-// its job is still in that heap's location with the same version (see
-// job.loc and job.ver); everything else is skipped when it reaches the top.
-// That keeps the hot path free of index bookkeeping. The running heap is
-// small (the jobs currently held) and changes on every heartbeat, so it
-// keeps each job's index and deletes eagerly.
+// The ready and deferred indexes delete lazily: an entry is live only while
+// its job is still in that index's location with the same version (see
+// job.loc and job.ver); everything else is skipped when it reaches the
+// front. That keeps the hot path free of index bookkeeping. The running
+// heap is small (the jobs currently held) and changes on every heartbeat,
+// so it keeps each job's position and deletes eagerly. The finished queues
+// only ever lose their front entry.
 
 // readyEntry is a pending job (or a rescue candidate) in claim order.
 type readyEntry struct {
