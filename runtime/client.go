@@ -106,7 +106,9 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 		if c.srv != nil {
 			c.srv.wakeQueue(p.Queue)
 		}
-		c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+		if c.hub.listening() {
+			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+		}
 	}
 	return res, nil
 }

@@ -86,7 +86,9 @@ func TestRegistration(t *testing.T) {
 	if err := srv.Start(context.Background()); err == nil {
 		t.Fatal("Start without handlers succeeded")
 	}
-	h := func(context.Context, *runtime.Job[noopArgs]) (runtime.NoOutput, error) { return runtime.NoOutput{}, nil }
+	h := func(context.Context, *runtime.Job[noopArgs]) (runtime.NoOutput, error) {
+		return runtime.NoOutput{}, nil
+	}
 	if err := noopKind.Register(srv, nil); err == nil {
 		t.Fatal("registering a nil handler succeeded")
 	}

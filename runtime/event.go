@@ -10,8 +10,10 @@ type Progress struct {
 	Message string `json:"message,omitempty"`
 }
 
-// progressFunc delivers one progress report of a running job.
-type progressFunc func(Progress)
+// progressReporter delivers the progress reports of one running job.
+type progressReporter interface {
+	reportProgress(Progress)
+}
 
 // EventKind says what happened to a job.
 type EventKind uint8

@@ -111,8 +111,8 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again bool) {
 		s.limiterRelease(q, n-len(res.Jobs))
 	}
 	stopping := s.closing.Load()
-	for _, job := range res.Jobs {
-		s.start(q, job, res.Now, stopping)
+	if len(res.Jobs) > 0 {
+		s.startAll(q, res.Jobs, res.Now, stopping)
 	}
 	if len(res.Jobs) == n && !stopping {
 		return 0, true

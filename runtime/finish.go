@@ -92,11 +92,11 @@ func (f *finisher) flush(batch []finishReq) {
 	for i, req := range batch {
 		if applied[i] {
 			s.written(req, now)
-		} else if !req.rj.lost.Load() && req.f.Outcome != 0 {
+		} else if !req.rj.lost.Load() {
 			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
 		}
-		s.jobDone(req.rj)
 	}
+	s.jobsDone(batch)
 }
 
 func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
@@ -167,20 +167,26 @@ func (s *Server) written(req finishReq, now time.Time) {
 	s.hub.finished(rec, ev)
 }
 
-// jobDone releases a job's in-flight bookkeeping, whatever happened to its
-// write: the running entry, the queue slot, the limiter permit.
-func (s *Server) jobDone(rj *runningJob) {
+// jobsDone releases the in-flight bookkeeping of a batch of jobs, whatever
+// happened to their writes: the running entries, the queue slots, the
+// limiter permits.
+func (s *Server) jobsDone(batch []finishReq) {
 	s.mu.Lock()
-	delete(s.running, rj.rec.ID)
-	s.mu.Unlock()
-	close(rj.written)
-	rj.cancel(nil)
-	rj.q.inflight.Add(-1)
-	if rj.q.limiter != nil {
-		if err := rj.q.limiter.Done(time.Now()); err != nil {
-			s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
-		}
+	for _, req := range batch {
+		delete(s.running, req.rj.rec.ID)
 	}
-	rj.q.slotFreed()
-	s.jobs.Done()
+	s.mu.Unlock()
+	for _, req := range batch {
+		rj := req.rj
+		rj.markWritten()
+		rj.cancel(nil)
+		rj.q.inflight.Add(-1)
+		if rj.q.limiter != nil {
+			if err := rj.q.limiter.Done(time.Now()); err != nil {
+				s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
+			}
+		}
+		rj.q.slotFreed()
+		s.jobs.Done()
+	}
 }

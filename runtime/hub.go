@@ -125,6 +125,10 @@ func (h *hub) closeProgress(id int64) {
 	h.mu.Unlock()
 }
 
+// listening reports whether any event listener is subscribed; hot paths
+// check it before they build an event.
+func (h *hub) listening() bool { return h.nlisteners.Load() > 0 }
+
 // emit queues ev for every listener.
 func (h *hub) emit(ev Event) {
 	if h.nlisteners.Load() == 0 {

@@ -165,7 +165,7 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 	if h == nil {
 		return fmt.Errorf("register %s: nil handler", k.opts.Name)
 	}
-	run := func(ctx context.Context, rec *storage.Job, report progressFunc) ([]byte, error) {
+	run := func(ctx context.Context, rec *storage.Job, report progressReporter) ([]byte, error) {
 		job := &Job[In]{
 			ID:          rec.ID,
 			Kind:        rec.Kind,
@@ -209,14 +209,14 @@ type Job[In any] struct {
 	// Args is the decoded input.
 	Args In
 
-	report progressFunc
+	report progressReporter
 }
 
 // ReportProgress tells the job's observers how far it has come. percent is
 // clamped to [0, 100]. It writes nothing to storage and never blocks.
 func (j *Job[In]) ReportProgress(percent float64, message string) {
 	if j.report != nil {
-		j.report(Progress{Percent: min(max(percent, 0), 100), Message: message})
+		j.report.reportProgress(Progress{Percent: min(max(percent, 0), 100), Message: message})
 	}
 }
 

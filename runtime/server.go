@@ -16,7 +16,7 @@ import (
 )
 
 // runFunc runs one claimed job and returns its encoded output.
-type runFunc func(ctx context.Context, job *storage.Job, report progressFunc) ([]byte, error)
+type runFunc func(ctx context.Context, job *storage.Job, report progressReporter) ([]byte, error)
 
 // registeredKind is a kind this server has a handler for.
 type registeredKind struct {
@@ -334,7 +334,7 @@ func (s *Server) abortLocal(ctx context.Context, id int64) (bool, error) {
 		return true, nil
 	}
 	select {
-	case <-rj.written:
+	case <-rj.waitWritten():
 		return false, nil
 	case <-ctx.Done():
 		return false, ctx.Err()

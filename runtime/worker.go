@@ -32,6 +32,7 @@ var errTimeout = errors.New("runtime: job timed out")
 // runningJob is one claimed job in this process, from claim until its
 // outcome is written.
 type runningJob struct {
+	s           *Server
 	rec         *storage.Job
 	kind        *registeredKind
 	q           *queue
@@ -39,12 +40,37 @@ type runningJob struct {
 	cancel      context.CancelCauseFunc
 	stopTimeout context.CancelFunc // nil without a timeout
 
-	mu      sync.Mutex
-	decided bool // the handler has returned; later aborts are too late
-	aborted bool // an abort was requested before the handler returned
+	mu        sync.Mutex
+	decided   bool          // the handler has returned; later aborts are too late
+	aborted   bool          // an abort was requested before the handler returned
+	written   bool          // the outcome is written (or given up)
+	writtenCh chan struct{} // made on demand by waitWritten, closed when written
 
-	lost    atomic.Bool   // the lease was lost: write nothing
-	written chan struct{} // closed once the outcome is written (or given up)
+	lost atomic.Bool // the lease was lost: write nothing
+}
+
+// waitWritten returns a channel that is closed once the job's outcome is
+// written.
+func (rj *runningJob) waitWritten() <-chan struct{} {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	if rj.writtenCh == nil {
+		rj.writtenCh = make(chan struct{})
+		if rj.written {
+			close(rj.writtenCh)
+		}
+	}
+	return rj.writtenCh
+}
+
+// markWritten records that the outcome is written and releases waiters.
+func (rj *runningJob) markWritten() {
+	rj.mu.Lock()
+	defer rj.mu.Unlock()
+	rj.written = true
+	if rj.writtenCh != nil {
+		close(rj.writtenCh)
+	}
 }
 
 // requestAbort cancels the job with cause ErrAbortRequested unless its
@@ -75,18 +101,30 @@ func (rj *runningJob) isDecided() bool {
 	return rj.decided
 }
 
-// start takes a claimed job into the server: it is counted in flight until
-// its outcome is written. A job past its deadline fails without running; a
-// job claimed while Stop began is released at once.
-func (s *Server) start(q *queue, rec *storage.Job, now time.Time, stopping bool) {
-	ctx, cancel := context.WithCancelCause(s.jobBase)
-	rj := &runningJob{rec: rec, kind: s.kinds[rec.Kind], q: q, ctx: ctx, cancel: cancel, written: make(chan struct{})}
-	q.inflight.Add(1)
-	s.jobs.Add(1)
+// startAll takes claimed jobs into the server: each is counted in flight
+// until its outcome is written. A job past its deadline fails without
+// running; a job claimed while Stop began is released at once.
+func (s *Server) startAll(q *queue, recs []*storage.Job, now time.Time, stopping bool) {
+	rjs := make([]runningJob, len(recs))
+	q.inflight.Add(int64(len(recs)))
+	s.jobs.Add(len(recs))
 	s.mu.Lock()
-	s.running[rec.ID] = rj
+	for i, rec := range recs {
+		rj := &rjs[i]
+		rj.s, rj.rec, rj.kind, rj.q = s, rec, s.kinds[rec.Kind], q
+		rj.ctx, rj.cancel = context.WithCancelCause(s.jobBase)
+		s.running[rec.ID] = rj
+	}
 	s.mu.Unlock()
+	for i := range rjs {
+		s.start(&rjs[i], now, stopping)
+	}
+}
 
+// start runs one claimed job, or writes its outcome at once when it must
+// not run.
+func (s *Server) start(rj *runningJob, now time.Time, stopping bool) {
+	rec := rj.rec
 	switch {
 	case stopping:
 		rj.decide()
@@ -104,9 +142,9 @@ func (s *Server) start(q *queue, rec *storage.Job, now time.Time, stopping bool)
 			if t == 0 {
 				t = rj.kind.opts.Timeout
 			}
-			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(ctx, t, errTimeout)
+			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(rj.ctx, t, errTimeout)
 		}
-		s.dispatch(q, rj)
+		s.dispatch(rj.q, rj)
 	}
 }
 
@@ -136,16 +174,10 @@ func (s *Server) worker(q *queue, rj *runningJob) {
 
 // run runs the handler and hands its outcome to the finisher.
 func (s *Server) run(rj *runningJob) {
-	rec := rj.rec
-	s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: time.Now()})
-	report := func(p Progress) {
-		if rj.isDecided() {
-			return // never after the outcome
-		}
-		s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: time.Now()})
-		s.publishProgress(rec, p)
+	if rec := rj.rec; s.hub.listening() {
+		s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: time.Now()})
 	}
-	out, err := s.call(rj, report)
+	out, err := s.call(rj)
 	f, jobErr := s.outcome(rj, out, err)
 	if rj.stopTimeout != nil {
 		rj.stopTimeout()
@@ -153,14 +185,25 @@ func (s *Server) run(rj *runningJob) {
 	s.fin.submit(rj, f, jobErr)
 }
 
+// reportProgress delivers a progress report of the handler to this
+// process's observers and, on backends with notifications, to others.
+func (rj *runningJob) reportProgress(p Progress) {
+	if rj.isDecided() {
+		return // never after the outcome
+	}
+	rec := rj.rec
+	rj.s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: time.Now()})
+	rj.s.publishProgress(rec, p)
+}
+
 // call runs the handler, turning a panic into a *PanicError with the stack.
-func (s *Server) call(rj *runningJob, report progressFunc) (out []byte, err error) {
+func (s *Server) call(rj *runningJob) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
-	return rj.kind.run(rj.ctx, rj.rec, report)
+	return rj.kind.run(rj.ctx, rj.rec, rj)
 }
 
 // outcome turns the handler's return into the write that ends this attempt.
