@@ -2,9 +2,14 @@ package memory
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 func TestDeque(t *testing.T) {
@@ -136,5 +141,177 @@ func TestIndex(t *testing.T) {
 	check()
 	if len(x.pages) > 1 {
 		t.Errorf("an empty index keeps %d pages, want at most the current one", len(x.pages))
+	}
+}
+
+// TestRandomOps drives a store through random calls, with a clock that
+// mostly moves forward and sometimes steps back, and checks after every
+// call that the indexes agree with the jobs.
+func TestRandomOps(t *testing.T) {
+	t.Parallel()
+	for seed := range uint64(4) {
+		randomOps(t, seed, 5000)
+	}
+}
+
+func randomOps(t *testing.T, seed uint64, steps int) {
+	ctx := t.Context()
+	s := New()
+	defer s.Close()
+	r := rand.New(rand.NewPCG(seed, 10))
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	kinds := []string{"a", "b", "c"}
+	var held []storage.Lease
+	for step := range steps {
+		switch d := r.IntN(100); {
+		case d < 2:
+			now = now.Add(-time.Duration(r.IntN(1000)) * time.Millisecond)
+		default:
+			now = now.Add(time.Duration(r.IntN(200)) * time.Millisecond)
+		}
+		var err error
+		switch op := r.IntN(10); op {
+		case 0, 1, 2:
+			p := &storage.JobInsertParams{Kind: kinds[r.IntN(3)], Queue: "q", MaxAttempts: 1 + r.IntN(3), Priority: r.IntN(3), Now: now}
+			if r.IntN(3) == 0 {
+				p.RunAfter = now.Add(time.Duration(r.IntN(5000)-1000) * time.Millisecond)
+			}
+			if r.IntN(3) == 0 {
+				p.UniqueKey = fmt.Sprint(r.IntN(20))
+			}
+			_, err = s.JobInsert(ctx, p)
+		case 3, 4:
+			var res *storage.JobClaimResult
+			res, err = s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: kinds[:1+r.IntN(3)], Limit: 1 + r.IntN(5), LeaseDuration: time.Duration(1+r.IntN(3)) * time.Second, Now: now})
+			if err == nil {
+				for _, j := range res.Jobs {
+					held = append(held, storage.Lease{ID: j.ID, Token: j.LeaseToken})
+				}
+			}
+		case 5:
+			var ls []storage.Lease
+			for _, l := range held {
+				if r.IntN(2) == 0 {
+					ls = append(ls, l)
+				}
+			}
+			_, err = s.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: ls, LeaseDuration: time.Second, Now: now})
+		case 6, 7:
+			if len(held) == 0 {
+				continue
+			}
+			i := r.IntN(len(held))
+			l := held[i]
+			held = slices.Delete(held, i, i+1)
+			_, err = s.JobFinish(ctx, &storage.JobFinishParams{Now: now, Jobs: []storage.JobFinish{{
+				ID: l.ID, LeaseToken: l.Token, Outcome: storage.Outcome(1 + r.IntN(5)),
+				RetryDelay: time.Duration(r.IntN(3)) * time.Second, Delete: r.IntN(3) == 0,
+			}}})
+		case 8:
+			_, err = s.JobAbort(ctx, &storage.JobAbortParams{ID: 1 + int64(r.IntN(int(s.lastID)+1)), Now: now})
+			if errors.Is(err, storage.ErrNotFound) {
+				err = nil
+			}
+		case 9:
+			_, err = s.JobDeleteFinished(ctx, &storage.JobDeleteFinishedParams{State: storage.States[2+r.IntN(3)], FinishedBefore: now.Add(-time.Duration(r.IntN(10)) * time.Second), Limit: 1 + r.IntN(10)})
+		}
+		if err != nil {
+			t.Fatalf("seed %d, step %d: %v", seed, step, err)
+		}
+		s.check(t, step)
+	}
+}
+
+// check fails the test when the indexes disagree with the jobs.
+func (s *Store) check(t *testing.T, step int) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	live := func(j *job, where loc) bool {
+		switch where {
+		case locReady:
+			for _, e := range j.lane.ready.heap {
+				if e.j == j && e.ver == j.ver {
+					return true
+				}
+			}
+			for _, b := range j.lane.ready.fifo.blocks {
+				for _, e := range b {
+					if e.j == j && e.ver == j.ver {
+						return true
+					}
+				}
+			}
+		case locDeferred:
+			for _, e := range j.lane.deferred {
+				if e.j == j && e.ver == j.ver {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	s.jobs.each(0, func(j *job) bool {
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("step %d: job %d (state %v, loc %d): %s", step, j.id, stateNames[j.state], j.loc, fmt.Sprintf(format, args...))
+		}
+		switch j.state {
+		case statePending:
+			if (j.loc != locReady && j.loc != locDeferred) || !live(j, j.loc) {
+				fail("pending job not in its lane's ready or deferred index")
+			}
+		case stateRunning:
+			switch j.loc {
+			case locRunning:
+				if j.runIdx < 0 || j.runIdx >= len(j.lane.running) || j.lane.running[j.runIdx] != j {
+					fail("running index %d wrong", j.runIdx)
+				}
+			case locReady:
+				if !live(j, locReady) {
+					fail("rescue candidate not in the ready index")
+				}
+			default:
+				fail("running job in no index")
+			}
+			if j.token == 0 {
+				fail("running without a token")
+			}
+		default:
+			if j.loc != locFinished || j.token != 0 {
+				fail("finished job kept outside the finished index, or with a token")
+			}
+		}
+		if j.uniqueKey != "" {
+			holder := s.unique[uniqueKey{j.lane.kind, j.uniqueKey}]
+			if active := j.state == statePending || j.state == stateRunning; active != (holder == j) {
+				fail("unique key %q held by job %v", j.uniqueKey, holder)
+			}
+		}
+		return true
+	})
+	for _, l := range s.lanes {
+		for i, j := range l.running {
+			if i > 0 && runLess(j, l.running[(i-1)/2]) {
+				t.Fatalf("step %d: running heap out of order at %d", step, i)
+			}
+			if j.state != stateRunning || j.loc != locRunning || s.jobs.get(j.id) != j {
+				t.Fatalf("step %d: running heap holds job %d in state %v", step, j.id, stateNames[j.state])
+			}
+		}
+	}
+	kept := 0
+	for i := range s.finished {
+		kept += s.finished[i].len()
+	}
+	terminal := 0
+	s.jobs.each(0, func(j *job) bool {
+		if j.state >= stateCompleted {
+			terminal++
+		}
+		return true
+	})
+	if kept != terminal {
+		t.Fatalf("step %d: finished indexes hold %d jobs, %d are terminal", step, kept, terminal)
 	}
 }

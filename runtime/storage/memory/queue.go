@@ -255,24 +255,30 @@ func (q *readyQueue) push(e readyEntry) {
 	q.heap.push(e)
 }
 
+// fromHeap reports whether the next entry is the heap's. Ties go to the
+// FIFO, in top and pop alike: a job may have a stale entry with the same key
+// as its live one, and both calls must mean the same entry.
+func (q *readyQueue) fromHeap() bool {
+	return len(q.heap) > 0 && (q.fifo.len() == 0 || q.heap[0].less(q.fifo.front()))
+}
+
 // top returns the next entry, or nil when q is empty.
 func (q *readyQueue) top() *readyEntry {
-	var f *readyEntry
-	if q.fifo.len() > 0 {
-		f = q.fifo.front()
-	}
-	if len(q.heap) > 0 && (f == nil || q.heap[0].less(f)) {
+	switch {
+	case q.fromHeap():
 		return &q.heap[0]
+	case q.fifo.len() > 0:
+		return q.fifo.front()
 	}
-	return f
+	return nil
 }
 
 // pop removes and returns the next entry; q must not be empty.
 func (q *readyQueue) pop() readyEntry {
-	if q.fifo.len() > 0 && (len(q.heap) == 0 || q.fifo.front().less(&q.heap[0])) {
-		return q.fifo.pop()
+	if q.fromHeap() {
+		return q.heap.pop()
 	}
-	return q.heap.pop()
+	return q.fifo.pop()
 }
 
 // timeQueue orders entries by (time, ID) like timeHeap, with the same FIFO
@@ -292,24 +298,29 @@ func (q *timeQueue) push(e timeEntry) {
 	q.heap.push(e)
 }
 
-// top returns the first entry, or nil when q is empty.
-func (q *timeQueue) top() *timeEntry {
-	var f *timeEntry
-	if q.fifo.len() > 0 {
-		f = q.fifo.front()
-	}
-	if len(q.heap) > 0 && (f == nil || q.heap[0].less(f)) {
-		return &q.heap[0]
-	}
-	return f
+// fromHeap reports whether the next entry is the heap's; ties go to the
+// FIFO, as in readyQueue.
+func (q *timeQueue) fromHeap() bool {
+	return len(q.heap) > 0 && (q.fifo.len() == 0 || q.heap[0].less(q.fifo.front()))
 }
 
-// pop removes and returns the first entry; q must not be empty.
-func (q *timeQueue) pop() timeEntry {
-	if q.fifo.len() > 0 && (len(q.heap) == 0 || q.fifo.front().less(&q.heap[0])) {
-		return q.fifo.pop()
+// top returns the next entry, or nil when q is empty.
+func (q *timeQueue) top() *timeEntry {
+	switch {
+	case q.fromHeap():
+		return &q.heap[0]
+	case q.fifo.len() > 0:
+		return q.fifo.front()
 	}
-	return q.heap.pop()
+	return nil
+}
+
+// pop removes and returns the next entry; q must not be empty.
+func (q *timeQueue) pop() timeEntry {
+	if q.fromHeap() {
+		return q.heap.pop()
+	}
+	return q.fifo.pop()
 }
 
 // deque is a FIFO of entries in blocks of fixed size, so that it never
