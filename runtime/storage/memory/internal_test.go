@@ -146,7 +146,7 @@ func TestIndex(t *testing.T) {
 
 // TestRandomOps drives a store through random calls, with a clock that
 // mostly moves forward and sometimes steps back, and checks after every
-// call that the indexes agree with the jobs.
+// call (every fifth, later on) that the indexes agree with the jobs.
 func TestRandomOps(t *testing.T) {
 	t.Parallel()
 	for seed := range uint64(4) {
@@ -218,8 +218,11 @@ func randomOps(t *testing.T, seed uint64, steps int) {
 		if err != nil {
 			t.Fatalf("seed %d, step %d: %v", seed, step, err)
 		}
-		s.check(t, step)
+		if step < 1000 || step%5 == 0 {
+			s.check(t, step)
+		}
 	}
+	s.check(t, steps)
 }
 
 // check fails the test when the indexes disagree with the jobs.
@@ -227,30 +230,26 @@ func (s *Store) check(t *testing.T, step int) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	live := func(j *job, where loc) bool {
-		switch where {
-		case locReady:
-			for _, e := range j.lane.ready.heap {
-				if e.j == j && e.ver == j.ver {
-					return true
-				}
-			}
-			for _, b := range j.lane.ready.fifo.blocks {
-				for _, e := range b {
-					if e.j == j && e.ver == j.ver {
-						return true
-					}
-				}
-			}
-		case locDeferred:
-			for _, e := range j.lane.deferred {
-				if e.j == j && e.ver == j.ver {
-					return true
-				}
+	type entry struct {
+		j     *job
+		ver   uint32
+		where loc
+	}
+	entries := make(map[entry]bool)
+	for _, l := range s.lanes {
+		for _, e := range l.ready.heap {
+			entries[entry{e.j, e.ver, locReady}] = true
+		}
+		for _, b := range l.ready.fifo.blocks {
+			for _, e := range b {
+				entries[entry{e.j, e.ver, locReady}] = true
 			}
 		}
-		return false
+		for _, e := range l.deferred {
+			entries[entry{e.j, e.ver, locDeferred}] = true
+		}
 	}
+	live := func(j *job, where loc) bool { return entries[entry{j, j.ver, where}] }
 	s.jobs.each(0, func(j *job) bool {
 		fail := func(format string, args ...any) {
 			t.Helper()
