@@ -39,9 +39,11 @@
 //     lease, FinishedAt = Now and the lease cleared.
 //   - An abort request on a running job is recorded once: a second request
 //     keeps the first AbortRequestedAt.
-//   - Finish entries are applied independently and in order; a batch with an
+//   - Each finish entry is fenced and applied on its own; a batch with an
 //     invalid entry writes nothing. Delete only applies to a terminal
 //     outcome: a retried or released job is kept.
+//   - A pending job is held by nobody: a heartbeat or finish that names it,
+//     even with its zero LeaseToken, is lost or not applied.
 //   - JobDeleteFinished deletes jobs that finished strictly before
 //     FinishedBefore.
 //   - Calls after Close return an error matching storage.ErrClosed.
