@@ -57,22 +57,12 @@ func BenchmarkGenerate50(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadOnly50 is the load alone (go list, parse, type check) of the
-// package that BenchmarkGenerate50 generates.
+// BenchmarkLoadOnly50 is the go/packages load alone (parse, type check) of
+// the package that BenchmarkGenerate50 generates.
 func BenchmarkLoadOnly50(b *testing.B) {
 	dir := synthetic50(b)
 	for b.Loop() {
 		if _, _, err := load(dir, []string{"."}, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkGoList50 is the floor: the go list call inside the load.
-func BenchmarkGoList50(b *testing.B) {
-	dir := synthetic50(b)
-	for b.Loop() {
-		if _, err := goList(dir, []string{"."}, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

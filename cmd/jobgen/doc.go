@@ -35,7 +35,8 @@
 // very names it is about to generate (code that uses the generated API
 // before the first run).
 //
-// Pipeline: load.go lists and type-checks the packages, marker.go parses the
-// directives, model.go checks them against the types and builds the
-// templates model, and write.go renders every file before writing any.
+// Pipeline: load.go loads and type-checks the packages with go/packages,
+// marker.go parses the directives, model.go checks them against the types
+// and builds the templates model, and write.go renders every file before
+// writing any.
 package main
