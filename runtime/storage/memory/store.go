@@ -308,9 +308,11 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	res := &storage.JobClaimResult{Now: fromMicros(now)}
 	if n := min(p.Limit, avail); n > 0 {
 		expires := after(now, p.LeaseDuration)
-		buf := make([]storage.Job, n)
-		got := 0
-		for got < n {
+		// One allocation per job, not one for the batch: the runtime lets
+		// go of each job when it finishes, and a batch of 100 would be a
+		// large object, which the allocator serves more slowly.
+		res.Jobs = make([]*storage.Job, 0, n)
+		for len(res.Jobs) < n {
 			l := s.nextLane(lanes, now)
 			if l == nil {
 				break
@@ -324,12 +326,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 			j.attempted = now
 			j.loc = locRunning
 			l.running.push(j)
-			j.export(&buf[got])
-			got++
-		}
-		res.Jobs = make([]*storage.Job, got)
-		for i := range got {
-			res.Jobs[i] = &buf[i]
+			res.Jobs = append(res.Jobs, j.clone())
 		}
 	}
 
