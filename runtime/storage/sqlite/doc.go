@@ -31,8 +31,12 @@
 // storage.ErrBusy; it changed nothing and may be retried. JobGet and JobList
 // read through a separate pool of query-only connections.
 //
-// A claim, a batch of finishes, a heartbeat or a batch of inserts is one
-// transaction each. Lease tokens come from a counter in the database, so
+// Each call is atomic: a claim, a batch of finishes, a heartbeat or a batch
+// of inserts commits whole or not at all. Calls that arrive while a
+// transaction is running are committed together in the next one (group
+// commit), each inside its own savepoint so one call's failure does not
+// undo another's; under load this pays the fixed cost of a transaction
+// once for many calls. Lease tokens come from a counter in the database, so
 // every claim's token is new even across processes.
 //
 // Times are stored as INTEGER unix microseconds; the store returns UTC times

@@ -64,7 +64,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	return s.withTx(ctx, "migrate", func(tx *sql.Tx) error {
+	return s.withTx(ctx, "migrate", func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS jobgen_schema (version INTEGER NOT NULL)`); err != nil {
 			return err
 		}

@@ -71,6 +71,7 @@ type Store struct {
 	read  *sql.DB // query_only connections for JobGet and JobList
 
 	stmts stmts
+	w     writer
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -138,8 +139,10 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	write.SetConnMaxIdleTime(0)
 
 	s := &Store{write: write}
+	s.w.start(write)
 	ctx := context.Background()
 	if err := s.migrate(ctx); err != nil {
+		s.w.stop()
 		write.Close()
 		return nil, err
 	}
@@ -158,6 +161,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	read.SetMaxIdleConns(o.ReadConns)
 	read.SetConnMaxIdleTime(time.Minute)
 	if err := read.PingContext(ctx); err != nil {
+		s.w.stop()
 		write.Close()
 		read.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
@@ -165,6 +169,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	s.read = read
 
 	if err := s.stmts.prepare(ctx, write); err != nil {
+		s.w.stop()
 		s.stmts.close()
 		write.Close()
 		read.Close()
@@ -186,6 +191,7 @@ func cloneValues(v url.Values) url.Values {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
+		s.w.stop()
 		s.stmts.close()
 		err := s.write.Close()
 		if rerr := s.read.Close(); err == nil {
@@ -230,25 +236,6 @@ func (s *Store) mapErr(op string, err error) error {
 		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrClosed)
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// withTx runs fn in one write transaction (BEGIN IMMEDIATE) and commits it.
-func (s *Store) withTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	if err := s.check(op); err != nil {
-		return err
-	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return s.mapErr(op, err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return s.mapErr(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.mapErr(op, err)
-	}
-	return nil
 }
 
 // clock returns now, or the current time when now is zero, in UTC truncated

@@ -19,7 +19,7 @@ func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*sto
 		return nil, fmt.Errorf("sqlite: insert: %w", err)
 	}
 	var res *storage.JobInsertResult
-	err := s.withTx(ctx, "insert", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "insert", func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		res, err = s.insert(ctx, tx, p, p.Now)
 		return err
@@ -46,7 +46,7 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 		return []*storage.JobInsertResult{}, nil
 	}
 	res := make([]*storage.JobInsertResult, len(p.Jobs))
-	err := s.withTx(ctx, "insert many", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "insert many", func(ctx context.Context, tx *sql.Tx) error {
 		for i, j := range p.Jobs {
 			now := j.Now
 			if now.IsZero() {
@@ -132,7 +132,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	nowUS := now.UnixMicro()
 	expires := now.Add(p.LeaseDuration).UnixMicro()
 	res := &storage.JobClaimResult{Now: now}
-	err = s.withTx(ctx, "claim", func(tx *sql.Tx) error {
+	err = s.withTx(ctx, "claim", func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
 			return fmt.Errorf("fail expired leases: %w", err)
 		}
@@ -232,7 +232,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 	}
 	now := clock(p.Now)
 	expires := now.Add(p.LeaseDuration).UnixMicro()
-	err := s.withTx(ctx, "heartbeat", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "heartbeat", func(ctx context.Context, tx *sql.Tx) error {
 		res.Lost, res.AbortRequested = nil, nil
 		hb := tx.StmtContext(ctx, s.stmts.heartbeat)
 		for _, l := range p.Leases {
@@ -266,7 +266,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 	}
 	now := clock(p.Now)
 	nowUS := now.UnixMicro()
-	err := s.withTx(ctx, "finish", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "finish", func(ctx context.Context, tx *sql.Tx) error {
 		var cache [6]*sql.Stmt
 		stmt := func(i int, st *sql.Stmt) *sql.Stmt {
 			if cache[i] == nil {
@@ -319,7 +319,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
 	now := clock(p.Now).UnixMicro()
 	res := &storage.JobAbortResult{}
-	err := s.withTx(ctx, "abort", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "abort", func(ctx context.Context, tx *sql.Tx) error {
 		// Plain UPDATEs and one SELECT: an UPDATE … RETURNING that changes
 		// an indexed column is far slower in SQLite.
 		r, err := tx.ExecContext(ctx, `UPDATE jobgen_jobs SET state = 'aborted', finished_at = ?
@@ -367,7 +367,7 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 		return 0, s.check("delete finished")
 	}
 	var n int64
-	err := s.withTx(ctx, "delete finished", func(tx *sql.Tx) error {
+	err := s.withTx(ctx, "delete finished", func(ctx context.Context, tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM jobgen_jobs WHERE id IN (
 			SELECT id FROM jobgen_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?
 			ORDER BY finished_at, id LIMIT ?)`,
