@@ -8,11 +8,12 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
-// finishAt claims one job of queue "q", kind "k" and finishes it with o at now.
+// finishAt inserts a job of queue "q", kind "k", claims it and finishes it
+// with o at now.
 func (x *fixture) finishAt(now time.Time, o storage.Outcome) *storage.Job {
 	x.t.Helper()
 	x.insert(job("q", "k"))
-	j := x.claimOne(base, "q", "k")
+	j := x.claimOne(now, "q", "k")
 	x.finishOne(now, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: o}, true)
 	return j
 }

@@ -33,6 +33,8 @@
 //   - A job inserted with a zero RunAfter gets RunAfter = Now.
 //   - IDs increase in insertion order and are never reused, even after the
 //     job with the highest ID is deleted.
+//   - A lease that expired stays the job's lease until another claim takes
+//     the job: until then its holder may still renew it or finish the job.
 //   - A job whose lease expired after it used its last attempt is not
 //     returned by the next claim of its queue and kind: that claim writes it
 //     failed, with ErrorCode "lease_expired", a message that mentions the

@@ -102,6 +102,26 @@ func testLease(t *testing.T, f factory) {
 		x.complete(later, second)
 	})
 
+	f.run(t, "ExpiredNotRescued", func(t *testing.T, x *fixture) {
+		// A lease that expired while nobody claimed the job is still the
+		// job's lease: its holder may renew it or finish the job.
+		x.insert(job("q", "k"))
+		x.insert(job("q", "k"))
+		js := x.claimAt(base, 2, "q", "k").Jobs
+		if len(js) != 2 {
+			t.Fatalf("claimed %d jobs, want 2", len(js))
+		}
+		now := at(lease + time.Minute)
+		if res := x.heartbeat(now, storage.Lease{ID: js[0].ID, Token: js[0].LeaseToken}); len(res.Lost) != 0 {
+			t.Errorf("heartbeat after the lease expired, before any rescue: Lost %v, want none", res.Lost)
+		}
+		want := clone(js[0])
+		want.LeaseExpiresAt = now.Add(lease)
+		x.want(want)
+		x.complete(now, js[1])
+		x.claimNone(now, "q", "k")
+	})
+
 	f.run(t, "TokensUnique", func(t *testing.T, x *fixture) {
 		for range 3 {
 			x.insert(job("q", "k"))

@@ -66,7 +66,7 @@ func testUnique(t *testing.T, f factory) {
 		x.finishOne(base, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeRetry, RetryDelay: time.Minute}, true)
 		x.wantDuplicate(keyed("q", "k", "a"), j)
 		j = x.claimOne(at(time.Minute), "q", "k")
-		x.finishOne(base, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeRelease}, true)
+		x.finishOne(at(time.Minute), storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeRelease}, true)
 		x.wantDuplicate(keyed("q", "k", "a"), j)
 	})
 
