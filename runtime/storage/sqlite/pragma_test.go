@@ -3,8 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // pragma reads one PRAGMA on a connection of db.
@@ -55,5 +61,30 @@ func TestConnectionSettings(t *testing.T) {
 				t.Error("a reader connection could write")
 			}
 		})
+	}
+}
+
+// TestOpenOddPath opens a file whose name holds the characters a SQLite URI
+// gives meaning to, and checks the store used exactly that file.
+func TestOpenOddPath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a?b#c%20d&e=f.db")
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the given path: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "a?b#c%20d&e=f.db") {
+			t.Errorf("stray file %q", e.Name())
+		}
+	}
+	if _, err := Open(":memory:", nil); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Open(:memory:) = %v, want ErrInvalid", err)
 	}
 }

@@ -66,3 +66,41 @@ func TestCancelledCallWritesNothing(t *testing.T) {
 		t.Fatalf("list: %v %v", l, err)
 	}
 }
+
+// TestCloseWhileWriting closes the store under concurrent writes: every
+// call returns success or ErrClosed, and none hangs.
+func TestCloseWhileWriting(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t, nil)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16*50)
+	started := make(chan struct{}, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started <- struct{}{}
+			for range 50 {
+				_, err := s.JobInsert(ctx, &storage.JobInsertParams{Kind: "k", Queue: "q", MaxAttempts: 1})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 16 {
+		<-started
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if !errors.Is(err, storage.ErrClosed) {
+			t.Fatalf("write racing Close: %v, want ErrClosed", err)
+		}
+	}
+}
