@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,6 +238,115 @@ func testClaim(t *testing.T, f factory) {
 		done := x.list(&storage.JobListParams{States: []storage.State{storage.StateCompleted}, Limit: 10000})
 		if len(done) != jobs {
 			t.Errorf("%d jobs completed, want %d", len(done), jobs)
+		}
+	})
+
+	f.run(t, "ConcurrentRescue", func(t *testing.T, x *fixture) {
+		// Claimers race while dropping some jobs, whose leases then expire
+		// and are rescued, and finishing others late, with tokens that a
+		// rescue may have made stale. Every job completes exactly once.
+		const claimers, jobs = 6, 200
+		ps := make([]*storage.JobInsertParams, jobs)
+		for i := range ps {
+			ps[i] = job("q", "k")
+			ps[i].MaxAttempts = 1000
+		}
+		if _, err := x.s.JobInsertMany(x.ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base}); err != nil {
+			t.Fatalf("JobInsertMany: %v", err)
+		}
+		var (
+			tick      atomic.Int64 // the shared clock, in seconds after base
+			completed atomic.Int64
+			mu        sync.Mutex
+			applied   = make(map[int64]int) // completions applied per job
+			wg        sync.WaitGroup
+		)
+		clock := func() time.Time { return at(time.Duration(tick.Add(1)) * time.Second) }
+		complete := func(c int, ls []storage.Lease) bool {
+			fs := make([]storage.JobFinish, len(ls))
+			for i, l := range ls {
+				fs[i] = storage.JobFinish{ID: l.ID, LeaseToken: l.Token, Outcome: storage.OutcomeComplete}
+			}
+			res, err := x.s.JobFinish(x.ctx, &storage.JobFinishParams{Jobs: fs, Now: clock()})
+			if err != nil {
+				t.Errorf("claimer %d: JobFinish: %v", c, err)
+				return false
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i, ok := range res.Applied {
+				if ok {
+					applied[ls[i].ID]++
+					completed.Add(1)
+				}
+			}
+			return true
+		}
+		for c := range claimers {
+			wg.Go(func() {
+				var abandoned []storage.Lease
+				for i := 0; completed.Load() < jobs; i++ {
+					if i > 20000 {
+						t.Errorf("claimer %d: %d of %d jobs completed after %d rounds", c, completed.Load(), jobs, i)
+						return
+					}
+					p := claimParams(clock(), 1+(c+i)%5, "q", "k")
+					p.LeaseDuration = 15 * time.Second
+					res, err := x.s.JobClaim(x.ctx, p)
+					if err != nil {
+						t.Errorf("claimer %d: JobClaim: %v", c, err)
+						return
+					}
+					var done []storage.Lease
+					for k, j := range res.Jobs {
+						l := storage.Lease{ID: j.ID, Token: j.LeaseToken}
+						switch {
+						case j.Attempt > 1:
+							done = append(done, l) // rescues always finish
+						case (c+i+k)%4 == 0:
+							// The worker died: only a rescue finishes it.
+						case (c+i+k)%4 == 1:
+							abandoned = append(abandoned, l)
+						default:
+							done = append(done, l)
+						}
+					}
+					// Now and then finish what was abandoned: applied if
+					// nobody rescued it meanwhile, else stale.
+					if i%5 == 0 {
+						done = append(done, abandoned...)
+						abandoned = abandoned[:0]
+					}
+					if len(done) > 0 && !complete(c, done) {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		if len(applied) != jobs {
+			t.Errorf("%d jobs completed, want %d", len(applied), jobs)
+		}
+		for id, n := range applied {
+			if n != 1 {
+				t.Errorf("job %d: %d completions applied, want 1", id, n)
+			}
+		}
+		done := x.list(&storage.JobListParams{States: []storage.State{storage.StateCompleted}, Limit: 10000})
+		if len(done) != jobs {
+			t.Errorf("%d jobs stored as completed, want %d", len(done), jobs)
+		}
+		rescued := 0
+		for _, j := range done {
+			if j.Attempt > 1 {
+				rescued++
+			}
+		}
+		if rescued == 0 {
+			t.Errorf("no job was rescued; the test did not exercise expired leases")
 		}
 	})
 }
