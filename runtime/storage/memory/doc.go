@@ -11,10 +11,11 @@
 // Within one process it keeps every rule of the storage contract and passes
 // the conformance suite in runtime/storage/storagetest. It is also the
 // yardstick for the runtime's own overhead, so its claim and finish paths
-// are cheap: per queue and kind it keeps a heap of ready jobs in claim
-// order, a heap of deferred jobs by RunAfter and a heap of running jobs by
-// lease expiry, and a claim or finish of a batch costs a few hundred
-// nanoseconds per job.
+// are cheap: per queue and kind it keeps the ready jobs in claim order (a
+// FIFO for the jobs that arrive in that order, a heap for the rest), a heap
+// of deferred jobs by RunAfter and a heap of running jobs by lease expiry;
+// jobs are found by ID in a paged array. Claiming and finishing jobs in
+// batches costs a few hundred nanoseconds per job.
 //
 //	store := memory.New()
 //	defer store.Close()
