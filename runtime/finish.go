@@ -25,6 +25,11 @@ type finisher struct {
 	s    *Server
 	ch   chan finishReq
 	done chan struct{}
+
+	// Buffers reused by every flush; only the finisher's goroutine uses them.
+	params  storage.JobFinishParams
+	idx     []int  // batch index of each entry of params.Jobs
+	applied []bool // per batch entry: its outcome was written
 }
 
 func newFinisher(s *Server) *finisher {
@@ -67,30 +72,30 @@ func (f *finisher) run() {
 // never lands, the jobs' leases expire and another claim runs them again.
 func (f *finisher) flush(batch []finishReq) {
 	s := f.s
-	params := &storage.JobFinishParams{Jobs: make([]storage.JobFinish, 0, len(batch))}
-	idx := make([]int, 0, len(batch)) // batch index of each written entry
+	f.params.Jobs, f.idx = f.params.Jobs[:0], f.idx[:0]
 	for i, req := range batch {
 		if req.rj.lost.Load() {
 			continue // another claim owns the job now
 		}
 		req.f.Delete = s.deleteOnFinish(req.f.Outcome)
-		params.Jobs = append(params.Jobs, req.f)
-		idx = append(idx, i)
+		f.params.Jobs = append(f.params.Jobs, req.f)
+		f.idx = append(f.idx, i)
 	}
-	applied := make([]bool, len(batch))
-	if len(params.Jobs) > 0 {
-		res, err := f.write(params)
+	f.applied = append(f.applied[:0], make([]bool, len(batch))...)
+	if len(f.params.Jobs) > 0 {
+		res, err := f.write(&f.params)
 		if err != nil {
-			s.logger.Error("jobgen: writing job outcomes failed; the jobs will be rescued when their leases expire", "jobs", len(params.Jobs), "err", err)
-		} else {
-			for k, i := range idx {
-				applied[i] = res.Applied[k]
-			}
+			s.logger.Error("jobgen: writing job outcomes failed; the jobs will be rescued when their leases expire", "jobs", len(f.params.Jobs), "err", err)
+			s.jobsDone(batch)
+			return
+		}
+		for k, i := range f.idx {
+			f.applied[i] = res.Applied[k]
 		}
 	}
 	now := time.Now()
 	for i, req := range batch {
-		if applied[i] {
+		if f.applied[i] {
 			s.written(req, now)
 		} else if !req.rj.lost.Load() {
 			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
