@@ -142,3 +142,21 @@ func BenchmarkClaimFinish100Parallel(b *testing.B) {
 	}
 	b.ReportMetric(float64(jobs)/b.Elapsed().Seconds(), "jobs/s")
 }
+
+// BenchmarkInsertParallel inserts one job per call from 8 goroutines, as
+// many submitting sessions would.
+func BenchmarkInsertParallel(b *testing.B) {
+	s := newTestStore(b)
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		p := insertParams("q", "k")
+		for pb.Next() {
+			if _, err := s.JobInsert(b.Context(), p); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+}

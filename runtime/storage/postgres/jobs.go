@@ -138,7 +138,7 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 		timeouts[k] = int64(p.Timeout)
 	}
 	rows, err := q.Query(ctx, s.q.insert, ts(now), kinds, queues, inputs, prios, maxAtt,
-		runAfter, deadlines, timeouts, keys, nows, s.n.channel)
+		runAfter, deadlines, timeouts, keys, nows, s.n.channel, s.insertNotifications(queues))
 	if err != nil {
 		return nil, translate("insert", err)
 	}

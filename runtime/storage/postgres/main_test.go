@@ -137,7 +137,13 @@ func newTestStoreOn(t testing.TB, pool *pgxpool.Pool) *Store {
 		_ = s.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		var err error
+		for range 5 { // killed subprocesses may still hold locks for a moment
+			if _, err = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err == nil || !retryable(err) {
+				break
+			}
+		}
+		if err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})

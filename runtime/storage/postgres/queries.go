@@ -91,7 +91,8 @@ const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('en
 //
 // $1 now, $2 kinds, $3 queues, $4 inputs, $5 priorities, $6 max attempts,
 // $7 run_after (NULL = now), $8 deadlines, $9 timeouts (ns), $10 unique
-// keys, $11 per-job now (NULL = $1), $12 channel.
+// keys, $11 per-job now (NULL = $1), $12 channel, $13 the queues to
+// notify now (the others are debounced; see notifier).
 const insertSQL = `WITH ` + clockCTE + `,
 i AS (
 	SELECT u.*, nextval('{id_seq_lit}') AS id
@@ -110,7 +111,8 @@ ins AS (
 	RETURNING ` + jobColumns + `
 )
 SELECT i.ord, ` + jobColumns + `
-FROM ins j JOIN i ON i.id = j.id, LATERAL (SELECT pg_notify($12, 'i:' || j.queue)) n`
+FROM ins j JOIN i ON i.id = j.id
+WHERE (SELECT count(pg_notify($12, 'i:' || q)) FROM unnest($13::text[]) q) >= 0`
 
 // activeByKeySQL finds the active holders of unique keys.
 //

@@ -139,6 +139,8 @@ type Store struct {
 	subsMu sync.Mutex
 	subs   map[*subscription]struct{}
 	subsWG sync.WaitGroup
+	// debounce spaces out the "inserted" notifications of each queue.
+	debounce debouncer
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
@@ -207,6 +209,7 @@ func (s *Store) Close() error {
 	}
 	s.subsMu.Unlock()
 	s.subsWG.Wait()
+	s.debounce.close()
 	if s.ownPool {
 		s.pool.Close()
 	}
