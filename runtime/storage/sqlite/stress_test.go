@@ -26,7 +26,7 @@ func TestStressIntegrity(t *testing.T) {
 	ctx := context.Background()
 	stores := []*Store{s1, s2}
 	kinds := []string{"a", "b"}
-	const workers, rounds = 8, 150
+	const workers, rounds = 8, 100
 	var wg sync.WaitGroup
 	errc := make(chan error, workers)
 	for w := range workers {
