@@ -47,6 +47,20 @@
 // write a whole batch in one statement, each row fenced by its lease
 // token.
 //
+// The claim, finish and heartbeat statements each run behind a
+// set_config(...) call in the same pipelined round trip that pins their
+// plan shape (index scans in claim order, primary-key nested loops, no
+// sorts, custom plans, no JIT): a plan chosen from the statistics of an
+// empty or freshly filled table would otherwise scan or sort the whole
+// queue on every claim. The index that finds the earliest future run_after
+// is keyed on an expression the claim cannot use, for the same reason.
+//
+// # Global rate limits
+//
+// Store.RateLimiter returns a limit.Limiter whose token bucket lives in the
+// database (one row per key), so every process shares one rate. Give it to
+// a queue through runtime.QueueConfig.Limiter.
+//
 // # Notifications
 //
 // Store implements storage.Notifier with LISTEN/NOTIFY on one channel per
@@ -54,7 +68,11 @@
 // "a:id", "f:id", "p:id:progress"), never job arguments or results;
 // progress payloads are limited to MaxProgressPayload bytes. Inserts
 // notify their queue, JobAbort notifies an abort request, JobFinish
-// notifies finished jobs (and jobs back to pending). Subscribe holds one
+// notifies finished jobs (and jobs back to pending). A transaction that
+// sends a NOTIFY takes a database-wide lock at commit, so a store announces
+// the inserts of one queue at most every 25 ms, with one trailing
+// notification at the end of the window (inserts through WithTx always
+// notify, at their commit). Subscribe holds one
 // dedicated connection outside the pool, checks it after 15 s of silence,
 // reconnects with capped backoff and sends storage.NotifyResync after
 // every reconnect. Notifications are hints: they are lost while nobody
@@ -72,5 +90,7 @@
 // such as postgres://postgres@127.0.0.1:5432/test?sslmode=disable. Without
 // it they skip; with JOBGEN_TEST_POSTGRES_REQUIRED=1 a missing or
 // unreachable server fails them instead. Every test store lives in a fresh
-// schema of its own that is dropped afterwards.
+// schema of its own that is dropped afterwards. The process tests re-run the
+// test binary as worker and submitter processes (selected by
+// JOBGEN_TEST_POSTGRES_ROLE) and are skipped with -short.
 package postgres
