@@ -31,6 +31,11 @@
 // storage.ErrBusy; it changed nothing and may be retried. JobGet and JobList
 // read through a separate pool of query-only connections.
 //
+// SQLite checkpoints the WAL into the database file as it goes. A reader
+// that keeps one read transaction open for long (a stuck dashboard query in
+// another process) holds the log back, so it grows until that reader lets
+// go; afterwards the file is cut back to 16 MiB (PRAGMA journal_size_limit).
+//
 // Each call is atomic: a claim, a batch of finishes, a heartbeat or a batch
 // of inserts commits whole or not at all. Calls that arrive while a
 // transaction is running are committed together in the next one (group

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestConnectionSettings(t *testing.T) {
 				}
 				if got := pragma(t, db, "busy_timeout"); got != tc.busy {
 					t.Errorf("busy_timeout = %s, want %s", got, tc.busy)
+				}
+				if got := pragma(t, db, "journal_size_limit"); got != strconv.Itoa(walFileLimit) {
+					t.Errorf("journal_size_limit = %s, want %d", got, walFileLimit)
 				}
 				if got := pragma(t, db, "foreign_keys"); got != "1" {
 					t.Errorf("foreign_keys = %s, want 1", got)

@@ -80,6 +80,23 @@ type Store struct {
 
 var _ storage.Storage = (*Store)(nil)
 
+// driverName is go-sqlite3 with a connect hook that caps the WAL file.
+const driverName = "jobgen-sqlite3"
+
+// walFileLimit is the size the WAL file is cut back to after SQLite
+// restarts the log (PRAGMA journal_size_limit); without it the file keeps
+// its largest size for good.
+const walFileLimit = 16 << 20
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("PRAGMA journal_size_limit = "+strconv.Itoa(walFileLimit), nil)
+			return err
+		},
+	})
+}
+
 // Open opens (creating it if needed) the SQLite database at path, applies
 // the schema migrations this version knows, and returns a Store. It fails
 // with an error matching storage.ErrSchemaTooNew when the file was migrated
@@ -129,7 +146,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	wp.Set("_foreign_keys", "on")
 	wp.Set("_txlock", "immediate")
 	wp.Set("_cache_size", "-65536")
-	write, err := sql.Open("sqlite3", base+"?"+wp.Encode())
+	write, err := sql.Open(driverName, base+"?"+wp.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -152,7 +169,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	rp.Set("_synchronous", syncMode)
 	rp.Set("_foreign_keys", "on")
 	rp.Set("_query_only", "on")
-	read, err := sql.Open("sqlite3", base+"?"+rp.Encode())
+	read, err := sql.Open(driverName, base+"?"+rp.Encode())
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)

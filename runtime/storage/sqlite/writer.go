@@ -38,7 +38,8 @@ type writeOp struct {
 // gets the context's error and the call never runs; once taken, the call
 // runs to its end and the caller gets its true outcome.
 type writer struct {
-	db   *sql.DB
+	db *sql.DB
+
 	ops  chan *writeOp
 	quit chan struct{}
 	done chan struct{}

@@ -2,9 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -102,5 +105,54 @@ func TestCloseWhileWriting(t *testing.T) {
 		if !errors.Is(err, storage.ErrClosed) {
 			t.Fatalf("write racing Close: %v, want ErrClosed", err)
 		}
+	}
+}
+
+// TestWALStaysBounded pins a reader's snapshot while writes pile up in the
+// WAL (no checkpoint can pass it), then lets go: the log is checkpointed
+// and its file cut back to walFileLimit.
+func TestWALStaysBounded(t *testing.T) {
+	t.Parallel()
+	s, path := newStore(t, nil)
+	ctx := context.Background()
+	reader, err := sql.Open("sqlite3", "file:"+escapePath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := reader.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM jobgen_jobs`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	batch := make([]*storage.JobInsertParams, 20)
+	for i := range batch {
+		batch[i] = &storage.JobInsertParams{Kind: "k", Queue: "q", MaxAttempts: 1, Input: make([]byte, 2000)}
+	}
+	insert := func() {
+		if _, err := s.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: batch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for walSize() <= 2*walFileLimit {
+		insert()
+	}
+	tx.Rollback()
+	limit := time.Now().Add(30 * time.Second)
+	for walSize() > walFileLimit {
+		if time.Now().After(limit) {
+			t.Fatalf("WAL still %d bytes", walSize())
+		}
+		insert()
 	}
 }
