@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -255,10 +254,6 @@ func checkJob(t *testing.T, what string, got, want *storage.Job) {
 		t.Errorf("%s: job %d mismatch (-want +got):\n%s", what, want.ID, d)
 	}
 }
-
-// ignoreLease compares jobs without their lease tokens, whose values are the
-// backend's business.
-var ignoreLease = cmpopts.IgnoreFields(storage.Job{}, "LeaseToken")
 
 // sameTime reports whether a and b are the same instant to the microsecond.
 func sameTime(a, b time.Time) bool {
