@@ -48,14 +48,16 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// SchemaVersion is the schema version this package migrates databases to.
-var SchemaVersion = func() int {
+// SchemaVersion returns the schema version this package migrates
+// databases to. A database with a higher version was migrated by a newer
+// jobgen and is refused.
+func SchemaVersion() int {
 	ms, err := migrations()
 	if err != nil {
 		panic("sqlite: embedded migrations: " + err.Error())
 	}
 	return len(ms)
-}()
+}
 
 // migrate brings the schema up to SchemaVersion in one write transaction,
 // so concurrent openers in several processes apply each step once.

@@ -63,9 +63,9 @@ func (o *Options) withDefaults() Options {
 // Store is a storage.Storage kept in one SQLite database file. It writes
 // through a single connection (SQLite allows one writer at a time, and a
 // single connection makes that explicit instead of a source of
-// SQLITE_BUSY) and reads through a small pool. It is safe for concurrent use
-// by many goroutines, and several processes on one host may open the same
-// file.
+// SQLITE_BUSY), committing concurrent calls together, and reads through a
+// small pool. It is safe for concurrent use by many goroutines, and several
+// processes on one host may open the same file.
 type Store struct {
 	write *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
 	read  *sql.DB // query_only connections for JobGet and JobList

@@ -353,7 +353,7 @@ func TestClosed(t *testing.T) {
 func TestSchemaTooNew(t *testing.T) {
 	t.Parallel()
 	s, path := newStore(t, nil)
-	if _, err := s.write.Exec(`UPDATE jobgen_schema SET version = ?`, SchemaVersion+1); err != nil {
+	if _, err := s.write.Exec(`UPDATE jobgen_schema SET version = ?`, SchemaVersion()+1); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
