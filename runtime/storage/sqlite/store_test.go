@@ -377,7 +377,8 @@ func TestSchemaTooNew(t *testing.T) {
 // processes would have), and that the file is intact afterwards.
 func TestConcurrentClaimers(t *testing.T) {
 	t.Parallel()
-	s, path := newStore(t, nil)
+	opts := &Options{BusyTimeout: 30 * time.Second} // see TestStressIntegrity
+	s, path := newStore(t, opts)
 	ctx := context.Background()
 	const n = 2000
 	var batch []*storage.JobInsertParams
@@ -396,7 +397,7 @@ func TestConcurrentClaimers(t *testing.T) {
 		st := s
 		if w%2 == 1 {
 			var err error
-			st, err = Open(path, nil)
+			st, err = Open(path, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,8 +17,12 @@ import (
 // file with PRAGMA integrity_check and the rows against the state rules.
 func TestStressIntegrity(t *testing.T) {
 	t.Parallel()
-	s1, path := newStore(t, nil)
-	s2, err := Open(path, nil)
+	// Two stores take turns at the lock through SQLite's busy handler, which
+	// is not fair; a long timeout keeps a loaded machine from failing the
+	// test with ErrBusy.
+	opts := &Options{BusyTimeout: 30 * time.Second}
+	s1, path := newStore(t, opts)
+	s2, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
