@@ -50,6 +50,7 @@ type proc struct {
 type cluster struct {
 	t     *testing.T
 	s     *Store
+	dsn   string
 	out   syncBuffer
 	mu    sync.Mutex
 	procs []*proc
@@ -60,9 +61,16 @@ func newCluster(t *testing.T) *cluster {
 	if testing.Short() {
 		t.Skip("starts several processes")
 	}
+	sharedPool(t)
 	chaosMu.Lock()
 	t.Cleanup(chaosMu.Unlock)
-	c := &cluster{t: t, s: newTestStore(t)}
+	return newClusterOn(t, newTestStore(t), testDSN(t))
+}
+
+// newClusterOn runs processes against store s on the server at dsn.
+func newClusterOn(t *testing.T, s *Store, dsn string) *cluster {
+	t.Helper()
+	c := &cluster{t: t, s: s, dsn: dsn}
 	if _, err := c.s.pool.Exec(t.Context(), chaosLogSQL(c.s.n.schema)); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +94,7 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) start(role string, env ...string) *proc {
 	c.t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append([]string{envRole + "=" + role, envSchema + "=" + c.s.n.schema}, env...)...)
+	cmd.Env = append(os.Environ(), append([]string{envRole + "=" + role, envSchema + "=" + c.s.n.schema, envDSN + "=" + c.dsn}, env...)...)
 	cmd.Stdout, cmd.Stderr = &c.out, &c.out
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

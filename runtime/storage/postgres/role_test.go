@@ -28,6 +28,9 @@ const (
 	envLease    = "JOBGEN_TEST_POSTGRES_LEASE"
 	envPoll     = "JOBGEN_TEST_POSTGRES_POLL"
 	envParallel = "JOBGEN_TEST_POSTGRES_PARALLEL"
+	// envPersist=1 makes the submitter retry a failed submit (the server
+	// may be restarting) for up to a minute, under the job's unique key.
+	envPersist = "JOBGEN_TEST_POSTGRES_PERSIST"
 )
 
 // chaosIn is the input of the jobs the process tests run.
@@ -260,7 +263,7 @@ func runSubmitter() error {
 	for g := range parallel {
 		wg.Go(func() {
 			for i := g; i < n; i += parallel {
-				if _, err := chaosKind.Submit(ctx, client, chaosIn{N: i}, nil); err != nil {
+				if err := submitChaos(ctx, client, i); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -273,4 +276,25 @@ func runSubmitter() error {
 	}
 	wg.Wait()
 	return first
+}
+
+// submitChaos submits job i; with envPersist it retries failures with the
+// unique key "i", so a submit whose commit was lost with the connection is
+// not doubled while the first one is still active.
+func submitChaos(ctx context.Context, client *runtime.Client, i int) error {
+	if os.Getenv(envPersist) != "1" {
+		_, err := chaosKind.Submit(ctx, client, chaosIn{N: i}, nil)
+		return err
+	}
+	deadline := time.Now().Add(time.Minute)
+	backoff := 50 * time.Millisecond
+	for {
+		_, err := chaosKind.Submit(ctx, client, chaosIn{N: i}, &runtime.SubmitOpts{UniqueKey: strconv.Itoa(i)})
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(backoff)
+		<-t.C
+		backoff = min(2*backoff, time.Second)
+	}
 }
