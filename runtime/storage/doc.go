@@ -21,10 +21,23 @@
 //     token: a write with a token that is not the job's current one, or for
 //     a job that is no longer running, changes nothing and is reported as
 //     not applied.
+//   - A running job whose lease has expired still belongs to its holder until
+//     another claim takes it. A claim that finds such a job with its
+//     attempts used up fails it (ErrorCode "lease_expired") instead of
+//     handing it out, so a job that keeps killing its worker ends failed.
+//   - A deadline is not checked by storage: the runtime fails a job it
+//     claims after the job's Deadline without running it.
 //   - Unique keys hold per kind among pending and running jobs.
+//   - IDs are positive and never reused, even after the newest job is
+//     deleted. A zero RunAfter means Now. A second abort request keeps the
+//     first AbortRequestedAt. JobDeleteFinished deletes only jobs that
+//     finished strictly before the cutoff. Close may be called twice; every
+//     other call after it fails with ErrClosed.
 //   - Times are taken from the storage's clock unless a call passes Now.
 //     Tests pass Now to move time without sleeping; the runtime leaves it
-//     zero, so a database backend uses the database clock.
+//     zero, so a database backend uses the database clock. Times are kept
+//     to at least the microsecond. In JobInsertMany the batch's Now applies
+//     to every entry.
 //
 // This package imports nothing else from jobgen.
 package storage
