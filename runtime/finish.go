@@ -153,6 +153,10 @@ func (s *Server) written(req finishReq, now time.Time) {
 		s.logger.Debug("jobgen: job will be retried", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "delay", req.f.RetryDelay, "err", req.f.ErrorMessage)
 		return
 	}
+	// The finished record is a copy: the running entry's record is still
+	// read by the heartbeat until the batch's bookkeeping is released.
+	final := *rec
+	rec = &final
 	rec.State = req.f.Outcome.State()
 	rec.Output = req.f.Output
 	rec.ErrorMessage, rec.ErrorCode = req.f.ErrorMessage, req.f.ErrorCode
