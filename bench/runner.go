@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// metric is one number a row reports for each contender.
+type metric struct {
+	name string
+	unit string // "jobs/s" or "ms"
+	// higherBetter says which direction is better, for the reader.
+	higherBetter bool
+}
+
+// result is what one timed run of a contender measured, by metric name. A
+// metric a contender cannot measure is left out and shows as n/a.
+type result map[string]float64
+
+// contender is one system in a row.
+type contender struct {
+	name string
+	run  func(ctx context.Context, e *env, rep int) (result, error)
+}
+
+// row is one line of the comparison: the same measurement of several
+// contenders, jobgen first.
+type row struct {
+	name       string
+	title      string
+	pg         bool // needs the PostgreSQL server
+	metrics    []metric
+	contenders []contender
+}
+
+// env is what contenders share during a run.
+type env struct {
+	opts    *options
+	pg      *pgAdmin
+	profile *profiler // nil unless -cpuprofile
+}
+
+// rowResult holds every sample of a row.
+type rowResult struct {
+	row     *row
+	names   []string
+	samples map[string]map[string][]float64 // contender → metric → samples
+}
+
+// runRow runs every contender of r reps times, rotating their order each
+// repetition so drift on a shared machine is spread over all of them.
+func runRow(ctx context.Context, e *env, r *row, contenders []contender) (*rowResult, error) {
+	res := &rowResult{row: r, samples: make(map[string]map[string][]float64)}
+	for _, c := range contenders {
+		res.names = append(res.names, c.name)
+		res.samples[c.name] = make(map[string][]float64)
+	}
+	for rep := range e.opts.reps {
+		for i := range contenders {
+			c := contenders[(i+rep)%len(contenders)]
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			start := time.Now()
+			out, err := c.run(ctx, e, rep)
+			if err != nil {
+				return nil, fmt.Errorf("%s, repetition %d: %w", c.name, rep+1, err)
+			}
+			var parts []string
+			for _, m := range r.metrics {
+				if v, ok := out[m.name]; ok {
+					res.samples[c.name][m.name] = append(res.samples[c.name][m.name], v)
+					parts = append(parts, fmt.Sprintf("%s %s", m.name, formatValue(v, m.unit)))
+				}
+			}
+			fmt.Printf("%-22s rep %d  %-24s %s  (%.1fs)\n", r.name, rep+1, c.name, strings.Join(parts, ", "), time.Since(start).Seconds())
+		}
+	}
+	return res, nil
+}
+
+// summary is the median, minimum and maximum of some samples.
+type summary struct {
+	median, min, max float64
+	ok               bool
+}
+
+func summarize(xs []float64) summary {
+	if len(xs) == 0 {
+		return summary{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return summary{median: med, min: s[0], max: s[len(s)-1], ok: true}
+}
+
+// percentile returns the p-th percentile (0 < p ≤ 100) of xs by the
+// nearest-rank method.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	return s[min(max(rank, 1), len(s))-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func formatValue(v float64, unit string) string {
+	if unit == "ms" {
+		return fmt.Sprintf("%.2f ms", v)
+	}
+	return groupThousands(v) + " " + unit
+}
+
+func groupThousands(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// printTable prints, for every row, metric and contender, the median with
+// min–max over the repetitions and the ratio of jobgen's median to that
+// contender's median.
+func printTable(w io.Writer, results []*rowResult) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "row\tmetric\tsystem\tmedian\tmin–max\tjobgen/system\t")
+	for _, res := range results {
+		first := true
+		for _, m := range res.row.metrics {
+			base := summarize(res.samples[res.names[0]][m.name])
+			dir := "lower is better"
+			if m.higherBetter {
+				dir = "higher is better"
+			}
+			for i, name := range res.names {
+				s := summarize(res.samples[name][m.name])
+				rowName, metricName := "", ""
+				if first {
+					rowName = res.row.title
+					first = false
+				}
+				if i == 0 {
+					metricName = fmt.Sprintf("%s (%s, %s)", m.name, m.unit, dir)
+				}
+				med, rng, ratio := "n/a", "", ""
+				if s.ok {
+					med = formatValue(s.median, m.unit)
+					rng = strings.TrimSuffix(formatValue(s.min, m.unit), " "+m.unit) + "–" + formatValue(s.max, m.unit)
+					if i > 0 && base.ok && s.median != 0 {
+						ratio = fmt.Sprintf("%.2f×", base.median/s.median)
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", rowName, metricName, name, med, rng, ratio)
+			}
+		}
+	}
+	tw.Flush()
+}
