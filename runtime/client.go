@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -103,11 +102,13 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 	}
 	if !res.Duplicate {
-		if c.srv != nil {
-			c.srv.wakeQueue(p.Queue)
-		}
+		// The event goes out before the wake-up, so no listener sees the
+		// job start before it sees it submitted.
 		if c.hub.listening() {
 			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+		}
+		if c.srv != nil {
+			c.srv.wakeQueue(p.Queue)
 		}
 	}
 	return res, nil
@@ -313,5 +314,3 @@ const (
 	maxPriority  = 1_000_000
 	maxUniqueKey = 1024
 )
-
-var errLeaseLost = errors.New("runtime: job lease lost")

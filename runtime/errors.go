@@ -24,6 +24,10 @@ var (
 	ErrStopped = errors.New("runtime: server stopped")
 	// ErrAbortRequested is the cause given to job contexts cancelled by an abort.
 	ErrAbortRequested = errors.New("runtime: job abort requested")
+	// ErrLeaseLost is the cause given to job contexts whose lease another
+	// claim took over (this process stalled past the lease); the job's
+	// outcome is not written.
+	ErrLeaseLost = errors.New("runtime: job lease lost")
 	// ErrPayloadTooLarge: the encoded input is over the size limit; nothing was written.
 	ErrPayloadTooLarge = errors.New("runtime: payload too large")
 	// ErrInvalidName: a queue or kind name is not valid; nothing was written.

@@ -209,6 +209,14 @@ func (s *Server) buildQueues() (map[string]*queue, error) {
 	return queues, nil
 }
 
+// Running returns how many claimed jobs the server holds: running, or
+// waiting for their outcome to be written.
+func (s *Server) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.running)
+}
+
 // closed reports whether Stop has begun; an attached client then refuses to submit.
 func (s *Server) closed() bool { return s.closing.Load() }
 
@@ -406,7 +414,7 @@ func (s *Server) heartbeat() {
 		if rj := s.runningJob(id); rj != nil {
 			s.logger.Warn("jobgen: lease lost; cancelling the job, its outcome will not be written", "job_id", id, "kind", rj.rec.Kind)
 			rj.lost.Store(true)
-			rj.cancel(errLeaseLost)
+			rj.cancel(ErrLeaseLost)
 		}
 	}
 	for _, id := range res.AbortRequested {

@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UniqueKeyDeduplicates", testUnique},
 		{"EventsInOrder", testEventsInOrder},
 		{"BadListenersBlockNobody", testBadListeners},
+		{"HeartbeatKeepsLeases", testHeartbeatKeepsLeases},
+		{"LeaseLostCancelsJob", testLeaseLostCancelsJob},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -223,7 +223,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	args := []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
 	var res *storage.JobClaimResult
 	err := retry(ctx, func() error {
-		return s.pinnedQuery(ctx, s.q.claim, args, func(rows pgx.Rows) (err error) {
+		return s.pinnedQuery(ctx, pinGenericSQL, s.q.claim, args, func(rows pgx.Rows) (err error) {
 			res, err = scanClaim(rows)
 			return err
 		})
@@ -234,12 +234,12 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	return res, nil
 }
 
-// pinnedQuery runs sql pipelined behind pinSQL in one round trip and one
+// pinnedQuery runs sql pipelined behind pin (pinSQL or pinGenericSQL) in one round trip and one
 // implicit transaction, and hands the rows to scan, which must close them.
 // Through a WithTx view the settings are left alone (they would outlive the
 // statement in the caller's transaction) and the statement is sent unnamed,
 // so it is planned for its actual parameters.
-func (s *Store) pinnedQuery(ctx context.Context, sql string, args []any, scan func(pgx.Rows) error) error {
+func (s *Store) pinnedQuery(ctx context.Context, pin, sql string, args []any, scan func(pgx.Rows) error) error {
 	if s.root != s {
 		rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
 		if err != nil {
@@ -248,7 +248,7 @@ func (s *Store) pinnedQuery(ctx context.Context, sql string, args []any, scan fu
 		return scan(rows)
 	}
 	b := &pgx.Batch{}
-	b.Queue(pinSQL)
+	b.Queue(pin)
 	b.Queue(sql, args...)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
@@ -368,7 +368,7 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 			applied[i] = false
 		}
 		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel}
-		return s.pinnedQuery(ctx, s.q.finish, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinSQL, s.q.finish, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var ord int64
@@ -407,7 +407,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 		clear(held)
 		res.AbortRequested = res.AbortRequested[:0]
 		args := []any{ts(p.Now), ids, toks, micros(p.LeaseDuration)}
-		return s.pinnedQuery(ctx, s.q.heartbeat, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinSQL, s.q.heartbeat, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var (

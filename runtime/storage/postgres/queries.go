@@ -29,8 +29,7 @@ dead AS (
 	UPDATE {jobs} j SET state = 'failed', finished_at = (SELECT t FROM clock),
 		lease_token = 0, lease_expires_at = NULL, error_code = 'lease_expired',
 		error_message = 'lease expired on attempt ' || j.attempt || ' of ' || j.max_attempts
-	FROM expired e
-	WHERE j.id = e.id AND e.dead
+	WHERE j.id = ANY(ARRAY(SELECT e.id FROM expired e WHERE e.dead))
 	RETURNING j.id
 ),
 pend AS (
@@ -51,10 +50,9 @@ pick AS (
 claimed AS (
 	UPDATE {jobs} j SET state = 'running', attempt = j.attempt + 1,
 		lease_token = nextval('{lease_seq_lit}'),
-		lease_expires_at = c.t + $5::bigint * interval '1 microsecond',
-		attempted_at = c.t
-	FROM pick p, clock c
-	WHERE j.id = p.id
+		lease_expires_at = (SELECT t FROM clock) + $5::bigint * interval '1 microsecond',
+		attempted_at = (SELECT t FROM clock)
+	WHERE j.id = ANY(ARRAY(SELECT p.id FROM pick p))
 	RETURNING ` + jobColumns + `
 )
 SELECT c.t,
@@ -84,6 +82,14 @@ ORDER BY j.priority, j.run_after, j.id`
 const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
+
+// pinGenericSQL is pinSQL for claimSQL, which joins no tables (every row
+// it writes is found by primary key from an array), so with the other
+// settings its plan has no choice left that depends on the table's size,
+// and the plan made once per connection can be kept.
+const pinGenericSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // insertSQL inserts many jobs; rows whose unique key is held by an active
 // job of the same kind are skipped (the caller looks the holder up). Ids
