@@ -40,20 +40,20 @@
 // jobs whose lease expired) with FOR UPDATE SKIP LOCKED in priority,
 // run_after, id order, marks them running with a fresh lease token, fails
 // expired jobs that have no attempt left with ErrorCode "lease_expired",
-// and returns the earliest future run_after of the queue. It is sent as an
-// unnamed statement so it is planned for its actual parameters each time;
-// a generic plan cached while the table was empty cannot stick. No
+// and returns the earliest future run_after of the queue. No
 // transaction stays open while a handler runs. JobFinish and JobHeartbeat
 // write a whole batch in one statement, each row fenced by its lease
 // token.
 //
 // The claim, finish and heartbeat statements each run behind a
 // set_config(...) call in the same pipelined round trip that pins their
-// plan shape (index scans in claim order, primary-key nested loops, no
-// sorts, custom plans, no JIT): a plan chosen from the statistics of an
-// empty or freshly filled table would otherwise scan or sort the whole
-// queue on every claim. The index that finds the earliest future run_after
-// is keyed on an expression the claim cannot use, for the same reason.
+// plan shape: index scans in claim order, primary-key lookups, no sorts,
+// no JIT. The claim, which joins no tables, keeps one generic plan per
+// connection; the others are planned per call. A plan chosen from the
+// statistics of an empty or freshly filled table would otherwise scan or
+// sort the whole queue on every claim. The index that finds the earliest
+// future run_after is keyed on an expression the claim cannot use, for the
+// same reason.
 //
 // # Global rate limits
 //
