@@ -4,18 +4,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
-
-	"github.com/jobgen/jobgen/runtime/runtimetest"
-	"github.com/jobgen/jobgen/runtime/storage"
-	"github.com/jobgen/jobgen/runtime/storage/memory"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The behaviour suite (package runtimetest) runs from each backend's tests;
+// the tests here cover what does not depend on a backend.
 
-func TestBehaviourOnMemory(t *testing.T) {
-	runtimetest.Run(t, func(t *testing.T) storage.Storage {
-		s := memory.New()
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

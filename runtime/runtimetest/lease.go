@@ -14,11 +14,13 @@ import (
 // the heartbeat must renew them so none is rescued, and each completes on
 // its first attempt.
 func testHeartbeatKeepsLeases(t *testing.T, newStore NewStore) {
-	const lease = 150 * time.Millisecond
+	// Long enough that a heartbeat queued behind a busy database writer
+	// (SQLite under -race) still lands in time.
+	const lease = 500 * time.Millisecond
 	e := newEnv(t, newStore, runtime.Config{LeaseDuration: lease, PollInterval: 20 * time.Millisecond}, func(s *runtime.Server) {
 		register(t, s, work, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
-			select { // the job's own work: three leases long
-			case <-time.After(3 * lease):
+			select { // the job's own work: two leases long
+			case <-time.After(2 * lease):
 				return Result{N: j.Attempt}, nil
 			case <-ctx.Done():
 				return Result{}, context.Cause(ctx)
