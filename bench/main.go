@@ -109,7 +109,7 @@ func run() error {
 	flag.IntVar(&o.n, "n", 100_000, "jobs per burn-down (insert-while-working uses n/10, memory 10×n)")
 	flag.IntVar(&o.reps, "reps", 5, "repetitions of every contender in every row")
 	flag.IntVar(&o.workers, "workers", 2000, "workers (handler goroutines) of every system; River's own benchmark uses 2,000")
-	flag.IntVar(&o.latN, "lat-n", 300, "sequential submits per latency measurement")
+	flag.IntVar(&o.latN, "lat-n", 100, "sequential submits per latency measurement (after 5 unmeasured warm-up submits)")
 	flag.IntVar(&o.bareLoops, "bare-loops", 4, "concurrent claim loops of the bare SKIP LOCKED queue")
 	flag.StringVar(&only, "only", "", "run only rows whose name matches this regular expression")
 	flag.BoolVar(&o.smoke, "smoke", false, "tiny N, one repetition, every row (a quick check that the program works)")
@@ -203,6 +203,7 @@ func run() error {
 		}
 	}
 	printTable(os.Stdout, results)
+	fmt.Print(notes)
 	return nil
 }
 

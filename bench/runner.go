@@ -142,6 +142,23 @@ func groupThousands(v float64) string {
 	return b.String()
 }
 
+// notes says exactly what each row measures; it is printed under the table.
+const notes = `
+What is measured (medians over the repetitions; min–max across them; ratios are jobgen's median over the other's):
+  burn-down: n jobs bulk-inserted, VACUUM ANALYZE (SQLite: ANALYZE), then n / (worker start → n-th completion event;
+    both systems emit it after the completing transaction commits). Memory: 10×n jobs, worker start → last handler
+    return + Stop draining the last outcome writes (the runtime's own benchmark method); the bare pool has no storage.
+  insert-while-working: workers running, 8 producers submit n/10 jobs one by one (jobgen Submit, River Insert).
+    completed = n/10 / (first submit → last completion event), so the drain after the last submit is included;
+    submitted = n/10 / (time the producers took).
+  latency: sequential single submits, each waited for before the next. start = submit call → handler start;
+    done = submit call → completion observed by the submitter (jobgen Handle.Wait; River: completion event on the
+    same client's subscription, which its batch completer delivers on a 50 ms tick, flushing small batches every
+    250 ms). Cross-process: workers in a child process; start is taken on the host's wall clock; River has no
+    cross-process completion wait, so its done is n/a (the submitter polls JobGet only to pace itself).
+  Every run checks each job ran exactly once and storage holds every job completed at attempt 1.
+`
+
 // printTable prints, for every row, metric and contender, the median with
 // min–max over the repetitions and the ratio of jobgen's median to that
 // contender's median.
