@@ -14,6 +14,10 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage/memory"
 )
 
+type noopArgs struct{}
+
+var noopKind = runtime.NewKind[noopArgs, runtime.NoOutput](runtime.KindOpts{Name: "noop"})
+
 func TestBackoffGrowsAndCaps(t *testing.T) {
 	t.Parallel()
 	b := runtime.ExponentialBackoff(time.Second)
