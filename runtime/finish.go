@@ -153,6 +153,12 @@ func (s *Server) written(req finishReq, now time.Time) {
 		s.logger.Debug("jobgen: job will be retried", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "delay", req.f.RetryDelay, "err", req.f.ErrorMessage)
 		return
 	}
+	if req.f.Outcome == storage.OutcomeFail {
+		s.logger.Warn("jobgen: job failed", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "code", req.f.ErrorCode, "err", req.f.ErrorMessage)
+	}
+	if !s.hub.observed() {
+		return // nobody waits or listens: skip building the record
+	}
 	// The finished record is a copy: the running entry's record is still
 	// read by the heartbeat until the batch's bookkeeping is released.
 	final := *rec
@@ -168,7 +174,6 @@ func (s *Server) written(req finishReq, now time.Time) {
 	case storage.StateFailed:
 		ev.Kind = EventFailed
 		ev.Err = jobError(rec)
-		s.logger.Warn("jobgen: job failed", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "code", rec.ErrorCode, "err", rec.ErrorMessage)
 	case storage.StateAborted:
 		ev.Kind = EventAborted
 		ev.Err = jobError(rec)

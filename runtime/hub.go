@@ -125,6 +125,12 @@ func (h *hub) closeProgress(id int64) {
 	h.mu.Unlock()
 }
 
+// observed reports whether anyone in this process waits for, listens to or
+// follows the progress of any job.
+func (h *hub) observed() bool {
+	return h.nwaiters.Load() > 0 || h.nlisteners.Load() > 0 || h.nprogress.Load() > 0
+}
+
 // listening reports whether any event listener is subscribed; hot paths
 // check it before they build an event.
 func (h *hub) listening() bool { return h.nlisteners.Load() > 0 }
