@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -76,5 +77,71 @@ func TestClaimPlanFromEmpty(t *testing.T) {
 		if strings.Contains(plan, bad) {
 			t.Errorf("finish plan has %q:\n%s", bad, plan)
 		}
+	}
+}
+
+// TestClaimGenericPlanFromEmpty: the generic plan a connection keeps for
+// the claim, made while the table was empty and analysed, still claims
+// through the pending index and finds the rows it writes by primary key
+// after the table has filled up.
+func TestClaimGenericPlanFromEmpty(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a table with 30,000 jobs")
+	}
+	t.Parallel()
+	s := newTestStore(t)
+	emptyAnalysed(t, s)
+	ctx := t.Context()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	// The settings of pinGenericSQL, for the session.
+	for _, q := range []string{
+		"SET enable_seqscan = off", "SET enable_sort = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+		"SET jit = off", "SET plan_cache_mode = force_generic_plan",
+		"PREPARE jobgen_claim_test(timestamptz, text, text[], int8, int8, text) AS " + s.q.claim,
+		"EXECUTE jobgen_claim_test(NULL, 'q', '{k}', 100, 60000000, 'test')",
+	} {
+		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_claim_test; RESET ALL", pgx.QueryExecModeSimpleProtocol)
+	}()
+	fill(t, s, 30_000)
+	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE jobgen_claim_test(NULL, 'q', '{k}', 100, 60000000, 'test')", pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan := b.String()
+	if !strings.Contains(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pending on ") {
+		t.Errorf("generic claim plan does not scan the pending index:\n%s", plan)
+	}
+	if strings.Count(plan, "Index Cond: (id = ANY") != 2 {
+		t.Errorf("generic claim plan does not find the rows it writes by primary key:\n%s", plan)
+	}
+	for _, bad := range []string{"Seq Scan", "Hash Join", "Merge Join"} {
+		if strings.Contains(plan, bad) {
+			t.Errorf("generic claim plan has %q:\n%s", bad, plan)
+		}
+	}
+	_, pend, _ := strings.Cut(plan, "CTE pend")
+	pend, _, _ = strings.Cut(pend, "CTE ")
+	if strings.Contains(pend, "Sort") {
+		t.Errorf("generic claim plan sorts the ready jobs:\n%s", plan)
 	}
 }
