@@ -26,7 +26,11 @@ type finisher struct {
 	ch   chan finishReq
 	done chan struct{}
 
-	// Buffers reused by every flush; only the finisher's goroutine uses them.
+	// The write context (see writeCtx) and buffers reused by every flush;
+	// only the finisher's goroutine uses them.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	deadline time.Time
 	params  storage.JobFinishParams
 	idx     []int  // batch index of each entry of params.Jobs
 	applied []bool // per batch entry: its outcome was written
@@ -49,6 +53,11 @@ func (f *finisher) close() {
 
 func (f *finisher) run() {
 	defer close(f.done)
+	defer func() {
+		if f.cancel != nil {
+			f.cancel()
+		}
+	}()
 	batch := make([]finishReq, 0, finishBatch)
 	for req := range f.ch {
 		batch = append(batch[:0], req)
@@ -107,9 +116,7 @@ func (f *finisher) flush(batch []finishReq) {
 func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	backoff := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), f.s.cfg.LeaseDuration)
-		res, err := f.s.store.JobFinish(ctx, p)
-		cancel()
+		res, err := f.s.store.JobFinish(f.writeCtx(time.Now()), p)
 		if err == nil {
 			return res, nil
 		}
@@ -120,6 +127,22 @@ func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, 
 		time.Sleep(backoff)
 		backoff *= 4
 	}
+}
+
+// writeCtx returns the context that bounds a write: about one lease
+// duration, after which the jobs would be rescued anyway. A timer per write
+// costs more than a fast backend's whole write, so one context serves
+// until less than half of its time is left.
+func (f *finisher) writeCtx(now time.Time) context.Context {
+	lease := f.s.cfg.LeaseDuration
+	if f.cancel == nil || f.deadline.Sub(now) < lease/2 {
+		if f.cancel != nil {
+			f.cancel()
+		}
+		f.deadline = now.Add(lease)
+		f.ctx, f.cancel = context.WithDeadline(context.Background(), f.deadline)
+	}
+	return f.ctx
 }
 
 // deleteOnFinish reports whether a job reaching outcome's state is deleted

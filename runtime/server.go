@@ -302,9 +302,12 @@ func (s *Server) shutdown() {
 	}
 	grace.Stop()
 	s.fin.close()
+	for _, q := range s.queues {
+		close(q.work) // every job is done: no dispatch can follow
+	}
+	s.workers.Wait()
 	close(s.maintStop)
 	s.maint.Wait()
-	s.workers.Wait()
 	s.logger.Debug("jobgen: server stopped")
 	close(s.doneCh)
 }

@@ -150,7 +150,8 @@ func (s *Server) start(rj *runningJob, now time.Time, stopping bool) {
 
 // dispatch hands rj to an idle worker goroutine of q, or starts one. Workers
 // stay for the server's life, so a job costs no goroutine start and its
-// handler runs on a stack that has already grown.
+// handler runs on a stack that has already grown; shutdown closes q.work
+// once every job is done, which ends them.
 func (s *Server) dispatch(q *queue, rj *runningJob) {
 	select {
 	case q.work <- rj:
@@ -162,13 +163,8 @@ func (s *Server) dispatch(q *queue, rj *runningJob) {
 
 func (s *Server) worker(q *queue, rj *runningJob) {
 	defer s.workers.Done()
-	for {
+	for ; rj != nil; rj = <-q.work {
 		s.run(rj)
-		select {
-		case rj = <-q.work:
-		case <-s.maintStop:
-			return
-		}
 	}
 }
 

@@ -81,6 +81,7 @@ func benchBurnDown(b *testing.B, store storage.Storage) {
 	}
 	handler, all := counter(b.N)
 	srv := benchServer(b, store, handler)
+	cpu := startCPU()
 	b.ResetTimer()
 	if err := srv.Start(context.Background()); err != nil {
 		b.Fatal(err)
@@ -91,6 +92,26 @@ func benchBurnDown(b *testing.B, store storage.Storage) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	cpu.report(b)
+}
+
+// cpuMeter measures the process's CPU time over a benchmark: on a shared,
+// noisy machine the CPU a job costs is steadier than the wall time.
+type cpuMeter struct {
+	start time.Duration
+	ok    bool
+}
+
+func startCPU() cpuMeter {
+	d, ok := processCPU()
+	return cpuMeter{start: d, ok: ok}
+}
+
+// report adds the CPU time per job in microseconds as cpu-µs/job.
+func (m cpuMeter) report(b *testing.B) {
+	if end, ok := processCPU(); ok && m.ok {
+		b.ReportMetric(float64((end-m.start).Nanoseconds())/1e3/float64(b.N), "cpu-µs/job")
+	}
 }
 
 func benchSubmitWhileWorking(b *testing.B, store storage.Storage) {
@@ -101,6 +122,7 @@ func benchSubmitWhileWorking(b *testing.B, store storage.Storage) {
 	}
 	client := srv.Client()
 	n := int64(b.N)
+	cpu := startCPU()
 	b.ResetTimer()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -123,6 +145,7 @@ func benchSubmitWhileWorking(b *testing.B, store storage.Storage) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	cpu.report(b)
 }
 
 func benchLatency(b *testing.B, store storage.Storage, wait bool) {
