@@ -81,6 +81,23 @@ func jobgenMemory(context.Context, *env, int) (*jobgenStore, error) {
 	}, nil
 }
 
+// openStats opens a fresh store and, with -storage-stats, wraps it to
+// report its calls to standard error when the run ends.
+func openStats(ctx context.Context, e *env, open jobgenBackend, rep int) (*jobgenStore, error) {
+	js, err := open(ctx, e, rep)
+	if err != nil || !e.opts.storageStats {
+		return js, err
+	}
+	wrapped, stats := withStats(js.store)
+	cleanup := js.cleanup
+	js.store = wrapped
+	js.cleanup = func() {
+		stats.report(os.Stderr, fmt.Sprintf("rep %d", rep+1))
+		cleanup()
+	}
+	return js, nil
+}
+
 // sqliteAnalyze runs ANALYZE on the database file at path through a
 // connection of its own.
 func sqliteAnalyze(ctx context.Context, path string) error {
@@ -178,7 +195,7 @@ func jobgenCheckStored(ctx context.Context, store storage.Storage, want int) err
 func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
 		n := n(e.opts)
-		js, err := open(ctx, e, rep)
+		js, err := openStats(ctx, e, open, rep)
 		if err != nil {
 			return nil, err
 		}
@@ -231,7 +248,7 @@ func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Conte
 // that has no events either.
 func jobgenMemoryBurnDown(ctx context.Context, e *env, rep int) (result, error) {
 	n := memoryN(e.opts)
-	js, err := jobgenMemory(ctx, e, rep)
+	js, err := openStats(ctx, e, jobgenMemory, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +294,7 @@ func jobgenMemoryBurnDown(ctx context.Context, e *env, rep int) (result, error) 
 func jobgenInsertWhileWorking(open jobgenBackend) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
 		m := workingN(e.opts)
-		js, err := open(ctx, e, rep)
+		js, err := openStats(ctx, e, open, rep)
 		if err != nil {
 			return nil, err
 		}
@@ -395,7 +412,7 @@ func latencyResult(start, done []float64) result {
 func jobgenLatency(open jobgenBackend) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
 		total := latencyWarmup + e.opts.latN
-		js, err := open(ctx, e, rep)
+		js, err := openStats(ctx, e, open, rep)
 		if err != nil {
 			return nil, err
 		}

@@ -59,6 +59,7 @@ import (
 	"regexp"
 	goruntime "runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 )
 
@@ -76,8 +77,10 @@ type options struct {
 	only       *regexp.Regexp
 	smoke      bool
 	cpuprofile string
-	timeout    time.Duration
-	logger     *slog.Logger
+	// storageStats reports the time jobgen's storage calls take.
+	storageStats bool
+	timeout      time.Duration
+	logger       *slog.Logger
 }
 
 func main() {
@@ -114,6 +117,7 @@ func run() error {
 	flag.StringVar(&only, "only", "", "run only rows whose name matches this regular expression")
 	flag.BoolVar(&o.smoke, "smoke", false, "tiny N, one repetition, every row (a quick check that the program works)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of jobgen's first timed run of each selected row to this file (runs jobgen only; select one row with -only)")
+	flag.BoolVar(&o.storageStats, "storage-stats", false, "report calls, jobs per call and time of jobgen's storage calls per run (to standard error)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit on any one timed run")
 	flag.BoolVar(&debug, "v", false, "log the systems' own warnings and errors")
 	flag.Parse()
@@ -146,7 +150,7 @@ func run() error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	rows := allRows(&o)
