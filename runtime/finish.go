@@ -217,7 +217,6 @@ func (s *Server) jobsDone(batch []finishReq) {
 		rj := req.rj
 		rj.markWritten()
 		rj.cancel(nil)
-		rj.q.inflight.Add(-1)
 		if rj.q.limiter != nil {
 			if err := rj.q.limiter.Done(time.Now()); err != nil {
 				s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)

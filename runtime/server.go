@@ -79,7 +79,17 @@ type queue struct {
 
 func (q *queue) wakeUp() { latch(q.wake) }
 
-func (q *queue) slotFreed() { latch(q.freed) }
+// slotFreed gives a finished job's slot back. It wakes the loop only when
+// the queue stops being full, when half its slots are free and when it
+// empties: the loop waits for a freed slot only while the queue is full,
+// and then gathers more freed slots before it claims (see coalesce), so a
+// wake-up per finished job would only cost a goroutine switch each.
+func (q *queue) slotFreed() {
+	n := int(q.inflight.Add(-1))
+	if n == q.maxWorkers-1 || n == q.maxWorkers/2 || n == 0 {
+		latch(q.freed)
+	}
+}
 
 // coalesce reports whether fewer than half of q's slots are free while jobs
 // run, so a claim now would be small.
