@@ -31,9 +31,9 @@ type finisher struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	deadline time.Time
-	params  storage.JobFinishParams
-	idx     []int  // batch index of each entry of params.Jobs
-	applied []bool // per batch entry: its outcome was written
+	params   storage.JobFinishParams
+	idx      []int  // batch index of each entry of params.Jobs
+	applied  []bool // per batch entry: its outcome was written
 }
 
 func newFinisher(s *Server) *finisher {
