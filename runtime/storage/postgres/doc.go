@@ -48,8 +48,9 @@
 // The claim, finish and heartbeat statements each run behind a
 // set_config(...) call in the same pipelined round trip that pins their
 // plan shape: index scans in claim order, primary-key lookups, no sorts,
-// no JIT. The claim, which joins no tables, keeps one generic plan per
-// connection; the others are planned per call. A plan chosen from the
+// no JIT. The claim, which joins no tables, and the finish, which finds
+// every row by primary key from its input, keep one generic plan per
+// connection; the heartbeat is planned per call. A plan chosen from the
 // statistics of an empty or freshly filled table would otherwise scan or
 // sort the whole queue on every claim. The index that finds the earliest
 // future run_after is keyed on an expression the claim cannot use, for the
@@ -65,10 +66,14 @@
 //
 // Store implements storage.Notifier with LISTEN/NOTIFY on one channel per
 // schema and prefix. Payloads carry only ids and queue names ("i:queue",
-// "a:id", "f:id", "p:id:progress"), never job arguments or results;
+// "a:id", "f:id,id,...", "p:id:progress"), never job arguments or results;
 // progress payloads are limited to MaxProgressPayload bytes. Inserts
 // notify their queue, JobAbort notifies an abort request, JobFinish
-// notifies finished jobs (and jobs back to pending). A transaction that
+// notifies finished jobs (and the queues of jobs back to pending). A
+// statement that finishes many jobs (JobFinish, or a claim failing expired
+// ones) lists up to 350 ids in one payload instead of sending one
+// notification per job; Subscribe delivers one storage.Notification per
+// id all the same. A transaction that
 // sends a NOTIFY takes a database-wide lock at commit, so a store announces
 // the inserts of one queue at most every 25 ms, with one trailing
 // notification at the end of the window (inserts through WithTx always

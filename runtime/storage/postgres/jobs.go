@@ -368,7 +368,7 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 			applied[i] = false
 		}
 		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel}
-		return s.pinnedQuery(ctx, pinSQL, s.q.finish, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinGenericSQL, s.q.finish, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var ord int64

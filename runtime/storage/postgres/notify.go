@@ -61,28 +61,60 @@ func encodeNotification(n storage.Notification) (string, error) {
 // decodeNotification parses a payload of encodeNotification. Anything else
 // (a stray NOTIFY on our channel) is ignored.
 func decodeNotification(payload string) (storage.Notification, bool) {
+	var (
+		out storage.Notification
+		n   int
+	)
+	decodeNotifications(payload, func(x storage.Notification) bool {
+		out, n = x, n+1
+		return n == 1
+	})
+	return out, n == 1
+}
+
+// maxNotifyIDs is how many ids one "f:" notification of the finish and
+// claim statements carries: 350 ids of at most 19 digits and a comma each
+// stay under 7,900 bytes, below PostgreSQL's 8,000-byte payload limit.
+const maxNotifyIDs = 350
+
+// decodeNotifications parses a payload and hands each notification it
+// carries to emit, in order, until emit returns false. The statements that
+// finish jobs send one payload per statement with every finished id,
+// "f:1,2,3" (and abort requests may come as "a:1,2"); each id becomes a
+// notification of its own. Malformed payloads (a stray NOTIFY on our
+// channel) and malformed ids are ignored.
+func decodeNotifications(payload string, emit func(storage.Notification) bool) {
 	tag, rest, _ := strings.Cut(payload, ":")
 	id := func(s string) (int64, bool) {
 		v, err := strconv.ParseInt(s, 10, 64)
 		return v, err == nil && v > 0
 	}
+	ids := func(kind storage.NotifyKind) {
+		for rest != "" {
+			var num string
+			num, rest, _ = strings.Cut(rest, ",")
+			if v, ok := id(num); ok && !emit(storage.Notification{Kind: kind, JobID: v}) {
+				return
+			}
+		}
+	}
 	switch tag {
 	case "i":
-		return storage.Notification{Kind: storage.NotifyInserted, Queue: rest}, rest != ""
+		if rest != "" {
+			emit(storage.Notification{Kind: storage.NotifyInserted, Queue: rest})
+		}
 	case "a":
-		v, ok := id(rest)
-		return storage.Notification{Kind: storage.NotifyAbortRequested, JobID: v}, ok
+		ids(storage.NotifyAbortRequested)
 	case "f":
-		v, ok := id(rest)
-		return storage.Notification{Kind: storage.NotifyFinished, JobID: v}, ok
+		ids(storage.NotifyFinished)
 	case "p":
 		num, progress, _ := strings.Cut(rest, ":")
-		v, ok := id(num)
-		return storage.Notification{Kind: storage.NotifyProgress, JobID: v, Payload: []byte(progress)}, ok
+		if v, ok := id(num); ok {
+			emit(storage.Notification{Kind: storage.NotifyProgress, JobID: v, Payload: []byte(progress)})
+		}
 	case "r":
-		return storage.Notification{Kind: storage.NotifyResync}, true
+		emit(storage.Notification{Kind: storage.NotifyResync})
 	}
-	return storage.Notification{}, false
 }
 
 // Publish sends n to every subscriber of this schema, in every process,
@@ -228,14 +260,14 @@ func (s *Store) runListener(ctx context.Context, conn *pgx.Conn, ch chan<- stora
 			conn = nil
 			continue
 		}
-		n, ok := decodeNotification(note.Payload)
-		if !ok {
-			continue
-		}
-		select {
-		case ch <- n:
-		default:
-			resync = true // dropped: the reader must re-read
-		}
+		decodeNotifications(note.Payload, func(n storage.Notification) bool {
+			select {
+			case ch <- n:
+				return true
+			default:
+				resync = true // dropped: the reader must re-read
+				return false
+			}
+		})
 	}
 }

@@ -147,3 +147,113 @@ func TestSubscribeClosedByStore(t *testing.T) {
 		t.Fatal("channel still open 10s after Close")
 	}
 }
+
+// TestNotificationIDLists: a payload with many ids is split into one
+// notification per id; malformed ids are skipped.
+func TestNotificationIDLists(t *testing.T) {
+	t.Parallel()
+	var got []storage.Notification
+	collect := func(n storage.Notification) bool { got = append(got, n); return true }
+	decodeNotifications("f:3,1,x,-2,,2", collect)
+	decodeNotifications("a:7,8", collect)
+	want := []storage.Notification{
+		{Kind: storage.NotifyFinished, JobID: 3}, {Kind: storage.NotifyFinished, JobID: 1}, {Kind: storage.NotifyFinished, JobID: 2},
+		{Kind: storage.NotifyAbortRequested, JobID: 7}, {Kind: storage.NotifyAbortRequested, JobID: 8},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i].Kind != want[i].Kind || got[i].JobID != want[i].JobID {
+			t.Errorf("notification %d is %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// emit stops the split.
+	n := 0
+	decodeNotifications("f:1,2,3", func(storage.Notification) bool { n++; return false })
+	if n != 1 {
+		t.Errorf("decoding went on after emit returned false: %d notifications", n)
+	}
+}
+
+// TestFinishNotifiesEveryJob: one JobFinish of more jobs than one payload
+// holds sends a few notifications carrying many ids each, and a subscriber
+// sees one NotifyFinished per job, and one NotifyInserted for the queue of
+// the retried ones.
+func TestFinishNotifiesEveryJob(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	const jobs = 2*maxNotifyIDs + 10
+	batch := make([]*storage.JobInsertParams, jobs)
+	for i := range batch {
+		batch[i] = insertParams("q", "k")
+	}
+	if _, err := s.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: batch}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: jobs, LeaseDuration: time.Minute})
+	if err != nil || len(res.Jobs) != jobs {
+		t.Fatalf("claim: %v, %d jobs", err, len(res.Jobs))
+	}
+	ch, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Count the payloads on the channel as the server delivers them.
+	conn, err := s.listen(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeConn(conn)
+	fs := make([]storage.JobFinish, jobs)
+	want := make(map[int64]bool)
+	for i, j := range res.Jobs {
+		fs[i] = storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete}
+		if i%2 == 1 {
+			fs[i].Delete = true
+		}
+		if i == 0 {
+			fs[i].Outcome, fs[i].RetryDelay = storage.OutcomeRetry, time.Hour
+			continue
+		}
+		want[j.ID] = true
+	}
+	if _, err := s.JobFinish(ctx, &storage.JobFinishParams{Jobs: fs}); err != nil {
+		t.Fatal(err)
+	}
+	inserted := false
+	deadline := time.After(10 * time.Second)
+	for len(want) > 0 || !inserted {
+		select {
+		case n := <-ch:
+			switch n.Kind {
+			case storage.NotifyInserted:
+				inserted = inserted || n.Queue == "q"
+			case storage.NotifyFinished:
+				if !want[n.JobID] {
+					t.Fatalf("unexpected finished notification for job %d", n.JobID)
+				}
+				delete(want, n.JobID)
+			}
+		case <-deadline:
+			t.Fatalf("%d finished jobs not notified (inserted notified: %v)", len(want), inserted)
+		}
+	}
+	payloads := 0
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		note, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if note.Payload[0] == 'f' {
+			payloads++
+		}
+	}
+	if wantPayloads := (jobs - 1 + maxNotifyIDs - 1) / maxNotifyIDs; payloads != wantPayloads {
+		t.Errorf("%d finished payloads for %d jobs, want %d", payloads, jobs-1, wantPayloads)
+	}
+}

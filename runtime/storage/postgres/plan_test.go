@@ -145,3 +145,64 @@ func TestClaimGenericPlanFromEmpty(t *testing.T) {
 		t.Errorf("generic claim plan sorts the ready jobs:\n%s", plan)
 	}
 }
+
+// TestFinishGenericPlanFromEmpty: the generic plan a connection keeps for
+// the finish, made while the table was empty and analysed, finds every row
+// it locks, deletes and updates by primary key after the table has filled
+// up, never through the running jobs' index or a scan.
+func TestFinishGenericPlanFromEmpty(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a table with 30,000 jobs")
+	}
+	t.Parallel()
+	s := newTestStore(t)
+	emptyAnalysed(t, s)
+	ctx := t.Context()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	const args = `(NULL, '{1,2}', '{1,2}', '{1,2}', '{NULL,NULL}', '{"",""}', '{"",""}', '{0,0}', '{false,true}', 'test')`
+	for _, q := range []string{
+		"SET enable_seqscan = off", "SET enable_sort = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+		"SET jit = off", "SET plan_cache_mode = force_generic_plan",
+		"PREPARE jobgen_finish_test(timestamptz, int8[], int8[], int4[], bytea[], text[], text[], int8[], bool[], text) AS " + s.q.finish,
+		"EXECUTE jobgen_finish_test" + args,
+	} {
+		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_finish_test; RESET ALL", pgx.QueryExecModeSimpleProtocol)
+	}()
+	fill(t, s, 30_000)
+	for range 3 {
+		claimFinish(t, s, 100)
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE jobgen_finish_test"+args, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	plan := b.String()
+	if n := strings.Count(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pkey on "); n != 3 {
+		t.Errorf("generic finish plan has %d primary key lookups, want 3:\n%s", n, plan)
+	}
+	for _, bad := range []string{"Seq Scan", "Hash Join", "Merge Join", "running_lease", "Sort"} {
+		if strings.Contains(plan, bad) {
+			t.Errorf("generic finish plan has %q:\n%s", bad, plan)
+		}
+	}
+}
