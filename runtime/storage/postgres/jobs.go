@@ -98,6 +98,13 @@ func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsert
 			return nil, fmt.Errorf("postgres: insert job %d: %w", i, err)
 		}
 	}
+	if len(jobs) == 1 {
+		j, err := s.insertOne(ctx, q, jobs[0], now)
+		if err != nil || j != nil {
+			return []*storage.JobInsertResult{{Job: j}}, err
+		}
+		// Skipped on its unique key: the general path finds the holder.
+	}
 	results := make([]*storage.JobInsertResult, len(jobs))
 	todo := make([]int, len(jobs)) // indexes of jobs still to insert
 	for i := range todo {
@@ -116,6 +123,25 @@ func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsert
 		todo = next
 	}
 	return results, nil
+}
+
+// insertOne inserts one job with insertOneSQL. It returns a nil job when
+// the job was skipped on its unique key.
+func (s *Store) insertOne(ctx context.Context, q querier, p *storage.JobInsertParams, now time.Time) (*storage.Job, error) {
+	clock := p.Now
+	if clock.IsZero() {
+		clock = now
+	}
+	notify := s.root != s || s.root.debounce.admit(s.root, p.Queue)
+	j, err := scanJob(q.QueryRow(ctx, s.q.insertOne, ts(clock), p.Kind, p.Queue, p.Input, int32(p.Priority),
+		int32(p.MaxAttempts), ts(p.RunAfter), ts(p.Deadline), int64(p.Timeout), p.UniqueKey, s.n.channel, notify))
+	switch {
+	case err == pgx.ErrNoRows:
+		return nil, nil
+	case err != nil:
+		return nil, translate("insert", err)
+	}
+	return j, nil
 }
 
 // insertRound inserts jobs[todo...], fills results and returns the indexes

@@ -128,6 +128,29 @@ SELECT i.ord, ` + jobColumns + `
 FROM ins j JOIN i ON i.id = j.id
 WHERE (SELECT count(pg_notify($12, 'i:' || q)) FROM unnest($13::text[]) q) >= 0`
 
+// insertOneSQL is insertSQL for one job, with plain parameters: most
+// submits are of one job, and one-element arrays cost the client an array
+// encoding per column and the server an unnest and a join back. A row
+// skipped on its unique key returns nothing (the caller then takes the
+// general path, which finds the holder).
+//
+// $1 now (NULL = the database's), $2 kind, $3 queue, $4 input, $5 priority,
+// $6 max attempts, $7 run_after (NULL = now), $8 deadline, $9 timeout (ns),
+// $10 unique key, $11 channel, $12 whether to notify the queue now.
+const insertOneSQL = `WITH ` + clockCTE + `,
+ins AS (
+	INSERT INTO {jobs} AS j (kind, queue, state, priority, max_attempts, run_after, deadline,
+		timeout_ns, input, unique_key, created_at)
+	SELECT $2::text, $3::text, 'pending', $5::int4, $6::int4, COALESCE($7::timestamptz, c.t), $8::timestamptz,
+		$9::int8, $4::bytea, $10::text, c.t
+	FROM clock c
+	ON CONFLICT (kind, unique_key) WHERE state IN ('pending', 'running') AND unique_key <> '' DO NOTHING
+	RETURNING ` + jobColumns + `
+)
+SELECT ` + jobColumns + `
+FROM ins j
+WHERE (SELECT count(pg_notify($11::text, 'i:' || $3::text)) WHERE $12::bool) >= 0`
+
 // activeByKeySQL finds the active holders of unique keys.
 //
 // $1 kinds, $2 unique keys.
@@ -248,14 +271,15 @@ WHERE j.id = d.id`
 
 // queries holds the statements rendered with one store's names.
 type queries struct {
-	claim, insert, activeByKey, finish, heartbeat, abort, get, deleteFinished string
-	listPrefix                                                                string
+	claim, insert, insertOne, activeByKey, finish, heartbeat, abort, get, deleteFinished string
+	listPrefix                                                                           string
 }
 
 func newQueries(n *names) *queries {
 	return &queries{
 		claim:          n.render(claimSQL),
 		insert:         n.render(insertSQL),
+		insertOne:      n.render(insertOneSQL),
 		activeByKey:    n.render(activeByKeySQL),
 		finish:         n.render(finishSQL),
 		heartbeat:      n.render(heartbeatSQL),

@@ -323,3 +323,50 @@ func TestClaimSkipsLockedHead(t *testing.T) {
 		t.Errorf("claimed %v, want job %d", res.Jobs, next.ID)
 	}
 }
+
+// TestInsertOneMatchesBatch: a job inserted alone (the single-row
+// statement) is stored exactly as the same job inserted in a batch, and a
+// single insert that loses on its unique key returns the holder.
+func TestInsertOneMatchesBatch(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	now := time.Date(2030, 1, 2, 3, 4, 5, 6000, time.UTC)
+	for _, p := range []*storage.JobInsertParams{
+		insertParams("q", "k"),
+		{Kind: "k", Queue: "q", Priority: -7, MaxAttempts: 5, RunAfter: now.Add(time.Hour), Deadline: now.Add(2 * time.Hour),
+			Timeout: 3 * time.Second, UniqueKey: "u1", Now: now},
+		{Kind: "k", Queue: "q2", MaxAttempts: 1, Now: now},
+	} {
+		one, err := s.JobInsert(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := *p
+		if q.UniqueKey != "" {
+			q.UniqueKey += "-batch"
+		}
+		many, err := s.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: []*storage.JobInsertParams{&q, insertParams("other", "k")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := one.Job.Clone(), many[0].Job.Clone()
+		if one.Duplicate || many[0].Duplicate || a.ID == b.ID {
+			t.Fatalf("single %+v, batch %+v", one, many[0])
+		}
+		b.ID, b.UniqueKey = a.ID, p.UniqueKey
+		if p.Now.IsZero() { // two statements, two clocks
+			b.CreatedAt, b.RunAfter = a.CreatedAt, a.RunAfter
+		}
+		if fmt.Sprintf("%+v", a) != fmt.Sprintf("%+v", b) {
+			t.Errorf("single insert stored\n%+v\nbatch insert stored\n%+v", a, b)
+		}
+		if got, err := s.JobGet(ctx, &storage.JobGetParams{ID: a.ID}); err != nil || fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", a) {
+			t.Errorf("single insert returned\n%+v\nstored\n%+v (%v)", a, got, err)
+		}
+	}
+	dup, err := s.JobInsert(ctx, &storage.JobInsertParams{Kind: "k", Queue: "q", MaxAttempts: 1, UniqueKey: "u1"})
+	if err != nil || !dup.Duplicate || dup.Job.UniqueKey != "u1" || dup.Job.Priority != -7 {
+		t.Fatalf("duplicate single insert: %+v, %v", dup, err)
+	}
+}
