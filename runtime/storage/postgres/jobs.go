@@ -291,34 +291,30 @@ func (s *Store) pinnedQuery(ctx context.Context, pin, sql string, args []any, sc
 	return br.Close()
 }
 
-// scanClaim reads the rows of claimSQL and closes them.
+// scanClaim reads the rows of claimSQL and closes them. Each row is
+// scanned once: the row of an empty claim (the clock and peek alone, with
+// a NULL job id) is told apart by its raw id.
 func scanClaim(rows pgx.Rows) (*storage.JobClaimResult, error) {
 	defer rows.Close()
 	res := &storage.JobClaimResult{}
+	var (
+		now  time.Time
+		next *time.Time
+		dead int64
+	)
 	for rows.Next() {
-		var (
-			now  time.Time
-			next *time.Time
-			dead int64
-			id   *int64
-		)
-		// The row is the clock and peek alone when nothing was claimed.
-		vals := []any{&now, &next, &dead, &id}
-		for len(vals) < 3+jobColumnCount {
-			vals = append(vals, nil)
-		}
-		if err := rows.Scan(vals...); err != nil {
-			return nil, err
+		if rows.RawValues()[3] == nil {
+			if err := rows.Scan(append([]any{&now, &next, &dead}, make([]any, jobColumnCount)...)...); err != nil {
+				return nil, err
+			}
+		} else {
+			j, err := scanJob(rows, &now, &next, &dead)
+			if err != nil {
+				return nil, err
+			}
+			res.Jobs = append(res.Jobs, j)
 		}
 		res.Now, res.NextRunAfter = now.UTC(), utc(next)
-		if id == nil {
-			continue
-		}
-		j, err := scanJob(rows, &now, &next, &dead)
-		if err != nil {
-			return nil, err
-		}
-		res.Jobs = append(res.Jobs, j)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
