@@ -48,9 +48,9 @@
 // The claim, finish and heartbeat statements each run behind a
 // set_config(...) call in the same pipelined round trip that pins their
 // plan shape: index scans in claim order, primary-key lookups, no sorts,
-// no JIT. The claim, which joins no tables, and the finish, which finds
-// every row by primary key from its input, keep one generic plan per
-// connection; the heartbeat is planned per call. A plan chosen from the
+// no JIT. The claim, which joins no tables, and the finish and heartbeat,
+// which find every row by primary key from their input, keep one generic
+// plan per connection. A plan chosen from the
 // statistics of an empty or freshly filled table would otherwise scan or
 // sort the whole queue on every claim. The index that finds the earliest
 // future run_after is keyed on an expression the claim cannot use, for the

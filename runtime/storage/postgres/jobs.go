@@ -444,7 +444,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 		clear(held)
 		res.AbortRequested = res.AbortRequested[:0]
 		args := []any{ts(p.Now), ids, toks, micros(p.LeaseDuration)}
-		return s.pinnedQuery(ctx, pinSQL, s.q.heartbeat, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinGenericSQL, s.q.heartbeat, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var (

@@ -196,13 +196,47 @@ func TestFinishGenericPlanFromEmpty(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	plan := b.String()
-	if n := strings.Count(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pkey on "); n != 3 {
-		t.Errorf("generic finish plan has %d primary key lookups, want 3:\n%s", n, plan)
+	checkPKPlan(t, "finish", b.String(), 3)
+	// And the heartbeat's, made on the same empty table.
+	b.Reset()
+	for _, q := range []string{
+		"PREPARE jobgen_heartbeat_test(timestamptz, int8[], int8[], int8) AS " + s.q.heartbeat,
+	} {
+		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer func() {
+		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_heartbeat_test", pgx.QueryExecModeSimpleProtocol)
+	}()
+	rows, err = conn.Query(ctx, "EXPLAIN EXECUTE jobgen_heartbeat_test(NULL, '{1,2}', '{1,2}', 60000000)", pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checkPKPlan(t, "heartbeat", b.String(), 2)
+}
+
+// checkPKPlan fails unless plan finds its rows by want primary key lookups
+// and nothing else: no scan, no sort, no hash or merge join, and not the
+// running jobs' index.
+func checkPKPlan(t *testing.T, what, plan string, want int) {
+	t.Helper()
+	if n := strings.Count(plan, "_jobs_pkey on "); n != want {
+		t.Errorf("generic %s plan has %d primary key lookups, want %d:\n%s", what, n, want, plan)
 	}
 	for _, bad := range []string{"Seq Scan", "Hash Join", "Merge Join", "running_lease", "Sort"} {
 		if strings.Contains(plan, bad) {
-			t.Errorf("generic finish plan has %q:\n%s", bad, plan)
+			t.Errorf("generic %s plan has %q:\n%s", what, bad, plan)
 		}
 	}
 }

@@ -88,11 +88,12 @@ const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('en
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
 
-// pinGenericSQL is pinSQL for claimSQL and finishSQL, whose plans with the
-// other settings have no choice left that depends on the table's size:
-// the claim joins no tables (every row it writes is found by primary key
-// from an array), and the finish finds every row by primary key from its
-// input (a lateral lookup, then nested loops over the locked rows). The
+// pinGenericSQL is pinSQL for claimSQL, finishSQL and heartbeatSQL, whose
+// plans with the other settings have no choice left that depends on the
+// table's size: the claim joins no tables (every row it writes is found by
+// primary key from an array), and the finish and heartbeat find every row
+// by primary key from their input (a lateral lookup, then nested loops
+// over the locked rows). The
 // plan made once per connection can be kept, which saves planning a
 // statement of many parts on every call (about 0.8 ms of server time).
 const pinGenericSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
@@ -230,14 +231,24 @@ notes AS (
 SELECT r.ord FROM r
 WHERE (SELECT count(pg_notify($10, notes.payload)) FROM notes) >= 0`
 
-// heartbeatSQL extends the leases still held with the given tokens.
+// heartbeatSQL extends the leases still held with the given tokens. Like
+// finishSQL, it finds and locks the rows by primary key from its input (in
+// input order, which the caller sorts by id) and checks the state on the
+// locked row, so no plan can scan the running jobs once per lease.
 //
 // $1 now, $2 ids, $3 tokens, $4 lease (µs).
 const heartbeatSQL = `WITH ` + clockCTE + `,
-l AS (SELECT * FROM unnest($2::int8[], $3::int8[]) AS l(id, tok))
+l AS (SELECT * FROM unnest($2::int8[], $3::int8[]) AS l(id, tok)),
+t AS MATERIALIZED (
+	SELECT l.id FROM l CROSS JOIN LATERAL (
+		SELECT x.state FROM {jobs} x
+		WHERE x.id = l.id AND x.lease_token = l.tok
+		LIMIT 1 FOR UPDATE) x
+	WHERE x.state = 'running'
+)
 UPDATE {jobs} j SET lease_expires_at = c.t + $4::bigint * interval '1 microsecond'
-FROM l, clock c
-WHERE j.id = l.id AND j.state = 'running' AND j.lease_token = l.tok
+FROM t, clock c
+WHERE j.id = t.id
 RETURNING j.id, j.abort_requested_at IS NOT NULL`
 
 // abortSQL aborts a pending job or records an abort request on a running
