@@ -83,17 +83,6 @@
 // every reconnect. Notifications are hints: they are lost while nobody
 // listens, so polling and the stored state stay the truth.
 //
-// # Inserting
-//
-// JobInsertMany writes its jobs in one statement. Concurrent JobInsert
-// calls on a store are written together (group commit): a call made while
-// none of the store's inserts is in flight runs at once; calls made while
-// one is in flight go together into the next statement, one transaction and
-// one commit, and each returns once its own job is committed. A job the
-// server refuses in such a batch fails its own call only: the batch is then
-// written again job by job. Inserts through a WithTx view are never
-// coalesced.
-//
 // # Transactional submit
 //
 // Store.WithTx returns a view whose statements run inside the caller's

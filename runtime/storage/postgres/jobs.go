@@ -71,22 +71,7 @@ var jobColumnCount = strings.Count(jobColumns, ",") + 1
 
 // JobInsert inserts one pending job, or returns the active job of the same
 // kind that holds its unique key with Duplicate set.
-//
-// On the store itself (not a WithTx view), concurrent calls are written
-// together (see inserter); each returns once its job is committed.
 func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
-	if s.root == s {
-		if err := s.check(); err != nil {
-			return nil, err
-		}
-		if p == nil {
-			return nil, fmt.Errorf("postgres: insert job 0: %w: nil params", storage.ErrInvalid)
-		}
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("postgres: insert job 0: %w", err)
-		}
-		return s.insertCoalesced(ctx, p)
-	}
 	rs, err := s.insert(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
 	if err != nil {
 		return nil, err

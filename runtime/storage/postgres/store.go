@@ -141,8 +141,6 @@ type Store struct {
 	subsWG sync.WaitGroup
 	// debounce spaces out the "inserted" notifications of each queue.
 	debounce debouncer
-	// inserter coalesces concurrent JobInsert calls.
-	inserter inserter
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
@@ -211,7 +209,6 @@ func (s *Store) Close() error {
 	}
 	s.subsMu.Unlock()
 	s.subsWG.Wait()
-	s.inserter.wg.Wait()
 	s.debounce.close()
 	if s.ownPool {
 		s.pool.Close()
