@@ -56,6 +56,8 @@ type Server struct {
 	stuckCh    chan struct{} // closed when jobs outlived the grace after cancel
 	doneCh     chan struct{} // closed when everything has stopped
 	stuckErr   error
+	// stuckReported: a Stop returned stuckErr; later calls wait for the rest.
+	stuckReported atomic.Bool
 
 	loops      sync.WaitGroup // fetch loops
 	jobs       sync.WaitGroup // jobs from claim until their outcome is written
@@ -248,14 +250,29 @@ func (s *Server) queue(name string) *queue {
 // Jobs cut off go back to pending without using an attempt. If ctx ends
 // first, Stop cuts the drain short and returns ctx.Err(); calling it again
 // waits for the rest. It returns an error naming the jobs whose handlers
-// did not return after being cancelled.
+// did not return after being cancelled; a later call waits for them.
 func (s *Server) Stop(ctx context.Context) error {
 	s.beginStop()
 	select {
 	case <-s.doneCh:
 		return nil
-	case <-s.stuckCh:
-		return s.stuckErr
+	default:
+	}
+	stuck := s.stuckCh
+	if s.stuckReported.Load() {
+		stuck = nil // reported once: now wait for the rest
+	}
+	select {
+	case <-s.doneCh:
+		return nil
+	case <-stuck:
+		select {
+		case <-s.doneCh: // the stuck handlers have returned since
+			return nil
+		default:
+			s.stuckReported.Store(true)
+			return s.stuckErr
+		}
 	case <-ctx.Done():
 		s.cancelOnce.Do(func() { close(s.cancelCh) })
 		return ctx.Err()

@@ -3,6 +3,8 @@ package runtimetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +132,36 @@ func testSubmitAfterStop(t *testing.T, newStore NewStore) {
 	defer srv2.Stop(context.Background())
 	if res := must(work.WaitFor(ctxT(t), detached, h.ID)); res.N != 5 {
 		t.Fatalf("result %d, want 5", res.N)
+	}
+}
+
+// testStopReportsStuckHandlers: a handler that ignores its context cannot
+// be stopped; Stop says which jobs are stuck instead of hanging, and once
+// the handler returns, the job is released and Stop reports success.
+func testStopReportsStuckHandlers(t *testing.T, newStore NewStore) {
+	started, release := make(chan int64, 1), make(chan struct{})
+	e := newEnv(t, newStore, runtime.Config{StopTimeout: -1}, func(s *runtime.Server) {
+		register(t, s, work, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
+			started <- j.ID
+			<-release // ignores ctx
+			return Result{}, context.Cause(ctx)
+		})
+	})
+	if err := e.srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
+	recv(t, started, "job start")
+	err := e.srv.Stop(stopCtx(t))
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(h.ID)) {
+		t.Fatalf("Stop with a stuck handler: %v, want an error naming job %d", err, h.ID)
+	}
+	close(release)
+	if err := e.srv.Stop(stopCtx(t)); err != nil {
+		t.Fatalf("Stop after the handler returned: %v", err)
+	}
+	got := getJob(t, e, h.ID)
+	if got.State != storage.StatePending || got.Attempt != 0 {
+		t.Fatalf("state %s attempt %d, want the cut job pending with attempt 0", got.State, got.Attempt)
 	}
 }

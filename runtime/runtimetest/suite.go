@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"StopWithoutDrainReleasesJob", testStopNoDrain},
 		{"JobClaimedDuringStopIsReleased", testClaimedDuringStop},
 		{"SubmitAfterStopFails", testSubmitAfterStop},
+		{"StopReportsStuckHandlers", testStopReportsStuckHandlers},
 		{"ProgressWithoutStorageWrites", testProgressNoWrites},
 		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
 		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
