@@ -47,7 +47,9 @@ func testHeartbeatKeepsLeases(t *testing.T, newStore NewStore) {
 // the handler with ErrLeaseLost, and the stale run must write nothing.
 func testLeaseLostCancelsJob(t *testing.T, newStore NewStore) {
 	started, causes := make(chan int64, 1), make(chan error, 1)
-	e := newEnv(t, newStore, runtime.Config{LeaseDuration: 60 * time.Millisecond}, func(s *runtime.Server) {
+	// The lease must outlast a heartbeat delayed by a loaded database, or
+	// the server rescues the job itself before the test takes it over.
+	e := newEnv(t, newStore, runtime.Config{LeaseDuration: 300 * time.Millisecond}, func(s *runtime.Server) {
 		register(t, s, work, blockUntilCancelled(started, causes))
 	})
 	e.start()
