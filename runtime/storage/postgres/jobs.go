@@ -132,7 +132,7 @@ func (s *Store) insertOne(ctx context.Context, q querier, p *storage.JobInsertPa
 	if clock.IsZero() {
 		clock = now
 	}
-	notify := s.root != s || s.root.debounce.admit(s.root, p.Queue)
+	notify := s.root != s || s.root.debounce.admit(p.Queue)
 	j, err := scanJob(q.QueryRow(ctx, s.q.insertOne, ts(clock), p.Kind, p.Queue, p.Input, int32(p.Priority),
 		int32(p.MaxAttempts), ts(p.RunAfter), ts(p.Deadline), int64(p.Timeout), p.UniqueKey, s.n.channel, notify))
 	switch {
@@ -140,6 +140,9 @@ func (s *Store) insertOne(ctx context.Context, q querier, p *storage.JobInsertPa
 		return nil, nil
 	case err != nil:
 		return nil, translate("insert", err)
+	}
+	if !notify {
+		s.root.debounce.afterCommit(s.root, []string{p.Queue})
 	}
 	return j, nil
 }
@@ -163,8 +166,9 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 		runAfter[k], deadlines[k], nows[k] = ts(p.RunAfter), ts(p.Deadline), ts(p.Now)
 		timeouts[k] = int64(p.Timeout)
 	}
+	notifyNow, notifyLater := s.insertNotifications(queues)
 	rows, err := q.Query(ctx, s.q.insert, ts(now), kinds, queues, inputs, prios, maxAtt,
-		runAfter, deadlines, timeouts, keys, nows, s.n.channel, s.insertNotifications(queues))
+		runAfter, deadlines, timeouts, keys, nows, s.n.channel, notifyNow)
 	if err != nil {
 		return nil, translate("insert", err)
 	}
@@ -181,6 +185,9 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 	}
 	if err := rows.Err(); err != nil {
 		return nil, translate("insert", err)
+	}
+	if len(notifyLater) > 0 {
+		s.root.debounce.afterCommit(s.root, notifyLater)
 	}
 	// Skipped rows lost on their unique key: to a job inserted earlier in
 	// this batch, or to an active job the statement could see.
