@@ -24,6 +24,12 @@ func explainPinned(t *testing.T, s *Store, sql string, args ...any) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return planText(t, rows)
+}
+
+// planText reads the lines of an EXPLAIN result into one string.
+func planText(t *testing.T, rows pgx.Rows) string {
+	t.Helper()
 	var plan strings.Builder
 	for rows.Next() {
 		var line string
@@ -116,18 +122,7 @@ func TestClaimGenericPlanFromEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	plan := b.String()
+	plan := planText(t, rows)
 	if !strings.Contains(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pending on ") {
 		t.Errorf("generic claim plan does not scan the pending index:\n%s", plan)
 	}
@@ -185,20 +180,8 @@ func TestFinishGenericPlanFromEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	checkPKPlan(t, "finish", b.String(), 3)
+	checkPKPlan(t, "finish", planText(t, rows), 3)
 	// And the heartbeat's, made on the same empty table.
-	b.Reset()
 	for _, q := range []string{
 		"PREPARE jobgen_heartbeat_test(timestamptz, int8[], int8[], int8) AS " + s.q.heartbeat,
 	} {
@@ -213,17 +196,7 @@ func TestFinishGenericPlanFromEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	checkPKPlan(t, "heartbeat", b.String(), 2)
+	checkPKPlan(t, "heartbeat", planText(t, rows), 2)
 }
 
 // checkPKPlan fails unless plan finds its rows by want primary key lookups
