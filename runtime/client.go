@@ -102,8 +102,9 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 	}
 	if !res.Duplicate {
-		// The event goes out before the wake-up, so no listener sees the
-		// job start before it sees it submitted.
+		// The event goes out before the wake-up, so a start this submit
+		// causes reaches listeners after it; a fetch already in flight
+		// may still start the job first.
 		if c.hub.listening() {
 			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
 		}

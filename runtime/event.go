@@ -52,6 +52,11 @@ func (k EventKind) Terminal() bool {
 }
 
 // Event is one thing that happened to one job, as seen by this process.
+// A listener sees one job's server-side events (started, progress,
+// retried, terminal) in the order they happened. EventSubmitted is emitted
+// by the submitting call once the insert returns, so when a fetch already
+// in flight claims the job at once, its first EventStarted can arrive
+// before it; Attempt and At order them.
 type Event struct {
 	Kind    EventKind
 	JobID   int64
