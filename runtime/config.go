@@ -50,6 +50,8 @@ type Config struct {
 // QueueConfig configures one queue of a server.
 type QueueConfig struct {
 	// MaxWorkers is how many jobs of the queue run at once. Defaults to 100.
+	// Each job runs on a worker goroutine that stays for the server's life
+	// once started and keeps a stack of at least 8 KiB.
 	MaxWorkers int
 	// Limiter, when set, admits job starts of the queue (see package limit).
 	Limiter limit.Limiter
