@@ -70,18 +70,31 @@
 // progress payloads are limited to MaxProgressPayload bytes. Inserts
 // notify their queue, JobAbort notifies an abort request, JobFinish
 // notifies finished jobs (and the queues of jobs back to pending). A
-// statement that finishes many jobs (JobFinish, or a claim failing expired
-// ones) lists up to 350 ids in one payload instead of sending one
-// notification per job; Subscribe delivers one storage.Notification per
-// id all the same. A transaction that
-// sends a NOTIFY takes a database-wide lock at commit, so a store announces
-// the inserts of one queue at most every 25 ms, with one trailing
-// notification at the end of the window (inserts through WithTx always
-// notify, at their commit). Subscribe holds one
+// payload lists up to 350 finished ids instead of one notification per
+// job; Subscribe delivers one storage.Notification per id all the same. A
+// transaction that sends a NOTIFY takes a database-wide lock at commit and
+// holds it while the commit is flushed, so inserts and finishes through
+// the store commit without notifying, and the store announces them right
+// after, from a statement of its own: one at a time, each carrying
+// everything that committed while the previous one was in flight. A
+// listener never hears of a row before it is visible. Inserts and
+// finishes through WithTx notify inside the statement, so the
+// notification goes out at the caller's commit. Subscribe holds one
 // dedicated connection outside the pool, checks it after 15 s of silence,
 // reconnects with capped backoff and sends storage.NotifyResync after
 // every reconnect. Notifications are hints: they are lost while nobody
 // listens, so polling and the stored state stay the truth.
+//
+// # Batched inserts
+//
+// Single inserts (JobInsert, so every Submit) that arrive while another is
+// in flight wait and then go together as one multi-row statement in one
+// transaction, so many goroutines submitting one job at a time share
+// commits; an insert that finds none in flight runs at once. Each caller
+// returns once its own job is committed. A caller whose context ends while
+// it waits for its batch stores nothing; one whose context ends while its
+// batch is being written may find, as with any cancelled statement, that
+// the job was stored.
 //
 // # Transactional submit
 //

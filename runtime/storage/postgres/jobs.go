@@ -70,8 +70,17 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 var jobColumnCount = strings.Count(jobColumns, ",") + 1
 
 // JobInsert inserts one pending job, or returns the active job of the same
-// kind that holds its unique key with Duplicate set.
+// kind that holds its unique key with Duplicate set. Concurrent calls on
+// the store (not on a WithTx view) share statements and commits (see
+// insertBatcher).
 func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
+	if s.root == s {
+		// Checked before it joins a batch, which a bad job would fail.
+		if err := s.checkInserts([]*storage.JobInsertParams{p}); err != nil {
+			return nil, err
+		}
+		return s.inserts.insert(ctx, s, p)
+	}
 	rs, err := s.insert(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
 	if err != nil {
 		return nil, err
@@ -86,17 +95,26 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 	return s.insert(ctx, s.db, p.Jobs, p.Now)
 }
 
-func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsertParams, now time.Time) ([]*storage.JobInsertResult, error) {
+// checkInserts returns the error that keeps jobs from being inserted at
+// all: a closed store or an invalid job.
+func (s *Store) checkInserts(jobs []*storage.JobInsertParams) error {
 	if err := s.check(); err != nil {
-		return nil, err
+		return err
 	}
 	for i, p := range jobs {
 		if p == nil {
-			return nil, fmt.Errorf("postgres: insert job %d: %w: nil params", i, storage.ErrInvalid)
+			return fmt.Errorf("postgres: insert job %d: %w: nil params", i, storage.ErrInvalid)
 		}
 		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("postgres: insert job %d: %w", i, err)
+			return fmt.Errorf("postgres: insert job %d: %w", i, err)
 		}
+	}
+	return nil
+}
+
+func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsertParams, now time.Time) ([]*storage.JobInsertResult, error) {
+	if err := s.checkInserts(jobs); err != nil {
+		return nil, err
 	}
 	if len(jobs) == 1 {
 		j, err := s.insertOne(ctx, q, jobs[0], now)
@@ -132,7 +150,7 @@ func (s *Store) insertOne(ctx context.Context, q querier, p *storage.JobInsertPa
 	if clock.IsZero() {
 		clock = now
 	}
-	notify := s.root != s || s.root.debounce.admit(p.Queue)
+	notify := s.root != s // the store itself announces after the commit
 	j, err := scanJob(q.QueryRow(ctx, s.q.insertOne, ts(clock), p.Kind, p.Queue, p.Input, int32(p.Priority),
 		int32(p.MaxAttempts), ts(p.RunAfter), ts(p.Deadline), int64(p.Timeout), p.UniqueKey, s.n.channel, notify))
 	switch {
@@ -142,7 +160,7 @@ func (s *Store) insertOne(ctx context.Context, q querier, p *storage.JobInsertPa
 		return nil, translate("insert", err)
 	}
 	if !notify {
-		s.root.debounce.afterCommit(s.root, []string{p.Queue})
+		s.announcer.announce(s, []string{p.Queue}, nil)
 	}
 	return j, nil
 }
@@ -166,7 +184,10 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 		runAfter[k], deadlines[k], nows[k] = ts(p.RunAfter), ts(p.Deadline), ts(p.Now)
 		timeouts[k] = int64(p.Timeout)
 	}
-	notifyNow, notifyLater := s.insertNotifications(queues)
+	var notifyNow []string // through a WithTx view the statement notifies
+	if s.root != s {
+		notifyNow = distinct(queues)
+	}
 	rows, err := q.Query(ctx, s.q.insert, ts(now), kinds, queues, inputs, prios, maxAtt,
 		runAfter, deadlines, timeouts, keys, nows, s.n.channel, notifyNow)
 	if err != nil {
@@ -186,8 +207,8 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 	if err := rows.Err(); err != nil {
 		return nil, translate("insert", err)
 	}
-	if len(notifyLater) > 0 {
-		s.root.debounce.afterCommit(s.root, notifyLater)
+	if s.root == s {
+		s.announcer.announce(s, distinct(queues), nil)
 	}
 	// Skipped rows lost on their unique key: to a job inserted earlier in
 	// this batch, or to an active job the statement could see.
@@ -392,24 +413,61 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		ids[k], toks[k], delays[k], outcomes[k] = f.ID, f.LeaseToken, micros(f.RetryDelay), int32(f.Outcome)
 		outputs[k], msgs[k], codes[k], dels[k] = f.Output, f.ErrorMessage, f.ErrorCode, f.Delete
 	}
+	// The store announces what the statement did after its commit; a WithTx
+	// view has the statement notify, so that it happens at the caller's.
+	var (
+		channel  *string
+		finished []int64
+		queues   []string
+	)
+	if s.root != s {
+		channel = &s.n.channel
+	}
 	err := retry(ctx, func() error {
 		for _, i := range order {
 			applied[i] = false
 		}
-		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, s.n.channel}
+		finished, queues = finished[:0], queues[:0]
+		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, channel}
 		return s.pinnedQuery(ctx, pinGenericSQL, s.q.finish, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
-				var ord int64
-				if err := rows.Scan(&ord); err != nil {
+				var (
+					ord   int64
+					queue string
+				)
+				if err := rows.Scan(&ord, &queue); err != nil {
 					return err
 				}
+				f := &p.Jobs[order[ord-1]]
 				applied[order[ord-1]] = true
+				if f.Outcome.State().Terminal() {
+					finished = append(finished, f.ID)
+				} else if !slices.Contains(queues, queue) {
+					queues = append(queues, queue)
+				}
 			}
 			return rows.Err()
 		})
 	})
-	return translate("finish", err)
+	if err != nil {
+		return translate("finish", err)
+	}
+	if s.root == s {
+		s.announcer.announce(s, queues, finished)
+	}
+	return nil
+}
+
+// distinct returns the distinct strings of xs, in first-seen order.
+func distinct(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // JobHeartbeat extends every lease still held with its token in one

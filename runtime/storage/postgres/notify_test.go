@@ -257,3 +257,33 @@ func TestFinishNotifiesEveryJob(t *testing.T) {
 		t.Errorf("%d finished payloads for %d jobs, want %d", payloads, jobs-1, wantPayloads)
 	}
 }
+
+// TestWithTxNotifiesAtCommit: an insert through a WithTx view is announced
+// when the caller's transaction commits, not before; the store's own
+// inserts are announced meanwhile.
+func TestWithTxNotifiesAtCommit(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ch, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	mustInsert(t, s.WithTx(tx), insertParams("in-tx", "k"))
+	mustInsert(t, s, insertParams("outside", "k"))
+	if n := next(t, ch, storage.NotifyInserted); n.Queue != "outside" {
+		t.Fatalf("first inserted notification for queue %q, want outside (in-tx is not committed)", n.Queue)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := next(t, ch, storage.NotifyInserted); n.Queue != "in-tx" {
+		t.Fatalf("inserted notification for queue %q after commit, want in-tx", n.Queue)
+	}
+}

@@ -107,7 +107,8 @@ const pinGenericSQL = `SELECT set_config('enable_seqscan', 'off', true), set_con
 // $1 now, $2 kinds, $3 queues, $4 inputs, $5 priorities, $6 max attempts,
 // $7 run_after (NULL = now), $8 deadlines, $9 timeouts (ns), $10 unique
 // keys, $11 per-job now (NULL = $1), $12 channel, $13 the queues to
-// notify now (the others are debounced; see notifier).
+// notify (none when the store announces the insert after its commit; see
+// announcer).
 const insertSQL = `WITH ` + clockCTE + `,
 i AS (
 	SELECT u.*, nextval('{id_seq_lit}') AS id
@@ -137,7 +138,8 @@ WHERE (SELECT count(pg_notify($12, 'i:' || q)) FROM unnest($13::text[]) q) >= 0`
 //
 // $1 now (NULL = the database's), $2 kind, $3 queue, $4 input, $5 priority,
 // $6 max attempts, $7 run_after (NULL = now), $8 deadline, $9 timeout (ns),
-// $10 unique key, $11 channel, $12 whether to notify the queue now.
+// $10 unique key, $11 channel, $12 whether to notify the queue (see $13
+// of insertSQL).
 const insertOneSQL = `WITH ` + clockCTE + `,
 ins AS (
 	INSERT INTO {jobs} AS j (kind, queue, state, priority, max_attempts, run_after, deadline,
@@ -171,9 +173,11 @@ var notifyFinishedSQL = `SELECT 'f:' || string_agg(nf.id::text, ',') AS payload
 	GROUP BY nf.n / ` + maxNotifyIDsText
 
 // finishSQL writes many outcomes, each fenced by its lease token. Terminal
-// outcomes with the delete flag delete the row. It returns the ordinal of
-// every applied entry and notifies: "f:id,id,..." for terminal ones (see
-// notifyFinishedSQL), "i:queue" once per queue with jobs back to pending.
+// outcomes with the delete flag delete the row. It returns the ordinal and
+// queue of every applied entry. With a channel ($10 not NULL; WithTx
+// views) it also notifies: "f:id,id,..." for terminal ones (see
+// notifyFinishedSQL), "i:queue" once per queue with jobs back to pending;
+// the store itself announces them after the commit instead (announcer).
 //
 // The fenced rows are first found and locked one by one by primary key
 // (t): the lateral lookup can only be driven by the input, so neither a
@@ -228,8 +232,9 @@ notes AS (
 	UNION ALL
 	SELECT DISTINCT 'i:' || r.queue FROM r WHERE NOT r.terminal
 )
-SELECT r.ord FROM r
-WHERE (SELECT count(pg_notify($10, notes.payload)) FROM notes) >= 0`
+SELECT r.ord, r.queue FROM r
+WHERE CASE WHEN $10::text IS NULL THEN true
+	ELSE (SELECT count(pg_notify($10, notes.payload)) FROM notes) >= 0 END`
 
 // heartbeatSQL extends the leases still held with the given tokens. Like
 // finishSQL, it finds and locks the rows by primary key from its input (in

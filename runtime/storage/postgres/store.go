@@ -139,8 +139,10 @@ type Store struct {
 	subsMu sync.Mutex
 	subs   map[*subscription]struct{}
 	subsWG sync.WaitGroup
-	// debounce spaces out the "inserted" notifications of each queue.
-	debounce debouncer
+	// announcer notifies of the store's inserts and finishes after they commit.
+	announcer announcer
+	// inserts batches concurrent single inserts.
+	inserts insertBatcher
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
@@ -156,6 +158,7 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	}
 	st := &Store{pool: pool, db: pool, n: n, q: newQueries(n), subs: make(map[*subscription]struct{})}
 	st.root = st
+	st.inserts.init()
 	return st, nil
 }
 
@@ -209,7 +212,8 @@ func (s *Store) Close() error {
 	}
 	s.subsMu.Unlock()
 	s.subsWG.Wait()
-	s.debounce.close()
+	s.inserts.close()
+	s.announcer.close()
 	if s.ownPool {
 		s.pool.Close()
 	}
