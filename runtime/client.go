@@ -97,20 +97,33 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 	if c.srv != nil && c.srv.closed() {
 		return nil, fmt.Errorf("submit %s: %w", k.Name, ErrServerClosed)
 	}
+	// The event goes out before the job is started or the loop woken, so a
+	// start this submit causes reaches listeners after it; a fetch already
+	// in flight may still start the job first.
+	inserted := func(res *storage.JobInsertResult) {
+		if !res.Duplicate && c.hub.listening() {
+			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+		}
+	}
+	if c.srv != nil {
+		res, started, ok, err := c.srv.submitClaim(ctx, p, inserted)
+		if ok {
+			if err != nil {
+				return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+			}
+			if !started && !res.Duplicate {
+				c.srv.wakeQueue(p.Queue)
+			}
+			return res, nil
+		}
+	}
 	res, err := c.store.JobInsert(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 	}
-	if !res.Duplicate {
-		// The event goes out before the wake-up, so a start this submit
-		// causes reaches listeners after it; a fetch already in flight
-		// may still start the job first.
-		if c.hub.listening() {
-			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
-		}
-		if c.srv != nil {
-			c.srv.wakeQueue(p.Queue)
-		}
+	inserted(res)
+	if c.srv != nil && !res.Duplicate {
+		c.srv.wakeQueue(p.Queue)
 	}
 	return res, nil
 }

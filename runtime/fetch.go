@@ -8,8 +8,8 @@ import (
 )
 
 // fetchLoop claims and starts jobs of one queue until Stop begins. It wakes
-// on an attached submit, a freed slot, a retry write, a storage
-// notification or the poll timer; a wake-up that arrives while it is busy is
+// on an attached submit, a freed slot of a full queue, a retry write, a
+// storage notification or the poll timer; a wake-up that arrives while it is busy is
 // latched (q.wake, q.freed), so the next wait returns at once. When nothing is
 // ready it sleeps until the earliest deferred job is due or the poll
 // interval passes, whichever is sooner.
@@ -23,14 +23,21 @@ func (s *Server) fetchLoop(q *queue) {
 			return
 		default:
 		}
-		delay, again := s.fetch(q)
+		delay, again, full := s.fetch(q)
 		if again {
 			continue
+		}
+		// A freed slot matters only when the queue was full: otherwise the
+		// last claim found fewer jobs than slots, and new ones announce
+		// themselves (submit, notification, retry write, timer).
+		var freed <-chan struct{}
+		if full {
+			freed = q.freed
 		}
 		timer.Reset(delay)
 		select {
 		case <-q.wake:
-		case <-q.freed:
+		case <-freed:
 			if !s.coalesce(q, timer) {
 				return
 			}
@@ -69,27 +76,32 @@ func (s *Server) coalesce(q *queue, timer *time.Timer) bool {
 const fetchCooldown = time.Millisecond
 
 // fetch makes one claim for q and starts what it got. It returns how long
-// the loop may sleep, or again when it should claim once more right away.
-func (s *Server) fetch(q *queue) (delay time.Duration, again bool) {
+// the loop may sleep, or again when it should claim once more right away,
+// and full when it could not claim because every slot or every limiter
+// permit was taken.
+func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 	poll := s.cfg.PollInterval
-	free := q.maxWorkers - int(q.inflight.Load())
+	free := q.reserve(q.maxWorkers)
 	if free <= 0 {
-		return poll, false // a finishing job wakes the loop
+		return poll, false, true // a finishing job wakes the loop
 	}
 	n := free
 	if q.limiter != nil {
 		got, wait, err := q.limiter.Acquire(time.Now(), free)
 		if err != nil {
+			q.unreserve(free)
 			s.logger.Error("jobgen: limiter failed", "queue", q.name, "err", err)
-			return poll, false
+			return poll, false, false
 		}
 		if got <= 0 {
+			q.unreserve(free)
 			if wait <= 0 || wait > poll {
 				wait = poll
 			}
-			return wait, false
+			return wait, false, true // or a finishing job frees a permit
 		}
 		n = min(got, free)
+		q.unreserve(free - n)
 		if got > n {
 			s.limiterRelease(q, got-n)
 		}
@@ -101,12 +113,14 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again bool) {
 		LeaseDuration: s.cfg.LeaseDuration,
 	})
 	if err != nil {
+		q.unreserve(n)
 		if q.limiter != nil {
 			s.limiterRelease(q, n)
 		}
 		s.logger.Error("jobgen: claim failed", "queue", q.name, "err", err)
-		return poll, false
+		return poll, false, false
 	}
+	q.unreserve(n - len(res.Jobs))
 	if q.limiter != nil && len(res.Jobs) < n {
 		s.limiterRelease(q, n-len(res.Jobs))
 	}
@@ -115,7 +129,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again bool) {
 		s.startAll(q, res.Jobs, res.Now, stopping)
 	}
 	if len(res.Jobs) == n && !stopping {
-		return 0, true
+		return 0, true, false
 	}
 	delay = poll
 	if !res.NextRunAfter.IsZero() {
@@ -123,11 +137,55 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again bool) {
 			delay = max(d, time.Millisecond)
 		}
 	}
-	return delay, false
+	return delay, false, false
 }
 
 func (s *Server) limiterRelease(q *queue, n int) {
 	if err := q.limiter.Release(time.Now(), n); err != nil {
 		s.logger.Error("jobgen: limiter release failed", "queue", q.name, "err", err)
 	}
+}
+
+// submitClaim inserts p and claims one job of its queue in one storage call
+// when the storage can (storage.InsertClaimer) and this server runs p's
+// kind with a free slot in p's queue and no limiter, so that a job
+// submitted to an idle server starts after one commit instead of two. The
+// claim takes jobs in claim order: the new job, or one ahead of it. It
+// calls inserted with the insert's result before it starts what it
+// claimed, and reports whether the new job was among it. ok is false, and
+// nothing is written, when the shortcut does not apply.
+func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, inserted func(*storage.JobInsertResult)) (res *storage.JobInsertResult, started, ok bool, err error) {
+	ic, can := s.store.(storage.InsertClaimer)
+	q := s.queues[p.Queue]
+	if !can || q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || p.RunAfter.After(time.Now()) {
+		return nil, false, false, nil
+	}
+	s.mu.Lock()
+	if !s.started || s.closing.Load() {
+		s.mu.Unlock()
+		return nil, false, false, nil
+	}
+	s.loops.Add(1) // Stop waits for this claim as for a fetch loop's
+	s.mu.Unlock()
+	defer s.loops.Done()
+	if q.reserve(1) == 0 {
+		return nil, false, false, nil
+	}
+	res, claimed, err := ic.JobInsertClaim(ctx, p, &storage.JobClaimParams{
+		Queue:         q.name,
+		Kinds:         s.kindNames,
+		Limit:         1,
+		LeaseDuration: s.cfg.LeaseDuration,
+	})
+	if err != nil {
+		q.slotFreed()
+		return nil, false, true, err
+	}
+	inserted(res)
+	if len(claimed.Jobs) == 0 {
+		q.slotFreed()
+		return res, false, true, nil
+	}
+	s.startAll(q, claimed.Jobs, claimed.Now, s.closing.Load())
+	return res, !res.Duplicate && claimed.Jobs[0].ID == res.Job.ID, true, nil
 }

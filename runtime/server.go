@@ -81,6 +81,30 @@ type queue struct {
 
 func (q *queue) wakeUp() { latch(q.wake) }
 
+// reserve takes up to want of q's free slots for jobs about to be claimed
+// and returns how many it took. Every claim reserves first, so the fetch
+// loop and a submit that claims (Server.submitClaim) never start more jobs
+// than q has slots.
+func (q *queue) reserve(want int) int {
+	for {
+		cur := q.inflight.Load()
+		n := min(int64(want), int64(q.maxWorkers)-cur)
+		if n <= 0 {
+			return 0
+		}
+		if q.inflight.CompareAndSwap(cur, cur+n) {
+			return int(n)
+		}
+	}
+}
+
+// unreserve gives back n reserved slots that no claimed job took.
+func (q *queue) unreserve(n int) {
+	if n > 0 {
+		q.inflight.Add(int64(-n))
+	}
+}
+
 // slotFreed gives a finished job's slot back. It wakes the loop only when
 // the queue stops being full, when half its slots are free and when it
 // empties: the loop waits for a freed slot only while the queue is full,

@@ -101,12 +101,12 @@ func (rj *runningJob) isDecided() bool {
 	return rj.decided
 }
 
-// startAll takes claimed jobs into the server: each is counted in flight
-// until its outcome is written. A job past its deadline fails without
-// running; a job claimed while Stop began is released at once.
+// startAll takes claimed jobs into the server, one slot of q reserved for
+// each (see queue.reserve): each job holds it until its outcome is
+// written. A job past its deadline fails without running; a job claimed
+// while Stop began is released at once.
 func (s *Server) startAll(q *queue, recs []*storage.Job, now time.Time, stopping bool) {
 	rjs := make([]runningJob, len(recs))
-	q.inflight.Add(int64(len(recs)))
 	s.jobs.Add(len(recs))
 	s.mu.Lock()
 	for i, rec := range recs {

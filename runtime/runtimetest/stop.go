@@ -61,7 +61,7 @@ func testStopNoDrain(t *testing.T, newStore NewStore) {
 
 func testClaimedDuringStop(t *testing.T, newStore NewStore) {
 	ran := make(chan int64, 1)
-	e := newEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
+	e := newLoopEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
 		register(t, s, work, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
 			ran <- j.ID
 			return Result{}, nil

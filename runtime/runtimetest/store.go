@@ -15,6 +15,7 @@ type hookStore struct {
 	storage.Storage
 
 	inserts, claims, heartbeats, finishes, finishedJobs, aborts, gets, lists, deletes atomic.Int64
+	insertClaims                                                                      atomic.Int64
 
 	mu sync.Mutex
 	// afterClaim runs after the inner claim, with its result, before the
@@ -110,4 +111,15 @@ func (s *hookStore) JobList(ctx context.Context, p *storage.JobListParams) ([]*s
 func (s *hookStore) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinishedParams) (int, error) {
 	s.deletes.Add(1)
 	return s.Storage.JobDeleteFinished(ctx, p)
+}
+
+// insertClaimStore is a hookStore over a store that can insert and claim in
+// one call; it passes that on (storage.InsertClaimer), counted as an
+// insert. Claim hooks do not see these claims.
+type insertClaimStore struct{ *hookStore }
+
+func (s insertClaimStore) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, c *storage.JobClaimParams) (*storage.JobInsertResult, *storage.JobClaimResult, error) {
+	s.inserts.Add(1)
+	s.insertClaims.Add(1)
+	return s.Storage.(storage.InsertClaimer).JobInsertClaim(ctx, i, c)
 }

@@ -22,6 +22,8 @@ func Run(t *testing.T, newStore NewStore) {
 		test func(*testing.T, NewStore)
 	}{
 		{"DirectWakeup", testDirectWakeup},
+		{"SubmitClaimsOnIdleServer", testSubmitClaims},
+		{"SubmitClaimsWithinMaxWorkers", testSubmitClaimsWithinMaxWorkers},
 		{"WakeupWhileBusyIsLatched", testWakeupWhileBusy},
 		{"DeferredSubmitStartsWhenDue", testDeferredSubmit},
 		{"RetryRunAfterHonoured", testRetryRunAfter},
@@ -90,6 +92,8 @@ type env struct {
 	store  *hookStore
 	srv    *runtime.Server
 	client *runtime.Client
+	// insertClaim: the server sees the store's JobInsertClaim.
+	insertClaim bool
 }
 
 // quietLogger keeps expected failures out of the test output.
@@ -99,16 +103,35 @@ var quietLogger = slog.New(slog.DiscardHandler)
 // handlers; the server is started and stopped in cleanup.
 func newEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register func(*runtime.Server)) *env {
 	t.Helper()
+	return buildEnv(t, newStore, cfg, register, true)
+}
+
+// newLoopEnv is newEnv for tests of the fetch loop's claims: the server does
+// not see the store's JobInsertClaim, so every job is claimed by the loop.
+func newLoopEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register func(*runtime.Server)) *env {
+	t.Helper()
+	return buildEnv(t, newStore, cfg, register, false)
+}
+
+func buildEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register func(*runtime.Server), insertClaim bool) *env {
+	t.Helper()
 	store := &hookStore{Storage: newStore(t)}
+	var wrapped storage.Storage = store
+	if _, ok := store.Storage.(storage.InsertClaimer); !ok {
+		insertClaim = false
+	}
+	if insertClaim {
+		wrapped = insertClaimStore{store}
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger
 	}
-	srv, err := runtime.NewServer(store, cfg)
+	srv, err := runtime.NewServer(wrapped, cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
 	register(srv)
-	e := &env{t: t, store: store, srv: srv, client: srv.Client()}
+	e := &env{t: t, store: store, srv: srv, client: srv.Client(), insertClaim: insertClaim}
 	return e
 }
 

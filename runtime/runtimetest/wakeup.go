@@ -30,7 +30,7 @@ func idleAfterFirstClaim(t *testing.T, e *env) {
 
 func testDirectWakeup(t *testing.T, newStore NewStore) {
 	started := make(chan time.Time, 1)
-	e := newEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
+	e := newLoopEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
 		register(t, s, work, startedOnce(started))
 	})
 	e.start()
@@ -44,7 +44,7 @@ func testDirectWakeup(t *testing.T, newStore NewStore) {
 
 func testWakeupWhileBusy(t *testing.T, newStore NewStore) {
 	started := make(chan time.Time, 1)
-	e := newEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
+	e := newLoopEnv(t, newStore, runtime.Config{PollInterval: slowPoll}, func(s *runtime.Server) {
 		register(t, s, work, startedOnce(started))
 	})
 	inClaim, release := make(chan struct{}), make(chan struct{})

@@ -56,6 +56,18 @@ type Storage interface {
 	Close() error
 }
 
+// InsertClaimer is implemented by backends that can insert a job and claim
+// in one transaction, so a job submitted to an idle server in the same
+// process starts after one commit instead of two. The runtime uses it when
+// the storage has it.
+type InsertClaimer interface {
+	// JobInsertClaim inserts i exactly as JobInsert does and then, in the
+	// same transaction, claims exactly as JobClaim does with c: the claim
+	// sees the new job and takes jobs in claim order, so a job ahead of
+	// the new one is claimed instead of it. On error nothing is written.
+	JobInsertClaim(ctx context.Context, i *JobInsertParams, c *JobClaimParams) (*JobInsertResult, *JobClaimResult, error)
+}
+
 // Notifier is implemented by backends that can tell other processes about
 // job changes (PostgreSQL through LISTEN/NOTIFY). Backends without it are
 // observed by polling. Notifications are hints: the stored state is the truth.

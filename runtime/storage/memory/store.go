@@ -30,7 +30,10 @@ type Store struct {
 	scratch []*lane // lanes of the claim in progress
 }
 
-var _ storage.Storage = (*Store)(nil)
+var (
+	_ storage.Storage       = (*Store)(nil)
+	_ storage.InsertClaimer = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -287,6 +290,30 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if s.closed {
 		return nil, closedError("claim jobs")
 	}
+	return s.claim(p), nil
+}
+
+// JobInsertClaim inserts i as JobInsert does and claims with c as JobClaim
+// does, under one hold of the store's lock.
+func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, c *storage.JobClaimParams) (*storage.JobInsertResult, *storage.JobClaimResult, error) {
+	if err := i.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("memory: insert job: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("memory: claim jobs: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, closedError("insert and claim")
+	}
+	j, dup := s.insert(i, clock(i.Now))
+	res := &storage.JobInsertResult{Job: j.clone(), Duplicate: dup}
+	return res, s.claim(c), nil
+}
+
+// claim is JobClaim with the lock held.
+func (s *Store) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
 	now := clock(p.Now)
 
 	lanes := s.scratch[:0]
@@ -347,7 +374,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if next != nil {
 		res.NextRunAfter = fromMicros(next.at)
 	}
-	return res, nil
+	return res
 }
 
 // rescue takes the jobs of l whose lease has expired off the running heap:

@@ -288,6 +288,71 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	return res, nil
 }
 
+// JobInsertClaim inserts one job and claims in the same implicit
+// transaction: the pin, the single-row insert and the claim go pipelined in
+// one round trip, and commit once. A job skipped on its unique key is then
+// resolved to its holder as JobInsert does. Through a WithTx view it is
+// JobInsert and then JobClaim in the caller's transaction.
+func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, c *storage.JobClaimParams) (*storage.JobInsertResult, *storage.JobClaimResult, error) {
+	if err := s.checkInserts([]*storage.JobInsertParams{i}); err != nil {
+		return nil, nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	if s.root != s {
+		ins, err := s.JobInsert(ctx, i)
+		if err != nil {
+			return nil, nil, err
+		}
+		cl, err := s.JobClaim(ctx, c)
+		return ins, cl, err
+	}
+	var (
+		job *storage.Job
+		cl  *storage.JobClaimResult
+	)
+	err := retry(ctx, func() error {
+		b := &pgx.Batch{}
+		b.Queue(pinGenericSQL)
+		b.Queue(s.q.insertOne, ts(i.Now), i.Kind, i.Queue, i.Input, int32(i.Priority), int32(i.MaxAttempts),
+			ts(i.RunAfter), ts(i.Deadline), int64(i.Timeout), i.UniqueKey, s.n.channel, false)
+		b.Queue(s.q.claim, ts(c.Now), c.Queue, c.Kinds, int64(c.Limit), micros(c.LeaseDuration), s.n.channel)
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		var err error
+		job, err = scanJob(br.QueryRow())
+		if err == pgx.ErrNoRows {
+			job, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		if cl, err = scanClaim(rows); err != nil {
+			return err
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, nil, translate("insert and claim", err)
+	}
+	if job == nil { // skipped on its unique key: find the holder
+		ins, err := s.JobInsert(ctx, i)
+		return ins, cl, err
+	}
+	if !slices.ContainsFunc(cl.Jobs, func(j *storage.Job) bool { return j.ID == job.ID }) {
+		s.announcer.announce(s, []string{i.Queue}, nil) // others may claim it
+	}
+	return &storage.JobInsertResult{Job: job}, cl, nil
+}
+
 // pinnedQuery runs sql pipelined behind pin (pinSQL or pinGenericSQL) in one round trip and one
 // implicit transaction, and hands the rows to scan, which must close them.
 // Through a WithTx view the settings are left alone (they would outlive the

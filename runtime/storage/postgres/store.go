@@ -19,8 +19,9 @@ import (
 )
 
 var (
-	_ storage.Storage  = (*Store)(nil)
-	_ storage.Notifier = (*Store)(nil)
+	_ storage.Storage       = (*Store)(nil)
+	_ storage.Notifier      = (*Store)(nil)
+	_ storage.InsertClaimer = (*Store)(nil)
 )
 
 // Options configures a Store. The zero value (or nil) is valid.

@@ -24,6 +24,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 	}{
 		{"Insert", testInsert},
 		{"Claim", testClaim},
+		{"InsertClaim", testInsertClaim},
 		{"Defer", testDefer},
 		{"Lease", testLease},
 		{"Finish", testFinish},
