@@ -149,7 +149,8 @@ func (s *Server) limiterRelease(q *queue, n int) {
 // submitClaim inserts p and claims one job of its queue in one storage call
 // when the storage can (storage.InsertClaimer) and this server runs p's
 // kind with a free slot in p's queue and no limiter, so that a job
-// submitted to an idle server starts after one commit instead of two. The
+// submitted to an idle server starts after one commit instead of two. One
+// submit at a time takes this path; concurrent ones insert as usual. The
 // claim takes jobs in claim order: the new job, or one ahead of it. It
 // calls inserted with the insert's result before it starts what it
 // claimed, and reports whether the new job was among it. ok is false, and
@@ -160,6 +161,10 @@ func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, in
 	if !can || q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || p.RunAfter.After(time.Now()) {
 		return nil, false, false, nil
 	}
+	if s.submitClaiming.Swap(true) {
+		return nil, false, false, nil
+	}
+	defer s.submitClaiming.Store(false)
 	s.mu.Lock()
 	if !s.started || s.closing.Load() {
 		s.mu.Unlock()
