@@ -78,7 +78,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ storage.Storage = (*Store)(nil)
+var (
+	_ storage.Storage       = (*Store)(nil)
+	_ storage.InsertClaimer = (*Store)(nil)
+)
 
 // driverName is go-sqlite3 with a connect hook that caps the WAL file.
 const driverName = "jobgen-sqlite3"

@@ -124,69 +124,98 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: claim: %w", err)
 	}
-	kinds, err := json.Marshal(p.Kinds)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: claim: %w", err)
-	}
-	now := clock(p.Now)
-	nowUS := now.UnixMicro()
-	expires := now.Add(p.LeaseDuration).UnixMicro()
-	res := &storage.JobClaimResult{Now: now}
-	err = s.withTx(ctx, "claim", func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
-			return fmt.Errorf("fail expired leases: %w", err)
-		}
-		jobs, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimPending), p.Queue, nowUS, kinds, p.Limit)
-		if err != nil {
-			return fmt.Errorf("select pending: %w", err)
-		}
-		expired, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimExpired), p.Queue, nowUS, kinds, p.Limit)
-		if err != nil {
-			return fmt.Errorf("select expired leases: %w", err)
-		}
-		if len(expired) > 0 {
-			jobs = append(jobs, expired...)
-			slices.SortFunc(jobs, claimOrder)
-			if len(jobs) > p.Limit {
-				jobs = jobs[:p.Limit]
-			}
-		}
-		if len(jobs) > 0 {
-			var last int64
-			if err := tx.StmtContext(ctx, s.stmts.nextToken).QueryRowContext(ctx, len(jobs)).Scan(&last); err != nil {
-				return fmt.Errorf("lease token: %w", err)
-			}
-			token := last - int64(len(jobs))
-			claim := tx.StmtContext(ctx, s.stmts.claimOne)
-			for _, j := range jobs {
-				token++
-				if _, err := claim.ExecContext(ctx, token, expires, nowUS, j.ID); err != nil {
-					return fmt.Errorf("claim job %d: %w", j.ID, err)
-				}
-				j.State = storage.StateRunning
-				j.Attempt++
-				j.LeaseToken = token
-				j.LeaseExpiresAt = time.UnixMicro(expires).UTC()
-				j.AttemptedAt = now
-			}
-		}
-		res.Jobs = jobs
-		var next int64
-		switch err := tx.StmtContext(ctx, s.stmts.nextRunAfter).QueryRowContext(ctx, p.Queue, nowUS, kinds).Scan(&next); {
-		case err == nil:
-			res.NextRunAfter = time.UnixMicro(next).UTC()
-		case err == sql.ErrNoRows:
-			res.NextRunAfter = time.Time{}
-		default:
-			return fmt.Errorf("next run after: %w", err)
-		}
-		return nil
+	var res *storage.JobClaimResult
+	err := s.withTx(ctx, "claim", func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, err = s.claim(ctx, tx, p)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if res.Jobs == nil {
-		res.Jobs = []*storage.Job{}
+	return res, nil
+}
+
+// JobInsertClaim inserts i and claims with c in one write transaction.
+func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, c *storage.JobClaimParams) (*storage.JobInsertResult, *storage.JobClaimResult, error) {
+	if err := i.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: insert: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: claim: %w", err)
+	}
+	var (
+		ins *storage.JobInsertResult
+		cl  *storage.JobClaimResult
+	)
+	err := s.withTx(ctx, "insert and claim", func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if ins, err = s.insert(ctx, tx, i, i.Now); err != nil {
+			return err
+		}
+		cl, err = s.claim(ctx, tx, c)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return ins, cl, nil
+}
+
+// claim is JobClaim inside tx.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	kinds, err := json.Marshal(p.Kinds)
+	if err != nil {
+		return nil, err
+	}
+	now := clock(p.Now)
+	nowUS := now.UnixMicro()
+	expires := now.Add(p.LeaseDuration).UnixMicro()
+	res := &storage.JobClaimResult{Now: now, Jobs: []*storage.Job{}}
+	if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
+		return nil, fmt.Errorf("fail expired leases: %w", err)
+	}
+	jobs, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimPending), p.Queue, nowUS, kinds, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("select pending: %w", err)
+	}
+	expired, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimExpired), p.Queue, nowUS, kinds, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("select expired leases: %w", err)
+	}
+	if len(expired) > 0 {
+		jobs = append(jobs, expired...)
+		slices.SortFunc(jobs, claimOrder)
+		if len(jobs) > p.Limit {
+			jobs = jobs[:p.Limit]
+		}
+	}
+	if len(jobs) > 0 {
+		var last int64
+		if err := tx.StmtContext(ctx, s.stmts.nextToken).QueryRowContext(ctx, len(jobs)).Scan(&last); err != nil {
+			return nil, fmt.Errorf("lease token: %w", err)
+		}
+		token := last - int64(len(jobs))
+		claim := tx.StmtContext(ctx, s.stmts.claimOne)
+		for _, j := range jobs {
+			token++
+			if _, err := claim.ExecContext(ctx, token, expires, nowUS, j.ID); err != nil {
+				return nil, fmt.Errorf("claim job %d: %w", j.ID, err)
+			}
+			j.State = storage.StateRunning
+			j.Attempt++
+			j.LeaseToken = token
+			j.LeaseExpiresAt = time.UnixMicro(expires).UTC()
+			j.AttemptedAt = now
+		}
+		res.Jobs = jobs
+	}
+	var next int64
+	switch err := tx.StmtContext(ctx, s.stmts.nextRunAfter).QueryRowContext(ctx, p.Queue, nowUS, kinds).Scan(&next); {
+	case err == nil:
+		res.NextRunAfter = time.UnixMicro(next).UTC()
+	case err != sql.ErrNoRows:
+		return nil, fmt.Errorf("next run after: %w", err)
 	}
 	return res, nil
 }
