@@ -157,16 +157,18 @@ func (s *Server) limiterRelease(q *queue, n int) {
 // nothing is written, when the shortcut does not apply.
 func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, inserted func(*storage.JobInsertResult)) (res *storage.JobInsertResult, started, ok bool, err error) {
 	ic, can := s.store.(storage.InsertClaimer)
-	q := s.queues[p.Queue]
-	if !can || q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || p.RunAfter.After(time.Now()) {
-		return nil, false, false, nil
-	}
-	if s.submitClaiming.Swap(true) {
+	if !can || p.RunAfter.After(time.Now()) || s.submitClaiming.Swap(true) {
 		return nil, false, false, nil
 	}
 	defer s.submitClaiming.Store(false)
 	s.mu.Lock()
 	if !s.started || s.closing.Load() {
+		s.mu.Unlock()
+		return nil, false, false, nil
+	}
+	// Queues and kinds are fixed once started.
+	q := s.queues[p.Queue]
+	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil {
 		s.mu.Unlock()
 		return nil, false, false, nil
 	}
