@@ -149,18 +149,19 @@ func (s *Server) limiterRelease(q *queue, n int) {
 // submitClaim inserts p and claims one job of its queue in one storage call
 // when the storage can (storage.InsertClaimer) and this server runs p's
 // kind with a free slot in p's queue and no limiter, so that a job
-// submitted to an idle server starts after one commit instead of two. One
-// submit at a time takes this path; concurrent ones insert as usual. The
+// submitted to an idle server starts after one commit instead of two. The
+// client takes this path only for a submit with no other in flight:
+// concurrent submits insert as usual, so that a backend can batch their
+// inserts, and the loop claims their jobs together. The
 // claim takes jobs in claim order: the new job, or one ahead of it. It
 // calls inserted with the insert's result before it starts what it
 // claimed, and reports whether the new job was among it. ok is false, and
 // nothing is written, when the shortcut does not apply.
 func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, inserted func(*storage.JobInsertResult)) (res *storage.JobInsertResult, started, ok bool, err error) {
 	ic, can := s.store.(storage.InsertClaimer)
-	if !can || p.RunAfter.After(time.Now()) || s.submitClaiming.Swap(true) {
+	if !can || p.RunAfter.After(time.Now()) {
 		return nil, false, false, nil
 	}
-	defer s.submitClaiming.Store(false)
 	s.mu.Lock()
 	if !s.started || s.closing.Load() {
 		s.mu.Unlock()

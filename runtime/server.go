@@ -60,16 +60,15 @@ type Server struct {
 	stuckReported atomic.Bool
 
 	loops sync.WaitGroup // fetch loops
-	// submitClaiming is set while a submit inserts and claims (see
-	// submitClaim). Submits meanwhile take the plain insert, which a
-	// backend can batch (many submitters share commits), and wake the loop.
-	submitClaiming atomic.Bool
-	jobs           sync.WaitGroup // jobs from claim until their outcome is written
-	maint          sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
-	workers        sync.WaitGroup // worker goroutines, stopped with maintenance
-	maintStop      chan struct{}
-	beat           chan struct{} // asks the heartbeat for an early round
-	progressCh     chan storage.Notification
+	// submitting counts the attached client's submits in flight (see
+	// submitClaim).
+	submitting atomic.Int32
+	jobs       sync.WaitGroup // jobs from claim until their outcome is written
+	maint      sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
+	workers    sync.WaitGroup // worker goroutines, stopped with maintenance
+	maintStop  chan struct{}
+	beat       chan struct{} // asks the heartbeat for an early round
+	progressCh chan storage.Notification
 }
 
 // queue is one queue the server works.
