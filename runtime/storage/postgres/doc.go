@@ -75,8 +75,9 @@
 // transaction that sends a NOTIFY takes a database-wide lock at commit and
 // holds it while the commit is flushed, so inserts and finishes through
 // the store commit without notifying, and the store announces them right
-// after, from a statement of its own: one at a time, each carrying
-// everything that committed while the previous one was in flight. A
+// after, from a statement of its own: one at a time, at least 2 ms apart
+// while more wait, each carrying everything that committed since the
+// previous one. A
 // listener never hears of a row before it is visible. Inserts and
 // finishes through WithTx notify inside the statement, so the
 // notification goes out at the caller's commit. Subscribe holds one
