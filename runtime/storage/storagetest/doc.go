@@ -11,7 +11,9 @@
 //		})
 //	}
 //
-// The suite speaks only through the storage.Storage interface. What it asks
+// The suite speaks only through the storage.Storage interface, and through
+// storage.InsertClaimer where a backend implements it (its tests are skipped
+// otherwise). What it asks
 // of a backend beyond the interface:
 //
 //   - newStore returns a fresh, empty store on every call and registers its
