@@ -57,6 +57,34 @@ func testInsertClaim(t *testing.T, f factory) {
 		}
 	})
 
+	f.run(t, "FillsRemainingSlots", func(t *testing.T, x *fixture) {
+		// With more slots than the new job, the claim also takes the
+		// jobs behind it, in claim order.
+		behind := job("q", "k")
+		behind.Priority = 5
+		other := x.insert(behind)
+		ins, cl := insertClaim(x, job("q", "k"), claimParams(base, 3, "q", "k"))
+		if got, want := ids(cl.Jobs), []int64{ins.Job.ID, other.ID}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("claimed %v, want %v", got, want)
+		}
+		x.wantState(other.ID, storage.StateRunning)
+	})
+
+	f.run(t, "ExpiredLeaseAhead", func(t *testing.T, x *fixture) {
+		// A running job whose lease expired is rescued first when it is
+		// ahead of the new job.
+		old := x.insert(job("q", "k"))
+		x.claimOne(base, "q", "k")
+		later := at(2 * lease)
+		p := job("q", "k")
+		p.Now = later
+		ins, cl := insertClaim(x, p, claimParams(later, 1, "q", "k"))
+		if len(cl.Jobs) != 1 || cl.Jobs[0].ID != old.ID || cl.Jobs[0].Attempt != 2 {
+			t.Fatalf("claimed %v, want the rescued job %d at attempt 2", ids(cl.Jobs), old.ID)
+		}
+		x.wantState(ins.Job.ID, storage.StatePending)
+	})
+
 	f.run(t, "OtherQueueOrKind", func(t *testing.T, x *fixture) {
 		// The claim is filtered like JobClaim: a job of another queue or
 		// kind is inserted but not claimed.
