@@ -23,7 +23,10 @@ func (s *Server) fetchLoop(q *queue) {
 			return
 		default:
 		}
+		began := time.Now()
 		delay, again, full := s.fetch(q)
+		claimed := time.Now()
+		took := claimed.Sub(began)
 		if again {
 			continue
 		}
@@ -37,6 +40,9 @@ func (s *Server) fetchLoop(q *queue) {
 		timer.Reset(delay)
 		select {
 		case <-q.wake:
+			if !s.cooldown(q, timer, claimed, took) {
+				return
+			}
 		case <-freed:
 			if !s.coalesce(q, timer) {
 				return
@@ -70,9 +76,33 @@ func (s *Server) coalesce(q *queue, timer *time.Timer) bool {
 	return true
 }
 
+// cooldown waits, after a submit or notification woke a loop whose queue
+// has jobs running, until as long as its last claim took (at most
+// fetchCooldown) has passed since that claim, so that under a stream of
+// submits one claim takes several jobs and claims keep the storage busy at
+// most half the time. Where a claim is cheap (memory) that is no wait at
+// all; an idle queue claims at once. It returns false when Stop began.
+func (s *Server) cooldown(q *queue, timer *time.Timer, claimed time.Time, took time.Duration) bool {
+	if q.inflight.Load() == 0 {
+		return true
+	}
+	wait := min(took, fetchCooldown) - time.Since(claimed)
+	if wait <= 0 {
+		return true
+	}
+	timer.Reset(wait)
+	select {
+	case <-timer.C:
+		return true
+	case <-s.stopCh:
+		return false
+	}
+}
+
 // fetchCooldown is how long a loop woken by a freed slot waits for more
-// slots to free before it claims, when less than half its slots are free.
-// Submits and notifications wake it at once regardless.
+// slots to free before it claims, when less than half its slots are free,
+// and the most a loop with jobs running waits after a submit or
+// notification (see cooldown).
 const fetchCooldown = time.Millisecond
 
 // fetch makes one claim for q and starts what it got. It returns how long
