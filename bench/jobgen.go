@@ -146,6 +146,57 @@ func countCompletions(srv *runtime.Server, tr *tracker) (cancel func()) {
 	})
 }
 
+// jobgenRun is one run of jobgen: a fresh store, a server of the
+// benchmark's configuration and the tracker of its n jobs.
+type jobgenRun struct {
+	js    *jobgenStore
+	tr    *tracker
+	srv   *runtime.Server
+	n     int
+	close func() // stops the server and the event counting, closes the store
+}
+
+// newJobgenRun opens a store and builds (but does not start) a server for n
+// jobs. Completions are counted from the server's completion events, or by
+// the handler itself when countInHandler is set; onStart, when set, is
+// called as each handler starts.
+func newJobgenRun(ctx context.Context, e *env, open jobgenBackend, rep, n int, onStart func(int), countInHandler bool) (*jobgenRun, error) {
+	js, err := openStats(ctx, e, open, rep)
+	if err != nil {
+		return nil, err
+	}
+	tr := newTracker(n)
+	if countInHandler {
+		onStart = func(int) { tr.complete() }
+	}
+	srv, err := jobgenServer(e, js.store, tr, onStart)
+	if err != nil {
+		js.cleanup()
+		return nil, err
+	}
+	stopEvents := func() {}
+	if !countInHandler {
+		stopEvents = countCompletions(srv, tr)
+	}
+	return &jobgenRun{js: js, tr: tr, srv: srv, n: n, close: func() {
+		_ = srv.Stop(context.Background())
+		stopEvents()
+		js.cleanup()
+	}}, nil
+}
+
+// verify stops the server, draining its last writes, and checks that each
+// job ran exactly once and that storage holds every job completed.
+func (r *jobgenRun) verify(ctx context.Context) error {
+	if err := r.srv.Stop(ctx); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	if err := r.tr.check(); err != nil {
+		return err
+	}
+	return jobgenCheckStored(ctx, r.js.store, r.n)
+}
+
 // jobgenInsert bulk-inserts jobs numbered 0..n-1 with the store's
 // JobInsertMany, 5,000 per call.
 func jobgenInsert(ctx context.Context, store storage.Storage, n int) error {
@@ -194,51 +245,52 @@ func jobgenCheckStored(ctx context.Context, store storage.Storage, want int) err
 // jobs, until the n-th completion event.
 func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
-		n := n(e.opts)
-		js, err := openStats(ctx, e, open, rep)
+		r, err := newJobgenRun(ctx, e, open, rep, n(e.opts), nil, false)
 		if err != nil {
 			return nil, err
 		}
-		defer js.cleanup()
-		if err := jobgenInsert(ctx, js.store, n); err != nil {
+		defer r.close()
+		if err := jobgenInsert(ctx, r.js.store, r.n); err != nil {
 			return nil, err
 		}
-		if err := js.analyze(ctx); err != nil {
+		if err := r.js.analyze(ctx); err != nil {
 			return nil, err
 		}
-		tr := newTracker(n)
-		srv, err := jobgenServer(e, js.store, tr, nil)
+		elapsed, err := r.timeBurnDown(ctx, e, false)
 		if err != nil {
 			return nil, err
 		}
-		cancel := countCompletions(srv, tr)
-		defer cancel()
-		if err := e.profile.start(); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		if err := srv.Start(ctx); err != nil {
-			return nil, err
-		}
-		waitErr := tr.wait(ctx, e.opts.timeout)
-		elapsed := time.Since(start)
-		if err := e.profile.stop(); err != nil {
-			return nil, err
-		}
-		if err := srv.Stop(ctx); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		if waitErr != nil {
-			return nil, waitErr
-		}
-		if err := tr.check(); err != nil {
-			return nil, err
-		}
-		if err := jobgenCheckStored(ctx, js.store, n); err != nil {
-			return nil, err
-		}
-		return result{"throughput": float64(n) / elapsed.Seconds()}, nil
+		return result{"throughput": float64(r.n) / elapsed.Seconds()}, nil
 	}
+}
+
+// timeBurnDown starts the server and times it until every job completed
+// (withDrain: and Stop has drained the last outcome writes), then verifies
+// the run.
+func (r *jobgenRun) timeBurnDown(ctx context.Context, e *env, withDrain bool) (time.Duration, error) {
+	if err := e.profile.start(); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := r.srv.Start(ctx); err != nil {
+		return 0, err
+	}
+	waitErr := r.tr.wait(ctx, e.opts.timeout)
+	var stopErr error
+	if withDrain {
+		stopErr = r.srv.Stop(ctx)
+	}
+	elapsed := time.Since(start)
+	if err := e.profile.stop(); err != nil {
+		return 0, err
+	}
+	if waitErr != nil {
+		return 0, waitErr
+	}
+	if stopErr != nil {
+		return 0, fmt.Errorf("stop: %w", stopErr)
+	}
+	return elapsed, r.verify(ctx)
 }
 
 // jobgenMemoryBurnDown is the memory backend's burn-down. Like the runtime's
@@ -247,100 +299,58 @@ func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Conte
 // durability to wait for, and its rate is compared with a bare channel pool
 // that has no events either.
 func jobgenMemoryBurnDown(ctx context.Context, e *env, rep int) (result, error) {
-	n := memoryN(e.opts)
-	js, err := openStats(ctx, e, jobgenMemory, rep)
+	r, err := newJobgenRun(ctx, e, jobgenMemory, rep, memoryN(e.opts), nil, true)
 	if err != nil {
 		return nil, err
 	}
-	defer js.cleanup()
-	if err := jobgenInsert(ctx, js.store, n); err != nil {
+	defer r.close()
+	if err := jobgenInsert(ctx, r.js.store, r.n); err != nil {
 		return nil, err
 	}
-	tr := newTracker(n)
-	srv, err := jobgenServer(e, js.store, tr, func(int) { tr.complete() })
+	elapsed, err := r.timeBurnDown(ctx, e, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.profile.start(); err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	if err := srv.Start(ctx); err != nil {
-		return nil, err
-	}
-	waitErr := tr.wait(ctx, e.opts.timeout)
-	stopErr := srv.Stop(ctx)
-	elapsed := time.Since(start)
-	if err := e.profile.stop(); err != nil {
-		return nil, err
-	}
-	if waitErr != nil {
-		return nil, waitErr
-	}
-	if stopErr != nil {
-		return nil, fmt.Errorf("stop: %w", stopErr)
-	}
-	if err := tr.check(); err != nil {
-		return nil, err
-	}
-	if err := jobgenCheckStored(ctx, js.store, n); err != nil {
-		return nil, err
-	}
-	return result{"throughput": float64(n) / elapsed.Seconds()}, nil
+	return result{"throughput": float64(r.n) / elapsed.Seconds()}, nil
 }
 
 // jobgenInsertWhileWorking submits n/10 jobs one by one from 8 producers
 // while a started server works them.
 func jobgenInsertWhileWorking(open jobgenBackend) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
-		m := workingN(e.opts)
-		js, err := openStats(ctx, e, open, rep)
+		r, err := newJobgenRun(ctx, e, open, rep, workingN(e.opts), nil, false)
 		if err != nil {
 			return nil, err
 		}
-		defer js.cleanup()
-		tr := newTracker(m)
-		srv, err := jobgenServer(e, js.store, tr, nil)
-		if err != nil {
+		defer r.close()
+		if err := r.srv.Start(ctx); err != nil {
 			return nil, err
 		}
-		cancel := countCompletions(srv, tr)
-		defer cancel()
-		if err := srv.Start(ctx); err != nil {
-			return nil, err
-		}
-		defer srv.Stop(context.WithoutCancel(ctx))
-		client := srv.Client()
+		client := r.srv.Client()
 		if err := e.profile.start(); err != nil {
 			return nil, err
 		}
 		start := time.Now()
-		submitted, err := produce(ctx, m, func(ctx context.Context, i int) error {
+		submitted, err := produce(ctx, r.n, func(ctx context.Context, i int) error {
 			_, err := jobgenKind.Submit(ctx, client, benchArgs{N: i}, nil)
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		if err := tr.wait(ctx, e.opts.timeout); err != nil {
+		if err := r.tr.wait(ctx, e.opts.timeout); err != nil {
 			return nil, err
 		}
 		elapsed := time.Since(start)
 		if err := e.profile.stop(); err != nil {
 			return nil, err
 		}
-		if err := srv.Stop(ctx); err != nil {
-			return nil, fmt.Errorf("stop: %w", err)
-		}
-		if err := tr.check(); err != nil {
-			return nil, err
-		}
-		if err := jobgenCheckStored(ctx, js.store, m); err != nil {
+		if err := r.verify(ctx); err != nil {
 			return nil, err
 		}
 		return result{
-			"completed": float64(m) / elapsed.Seconds(),
-			"submitted": float64(m) / submitted.Seconds(),
+			"completed": float64(r.n) / elapsed.Seconds(),
+			"submitted": float64(r.n) / submitted.Seconds(),
 		}, nil
 	}
 }
@@ -412,24 +422,16 @@ func latencyResult(start, done []float64) result {
 func jobgenLatency(open jobgenBackend) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
 		total := latencyWarmup + e.opts.latN
-		js, err := openStats(ctx, e, open, rep)
-		if err != nil {
-			return nil, err
-		}
-		defer js.cleanup()
-		tr := newTracker(total)
 		rec := newLatencyRecorder(total)
-		srv, err := jobgenServer(e, js.store, tr, rec.start)
+		r, err := newJobgenRun(ctx, e, open, rep, total, rec.start, false)
 		if err != nil {
 			return nil, err
 		}
-		cancel := countCompletions(srv, tr)
-		defer cancel()
-		if err := srv.Start(ctx); err != nil {
+		defer r.close()
+		if err := r.srv.Start(ctx); err != nil {
 			return nil, err
 		}
-		defer srv.Stop(context.WithoutCancel(ctx))
-		client := srv.Client()
+		client := r.srv.Client()
 		var startLat, doneLat []float64
 		for i := range total {
 			t0 := rec.now()
@@ -446,16 +448,10 @@ func jobgenLatency(open jobgenBackend) func(context.Context, *env, int) (result,
 				doneLat = append(doneLat, float64(t2-t0)/1e6)
 			}
 		}
-		if err := tr.wait(ctx, e.opts.timeout); err != nil {
+		if err := r.tr.wait(ctx, e.opts.timeout); err != nil {
 			return nil, err
 		}
-		if err := srv.Stop(ctx); err != nil {
-			return nil, err
-		}
-		if err := tr.check(); err != nil {
-			return nil, err
-		}
-		if err := jobgenCheckStored(ctx, js.store, total); err != nil {
+		if err := r.verify(ctx); err != nil {
 			return nil, err
 		}
 		return latencyResult(startLat, doneLat), nil
