@@ -253,13 +253,7 @@ func jobgenCrossProcess(ctx context.Context, e *env, rep int) (result, error) {
 		}
 		return nil
 	}()
-	if err := w.stop(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("worker process: %w", err)
-	}
-	if runErr != nil {
-		return nil, runErr
-	}
-	if err := tr.check(); err != nil {
+	if err := w.end(runErr, tr); err != nil {
 		return nil, err
 	}
 	if err := jobgenCheckStored(ctx, store, total); err != nil {
@@ -317,13 +311,7 @@ func riverCrossProcess(fetch riverFetch) func(context.Context, *env, int) (resul
 			}
 			return nil
 		}()
-		if err := w.stop(); err != nil && runErr == nil {
-			runErr = fmt.Errorf("worker process: %w", err)
-		}
-		if runErr != nil {
-			return nil, runErr
-		}
-		if err := tr.check(); err != nil {
+		if err := w.end(runErr, tr); err != nil {
 			return nil, err
 		}
 		if err := rs.check(ctx, total); err != nil {
@@ -331,6 +319,19 @@ func riverCrossProcess(fetch riverFetch) func(context.Context, *env, int) (resul
 		}
 		return latencyResult(startLat, nil), nil
 	}
+}
+
+// end stops the worker process after the submitter's loop returned
+// runErr, and reports the first of: that error, the process's own, and
+// tr's check that each job ran exactly once.
+func (w *workerProcess) end(runErr error, tr *tracker) error {
+	if err := w.stop(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("worker process: %w", err)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return tr.check()
 }
 
 // startedAtWithin waits up to timeout for job n's start line.
