@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // explainPinned returns the plan of sql run as the store runs it: behind
@@ -86,6 +87,54 @@ func TestClaimPlanFromEmpty(t *testing.T) {
 	}
 }
 
+// genericSession returns a pooled connection with pinGenericSQL's settings
+// for the whole session, so that a statement prepared on it keeps the one
+// generic plan made at its first execution.
+func genericSession(t *testing.T, s *Store) *pgxpool.Conn {
+	t.Helper()
+	conn, err := s.pool.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "RESET ALL", pgx.QueryExecModeSimpleProtocol)
+		conn.Release()
+	})
+	for _, q := range []string{
+		"SET enable_seqscan = off", "SET enable_sort = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
+		"SET jit = off", "SET plan_cache_mode = force_generic_plan",
+	} {
+		if _, err := conn.Exec(t.Context(), q, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conn
+}
+
+// prepareGeneric prepares sql on conn as name, with parameters of types,
+// and executes it once with args (an SQL argument list), so its generic
+// plan is made now. explain returns the EXPLAIN of that plan, later.
+func prepareGeneric(t *testing.T, conn *pgxpool.Conn, name, types, sql, args string) (explain func() string) {
+	t.Helper()
+	if _, err := conn.Exec(t.Context(), "PREPARE "+name+"("+types+") AS "+sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // before genericSession's cleanup releases conn
+		_, _ = conn.Exec(context.Background(), "DEALLOCATE "+name, pgx.QueryExecModeSimpleProtocol)
+	})
+	if _, err := conn.Exec(t.Context(), "EXECUTE "+name+args, pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	return func() string {
+		t.Helper()
+		rows, err := conn.Query(t.Context(), "EXPLAIN EXECUTE "+name+args, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return planText(t, rows)
+	}
+}
+
 // TestClaimGenericPlanFromEmpty: the generic plan a connection keeps for
 // the claim, made while the table was empty and analysed, still claims
 // through the pending index and finds the rows it writes by primary key
@@ -97,32 +146,10 @@ func TestClaimGenericPlanFromEmpty(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	emptyAnalysed(t, s)
-	ctx := t.Context()
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	// The settings of pinGenericSQL, for the session.
-	for _, q := range []string{
-		"SET enable_seqscan = off", "SET enable_sort = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
-		"SET jit = off", "SET plan_cache_mode = force_generic_plan",
-		"PREPARE jobgen_claim_test(timestamptz, text, text[], int8, int8, text) AS " + s.q.claim,
-		"EXECUTE jobgen_claim_test(NULL, 'q', '{k}', 100, 60000000, 'test')",
-	} {
-		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func() {
-		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_claim_test; RESET ALL", pgx.QueryExecModeSimpleProtocol)
-	}()
+	explain := prepareGeneric(t, genericSession(t, s), "jobgen_claim_test", "timestamptz, text, text[], int8, int8, text",
+		s.q.claim, "(NULL, 'q', '{k}', 100, 60000000, 'test')")
 	fill(t, s, 30_000)
-	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE jobgen_claim_test(NULL, 'q', '{k}', 100, 60000000, 'test')", pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := planText(t, rows)
+	plan := explain()
 	if !strings.Contains(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pending on ") {
 		t.Errorf("generic claim plan does not scan the pending index:\n%s", plan)
 	}
@@ -152,51 +179,19 @@ func TestFinishGenericPlanFromEmpty(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	emptyAnalysed(t, s)
-	ctx := t.Context()
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	const args = `(NULL, '{1,2}', '{1,2}', '{1,2}', '{NULL,NULL}', '{"",""}', '{"",""}', '{0,0}', '{false,true}', 'test')`
-	for _, q := range []string{
-		"SET enable_seqscan = off", "SET enable_sort = off", "SET enable_hashjoin = off", "SET enable_mergejoin = off",
-		"SET jit = off", "SET plan_cache_mode = force_generic_plan",
-		"PREPARE jobgen_finish_test(timestamptz, int8[], int8[], int4[], bytea[], text[], text[], int8[], bool[], text) AS " + s.q.finish,
-		"EXECUTE jobgen_finish_test" + args,
-	} {
-		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func() {
-		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_finish_test; RESET ALL", pgx.QueryExecModeSimpleProtocol)
-	}()
+	conn := genericSession(t, s)
+	finish := prepareGeneric(t, conn, "jobgen_finish_test",
+		"timestamptz, int8[], int8[], int4[], bytea[], text[], text[], int8[], bool[], text", s.q.finish,
+		`(NULL, '{1,2}', '{1,2}', '{1,2}', '{NULL,NULL}', '{"",""}', '{"",""}', '{0,0}', '{false,true}', 'test')`)
+	// And the heartbeat's, made on the same empty table.
+	heartbeat := prepareGeneric(t, conn, "jobgen_heartbeat_test", "timestamptz, int8[], int8[], int8", s.q.heartbeat,
+		"(NULL, '{1,2}', '{1,2}', 60000000)")
 	fill(t, s, 30_000)
 	for range 3 {
 		claimFinish(t, s, 100)
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN EXECUTE jobgen_finish_test"+args, pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkPKPlan(t, "finish", planText(t, rows), 3)
-	// And the heartbeat's, made on the same empty table.
-	for _, q := range []string{
-		"PREPARE jobgen_heartbeat_test(timestamptz, int8[], int8[], int8) AS " + s.q.heartbeat,
-	} {
-		if _, err := conn.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func() {
-		_, _ = conn.Exec(context.Background(), "DEALLOCATE jobgen_heartbeat_test", pgx.QueryExecModeSimpleProtocol)
-	}()
-	rows, err = conn.Query(ctx, "EXPLAIN EXECUTE jobgen_heartbeat_test(NULL, '{1,2}', '{1,2}', 60000000)", pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkPKPlan(t, "heartbeat", planText(t, rows), 2)
+	checkPKPlan(t, "finish", finish(), 3)
+	checkPKPlan(t, "heartbeat", heartbeat(), 2)
 }
 
 // checkPKPlan fails unless plan finds its rows by want primary key lookups
