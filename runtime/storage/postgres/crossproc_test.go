@@ -66,13 +66,7 @@ func runCrossWorker() error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(context.Background()); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Stop(sctx)
+	return serveUntil(ctx, srv)
 }
 
 func TestCrossProcessWaitAbortProgress(t *testing.T) {

@@ -232,13 +232,7 @@ func runWorker() error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(context.Background()); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Stop(sctx)
+	return serveUntil(ctx, srv)
 }
 
 // runSubmitter submits envJobs chaos jobs one by one from 24 goroutines
@@ -299,4 +293,16 @@ func submitChaos(ctx context.Context, client *runtime.Client, i int) error {
 		<-t.C
 		backoff = min(2*backoff, time.Second)
 	}
+}
+
+// serveUntil runs srv, a worker process's server, until ctx ends, then
+// stops it, giving its running jobs up to 10 s.
+func serveUntil(ctx context.Context, srv *runtime.Server) error {
+	if err := srv.Start(context.Background()); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Stop(sctx)
 }
