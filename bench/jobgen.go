@@ -158,15 +158,15 @@ type jobgenRun struct {
 
 // newJobgenRun opens a store and builds (but does not start) a server for n
 // jobs. Completions are counted from the server's completion events, or by
-// the handler itself when countInHandler is set; onStart, when set, is
-// called as each handler starts.
-func newJobgenRun(ctx context.Context, e *env, open jobgenBackend, rep, n int, onStart func(int), countInHandler bool) (*jobgenRun, error) {
+// the handler itself when handlerCounted is set; otherwise onStart, when
+// set, is called as each handler starts.
+func newJobgenRun(ctx context.Context, e *env, open jobgenBackend, rep, n int, onStart func(int), handlerCounted bool) (*jobgenRun, error) {
 	js, err := openStats(ctx, e, open, rep)
 	if err != nil {
 		return nil, err
 	}
 	tr := newTracker(n)
-	if countInHandler {
+	if handlerCounted {
 		onStart = func(int) { tr.complete() }
 	}
 	srv, err := jobgenServer(e, js.store, tr, onStart)
@@ -175,7 +175,7 @@ func newJobgenRun(ctx context.Context, e *env, open jobgenBackend, rep, n int, o
 		return nil, err
 	}
 	stopEvents := func() {}
-	if !countInHandler {
+	if !handlerCounted {
 		stopEvents = countCompletions(srv, tr)
 	}
 	return &jobgenRun{js: js, tr: tr, srv: srv, n: n, close: func() {
@@ -242,10 +242,14 @@ func jobgenCheckStored(ctx context.Context, store storage.Storage, want int) err
 }
 
 // jobgenBurnDown times the workers of a fresh server through n pre-inserted
-// jobs, until the n-th completion event.
-func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Context, *env, int) (result, error) {
+// jobs, until the n-th completion event. With handlerCounted (the memory
+// backend's method, as in the runtime's own benchmark) it counts handler
+// runs instead and times Stop's drain of the last outcome writes too: the
+// memory store has no durability to wait for, and its rate is compared
+// with a bare channel pool that has no events either.
+func jobgenBurnDown(open jobgenBackend, n func(*options) int, handlerCounted bool) func(context.Context, *env, int) (result, error) {
 	return func(ctx context.Context, e *env, rep int) (result, error) {
-		r, err := newJobgenRun(ctx, e, open, rep, n(e.opts), nil, false)
+		r, err := newJobgenRun(ctx, e, open, rep, n(e.opts), nil, handlerCounted)
 		if err != nil {
 			return nil, err
 		}
@@ -256,62 +260,33 @@ func jobgenBurnDown(open jobgenBackend, n func(*options) int) func(context.Conte
 		if err := r.js.analyze(ctx); err != nil {
 			return nil, err
 		}
-		elapsed, err := r.timeBurnDown(ctx, e, false)
-		if err != nil {
+		if err := e.profile.start(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if err := r.srv.Start(ctx); err != nil {
+			return nil, err
+		}
+		waitErr := r.tr.wait(ctx, e.opts.timeout)
+		var stopErr error
+		if handlerCounted {
+			stopErr = r.srv.Stop(ctx)
+		}
+		elapsed := time.Since(start)
+		if err := e.profile.stop(); err != nil {
+			return nil, err
+		}
+		if waitErr != nil {
+			return nil, waitErr
+		}
+		if stopErr != nil {
+			return nil, fmt.Errorf("stop: %w", stopErr)
+		}
+		if err := r.verify(ctx); err != nil {
 			return nil, err
 		}
 		return result{"throughput": float64(r.n) / elapsed.Seconds()}, nil
 	}
-}
-
-// timeBurnDown starts the server and times it until every job completed
-// (withDrain: and Stop has drained the last outcome writes), then verifies
-// the run.
-func (r *jobgenRun) timeBurnDown(ctx context.Context, e *env, withDrain bool) (time.Duration, error) {
-	if err := e.profile.start(); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	if err := r.srv.Start(ctx); err != nil {
-		return 0, err
-	}
-	waitErr := r.tr.wait(ctx, e.opts.timeout)
-	var stopErr error
-	if withDrain {
-		stopErr = r.srv.Stop(ctx)
-	}
-	elapsed := time.Since(start)
-	if err := e.profile.stop(); err != nil {
-		return 0, err
-	}
-	if waitErr != nil {
-		return 0, waitErr
-	}
-	if stopErr != nil {
-		return 0, fmt.Errorf("stop: %w", stopErr)
-	}
-	return elapsed, r.verify(ctx)
-}
-
-// jobgenMemoryBurnDown is the memory backend's burn-down. Like the runtime's
-// own benchmark it counts handler runs and then stops the server, whose
-// drain waits for the last outcome writes: the memory store has no
-// durability to wait for, and its rate is compared with a bare channel pool
-// that has no events either.
-func jobgenMemoryBurnDown(ctx context.Context, e *env, rep int) (result, error) {
-	r, err := newJobgenRun(ctx, e, jobgenMemory, rep, memoryN(e.opts), nil, true)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	if err := jobgenInsert(ctx, r.js.store, r.n); err != nil {
-		return nil, err
-	}
-	elapsed, err := r.timeBurnDown(ctx, e, true)
-	if err != nil {
-		return nil, err
-	}
-	return result{"throughput": float64(r.n) / elapsed.Seconds()}, nil
 }
 
 // jobgenInsertWhileWorking submits n/10 jobs one by one from 8 producers

@@ -48,7 +48,7 @@ func allRows(o *options) []*row {
 	return []*row{
 		{
 			name: "pg-burndown", title: "PostgreSQL burn-down", pg: true, metrics: throughput,
-			contenders: append(append([]contender{{name: "jobgen", run: jobgenBurnDown(jobgenPostgres, n)}},
+			contenders: append(append([]contender{{name: "jobgen", run: jobgenBurnDown(jobgenPostgres, n, false)}},
 				pgRiver(riverBurnDown[pgx.Tx])...), contender{name: "bare SKIP LOCKED", run: bareBurnDown}),
 		},
 		{
@@ -71,7 +71,7 @@ func allRows(o *options) []*row {
 		},
 		{
 			name: "sqlite-burndown", title: "SQLite burn-down", metrics: throughput,
-			contenders: append([]contender{{name: "jobgen", run: jobgenBurnDown(jobgenSQLite, n)}},
+			contenders: append([]contender{{name: "jobgen", run: jobgenBurnDown(jobgenSQLite, n, false)}},
 				sqliteRiver(riverBurnDown[*sql.Tx])...),
 		},
 		{
@@ -87,7 +87,7 @@ func allRows(o *options) []*row {
 		{
 			name: "memory-burndown", title: "memory burn-down (10×n jobs)", metrics: throughput,
 			contenders: []contender{
-				{name: "jobgen memory", run: jobgenMemoryBurnDown},
+				{name: "jobgen memory", run: jobgenBurnDown(jobgenMemory, memoryN, true)},
 				{name: "bare channel pool", run: barePoolBurnDown},
 			},
 		},
