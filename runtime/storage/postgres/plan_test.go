@@ -58,20 +58,7 @@ func TestClaimPlanFromEmpty(t *testing.T) {
 	emptyAnalysed(t, s)
 	fill(t, s, 30_000)
 	plan := explainPinned(t, s, s.q.claim, nil, "q", []string{"k"}, int64(100), int64(60e6), s.n.channel)
-	pending := "Index Scan using " + s.n.prefix + "jobgen_jobs_pending on "
-	if !strings.Contains(plan, pending) {
-		t.Errorf("claim plan does not scan the pending index in order:\n%s", plan)
-	}
-	for _, bad := range []string{"Seq Scan", "Hash Join", "Merge Join"} {
-		if strings.Contains(plan, bad) {
-			t.Errorf("claim plan has %q:\n%s", bad, plan)
-		}
-	}
-	_, pend, _ := strings.Cut(plan, "CTE pend")
-	pend, _, _ = strings.Cut(pend, "CTE ")
-	if strings.Contains(pend, "Sort") {
-		t.Errorf("claim sorts the ready jobs instead of reading them in index order:\n%s", plan)
-	}
+	checkClaimPlan(t, s, "claim", plan)
 	// And the claims themselves drain the backlog in batches.
 	for range 10 {
 		if n := claimFinish(t, s, 100); n != 100 {
@@ -150,21 +137,29 @@ func TestClaimGenericPlanFromEmpty(t *testing.T) {
 		s.q.claim, "(NULL, 'q', '{k}', 100, 60000000, 'test')")
 	fill(t, s, 30_000)
 	plan := explain()
-	if !strings.Contains(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pending on ") {
-		t.Errorf("generic claim plan does not scan the pending index:\n%s", plan)
-	}
+	checkClaimPlan(t, s, "generic claim", plan)
 	if strings.Count(plan, "Index Cond: (id = ANY") != 2 {
 		t.Errorf("generic claim plan does not find the rows it writes by primary key:\n%s", plan)
 	}
+}
+
+// checkClaimPlan fails unless the claim plan reads the ready jobs through
+// the pending index in claim order (no sort of them) and has no scan, hash
+// or merge join.
+func checkClaimPlan(t *testing.T, s *Store, what, plan string) {
+	t.Helper()
+	if !strings.Contains(plan, "Index Scan using "+s.n.prefix+"jobgen_jobs_pending on ") {
+		t.Errorf("%s plan does not scan the pending index:\n%s", what, plan)
+	}
 	for _, bad := range []string{"Seq Scan", "Hash Join", "Merge Join"} {
 		if strings.Contains(plan, bad) {
-			t.Errorf("generic claim plan has %q:\n%s", bad, plan)
+			t.Errorf("%s plan has %q:\n%s", what, bad, plan)
 		}
 	}
 	_, pend, _ := strings.Cut(plan, "CTE pend")
 	pend, _, _ = strings.Cut(pend, "CTE ")
 	if strings.Contains(pend, "Sort") {
-		t.Errorf("generic claim plan sorts the ready jobs:\n%s", plan)
+		t.Errorf("%s plan sorts the ready jobs instead of reading them in index order:\n%s", what, plan)
 	}
 }
 
