@@ -106,30 +106,17 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 		}
 	}
 	if c.srv != nil {
-		// Only a submit with no other in flight inserts and claims.
-		alone := c.srv.submitting.Add(1) == 1
-		defer c.srv.submitting.Add(-1)
-		if alone {
-			res, started, ok, err := c.srv.submitClaim(ctx, p, inserted)
-			if ok {
-				if err != nil {
-					return nil, fmt.Errorf("submit %s: %w", k.Name, err)
-				}
-				if !started && !res.Duplicate {
-					c.srv.wakeQueue(p.Queue)
-				}
-				return res, nil
-			}
+		res, err := c.srv.submit(ctx, p, inserted)
+		if err != nil {
+			return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 		}
+		return res, nil
 	}
 	res, err := c.store.JobInsert(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 	}
 	inserted(res)
-	if c.srv != nil && !res.Duplicate {
-		c.srv.wakeQueue(p.Queue)
-	}
 	return res, nil
 }
 

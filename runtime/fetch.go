@@ -176,39 +176,35 @@ func (s *Server) limiterRelease(q *queue, n int) {
 	}
 }
 
-// submitClaim inserts p and claims one job of its queue in one storage call
-// when the storage can (storage.InsertClaimer) and this server runs p's
-// kind with a free slot in p's queue and no limiter, so that a job
-// submitted to an idle server starts after one commit instead of two. The
-// client takes this path only for a submit with no other in flight:
-// concurrent submits insert as usual, so that a backend can batch their
-// inserts, and the loop claims their jobs together. The
-// claim takes jobs in claim order: the new job, or one ahead of it. It
-// calls inserted with the insert's result before it starts what it
-// claimed, and reports whether the new job was among it. ok is false, and
-// nothing is written, when the shortcut does not apply.
-func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, inserted func(*storage.JobInsertResult)) (res *storage.JobInsertResult, started, ok bool, err error) {
+// submit stores p for the server's own client and gets its job going. A
+// submit with no other of the client in flight, of a kind this server runs
+// in a queue with a free slot and no limiter, inserts and claims one job in
+// one storage call where the storage can (storage.InsertClaimer), so that a
+// job submitted to an idle server starts after one commit instead of two;
+// the claim takes jobs in claim order, the new job or one ahead of it.
+// Other submits insert, so that a backend can batch concurrent inserts, and
+// wake the loop, which claims their jobs together. inserted is called with
+// the insert's result before anything it claimed starts.
+func (s *Server) submit(ctx context.Context, p *storage.JobInsertParams, inserted func(*storage.JobInsertResult)) (*storage.JobInsertResult, error) {
+	alone := s.submitting.Add(1) == 1
+	defer s.submitting.Add(-1)
 	ic, can := s.store.(storage.InsertClaimer)
-	if !can || p.RunAfter.After(time.Now()) {
-		return nil, false, false, nil
+	var q *queue
+	if alone && can && !p.RunAfter.After(time.Now()) {
+		q = s.reserveForSubmit(p)
 	}
-	s.mu.Lock()
-	if !s.started || s.closing.Load() {
-		s.mu.Unlock()
-		return nil, false, false, nil
+	if q == nil {
+		res, err := s.store.JobInsert(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		inserted(res)
+		if !res.Duplicate {
+			s.wakeQueue(p.Queue)
+		}
+		return res, nil
 	}
-	// Queues and kinds are fixed once started.
-	q := s.queues[p.Queue]
-	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil {
-		s.mu.Unlock()
-		return nil, false, false, nil
-	}
-	s.loops.Add(1) // Stop waits for this claim as for a fetch loop's
-	s.mu.Unlock()
 	defer s.loops.Done()
-	if q.reserve(1) == 0 {
-		return nil, false, false, nil
-	}
 	res, claimed, err := ic.JobInsertClaim(ctx, p, &storage.JobClaimParams{
 		Queue:         q.name,
 		Kinds:         s.kindNames,
@@ -217,13 +213,35 @@ func (s *Server) submitClaim(ctx context.Context, p *storage.JobInsertParams, in
 	})
 	if err != nil {
 		q.slotFreed()
-		return nil, false, true, err
+		return nil, err
 	}
 	inserted(res)
 	if len(claimed.Jobs) == 0 {
 		q.slotFreed()
-		return res, false, true, nil
+	} else {
+		s.startAll(q, claimed.Jobs, claimed.Now, s.closing.Load())
 	}
-	s.startAll(q, claimed.Jobs, claimed.Now, s.closing.Load())
-	return res, !res.Duplicate && claimed.Jobs[0].ID == res.Job.ID, true, nil
+	if !res.Duplicate && (len(claimed.Jobs) == 0 || claimed.Jobs[0].ID != res.Job.ID) {
+		s.wakeQueue(p.Queue) // the new job waits for the loop
+	}
+	return res, nil
+}
+
+// reserveForSubmit reserves a slot of p's queue for a submit that claims,
+// and counts the claim in s.loops, so that Stop waits for it as for a fetch
+// loop's. It returns nil when the server is not running, does not run p's
+// kind, or the queue has a limiter or no free slot.
+func (s *Server) reserveForSubmit(p *storage.JobInsertParams) *queue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started || s.closing.Load() {
+		return nil
+	}
+	// Queues and kinds are fixed once started.
+	q := s.queues[p.Queue]
+	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || q.reserve(1) == 0 {
+		return nil
+	}
+	s.loops.Add(1)
+	return q
 }

@@ -61,7 +61,7 @@ type Server struct {
 
 	loops sync.WaitGroup // fetch loops
 	// submitting counts the attached client's submits in flight (see
-	// submitClaim).
+	// Server.submit).
 	submitting atomic.Int32
 	jobs       sync.WaitGroup // jobs from claim until their outcome is written
 	maint      sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
@@ -86,7 +86,7 @@ func (q *queue) wakeUp() { latch(q.wake) }
 
 // reserve takes up to want of q's free slots for jobs about to be claimed
 // and returns how many it took. Every claim reserves first, so the fetch
-// loop and a submit that claims (Server.submitClaim) never start more jobs
+// loop and a submit that claims (Server.submit) never start more jobs
 // than q has slots.
 func (q *queue) reserve(want int) int {
 	for {
