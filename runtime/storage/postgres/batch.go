@@ -43,7 +43,7 @@ func (b *insertBatcher) init() {
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 }
 
-// insert inserts one job through the batcher.
+// insert inserts one job, which passed checkInserts, through the batcher.
 func (b *insertBatcher) insert(ctx context.Context, s *Store, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
 	b.mu.Lock()
 	if b.closed {
@@ -53,7 +53,7 @@ func (b *insertBatcher) insert(ctx context.Context, s *Store, p *storage.JobInse
 	if !b.busy {
 		b.busy = true
 		b.mu.Unlock()
-		rs, err := s.insert(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
+		rs, err := s.insertChecked(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
 		b.next(s)
 		if err != nil {
 			return nil, err
@@ -139,7 +139,7 @@ func (b *insertBatcher) write(s *Store, batch []*insertCall) {
 		})
 		defer stop()
 	}
-	rs, err := s.insert(ctx, s.db, jobs, time.Time{})
+	rs, err := s.insertChecked(ctx, s.db, jobs, time.Time{})
 	for i, c := range batch {
 		if err != nil {
 			c.err = err

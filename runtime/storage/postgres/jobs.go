@@ -116,6 +116,11 @@ func (s *Store) insert(ctx context.Context, q querier, jobs []*storage.JobInsert
 	if err := s.checkInserts(jobs); err != nil {
 		return nil, err
 	}
+	return s.insertChecked(ctx, q, jobs, now)
+}
+
+// insertChecked is insert for jobs that passed checkInserts.
+func (s *Store) insertChecked(ctx context.Context, q querier, jobs []*storage.JobInsertParams, now time.Time) ([]*storage.JobInsertResult, error) {
 	if len(jobs) == 1 {
 		j, err := s.insertOne(ctx, q, jobs[0], now)
 		if err != nil || j != nil {
