@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	goruntime "runtime"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -61,20 +62,41 @@ func (f *finisher) run() {
 	batch := make([]finishReq, 0, finishBatch)
 	for req := range f.ch {
 		batch = append(batch[:0], req)
-	fill:
-		for len(batch) < finishBatch {
-			select {
-			case req, ok := <-f.ch:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, req)
-			default:
-				break fill
-			}
+		batch = f.fill(batch)
+		if len(batch) < finishBatch && othersRunning(batch) {
+			// A worker's send made the finisher runnable ahead of the
+			// workers still running: let them finish first, so that one
+			// write takes their outcomes too instead of one write each.
+			// Where nothing else is runnable this costs one scheduler
+			// round trip.
+			goruntime.Gosched()
+			batch = f.fill(batch)
 		}
 		f.flush(batch)
 	}
+}
+
+// othersRunning reports whether jobs of the first entry's queue hold more
+// slots than the batch has entries, that is whether some of them are still
+// running and will finish soon.
+func othersRunning(batch []finishReq) bool {
+	return batch[0].rj.q.inflight.Load() > int64(len(batch))
+}
+
+// fill adds to batch what is waiting in f.ch, up to finishBatch entries.
+func (f *finisher) fill(batch []finishReq) []finishReq {
+	for len(batch) < finishBatch {
+		select {
+		case req, ok := <-f.ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // flush writes one batch, retrying storage errors for a while. If the write
