@@ -77,9 +77,9 @@ type queue struct {
 	maxWorkers int
 	limiter    limit.Limiter
 	inflight   atomic.Int64
-	wake       chan struct{}    // capacity 1: a wake-up is latched until the loop waits
-	freed      chan struct{}    // capacity 1: a slot was freed
-	work       chan *runningJob // idle workers receive jobs here
+	wake       chan struct{} // capacity 1: a wake-up is latched until the loop waits
+	freed      chan struct{} // capacity 1: a slot was freed
+	work       *workQueue    // hands started jobs to the workers
 }
 
 func (q *queue) wakeUp() { latch(q.wake) }
@@ -243,7 +243,7 @@ func (s *Server) buildQueues() (map[string]*queue, error) {
 		if qc.MaxWorkers == 0 {
 			qc.MaxWorkers = DefaultMaxWorkers
 		}
-		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), work: make(chan *runningJob)}
+		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), work: newWorkQueue()}
 	}
 	return queues, nil
 }
@@ -357,7 +357,7 @@ func (s *Server) shutdown() {
 	grace.Stop()
 	s.fin.close()
 	for _, q := range s.queues {
-		close(q.work) // every job is done: no dispatch can follow
+		q.work.close() // every job is done: no dispatch can follow
 	}
 	s.workers.Wait()
 	close(s.maintStop)

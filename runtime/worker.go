@@ -116,14 +116,18 @@ func (s *Server) startAll(q *queue, recs []*storage.Job, now time.Time, stopping
 		s.running[rec.ID] = rj
 	}
 	s.mu.Unlock()
+	run := make([]*runningJob, 0, len(rjs))
 	for i := range rjs {
-		s.start(&rjs[i], now, stopping)
+		if rj := &rjs[i]; s.start(rj, now, stopping) {
+			run = append(run, rj)
+		}
 	}
+	s.dispatch(q, run)
 }
 
-// start runs one claimed job, or writes its outcome at once when it must
-// not run.
-func (s *Server) start(rj *runningJob, now time.Time, stopping bool) {
+// start prepares one claimed job to run and reports whether it should, or
+// writes its outcome at once when it must not run.
+func (s *Server) start(rj *runningJob, now time.Time, stopping bool) bool {
 	rec := rj.rec
 	switch {
 	case stopping:
@@ -144,18 +148,21 @@ func (s *Server) start(rj *runningJob, now time.Time, stopping bool) {
 			}
 			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(rj.ctx, t, errTimeout)
 		}
-		s.dispatch(rj.q, rj)
+		return true
 	}
+	return false
 }
 
-// dispatch hands rj to an idle worker goroutine of q, or starts one. Workers
-// stay for the server's life, so a job costs no goroutine start and its
-// handler runs on a stack that has already grown; shutdown closes q.work
-// once every job is done, which ends them.
-func (s *Server) dispatch(q *queue, rj *runningJob) {
-	select {
-	case q.work <- rj:
-	default:
+// dispatch hands rjs to q's waiting workers and starts a worker for each
+// job beyond them (see workQueue). Workers stay for the server's life, so a
+// job costs no goroutine start and its handler runs on a stack that has
+// already grown; shutdown closes q.work once every job is done, which ends
+// them.
+func (s *Server) dispatch(q *queue, rjs []*runningJob) {
+	if len(rjs) == 0 {
+		return
+	}
+	for _, rj := range q.work.put(rjs) {
 		s.workers.Add(1)
 		go s.worker(q, rj)
 	}
@@ -165,7 +172,7 @@ func (s *Server) worker(q *queue, rj *runningJob) {
 	defer s.workers.Done()
 	var reserve [workerStackReserve]byte
 	holdStack(&reserve)
-	for ; rj != nil; rj = <-q.work {
+	for ; rj != nil; rj = q.work.take() {
 		s.run(rj)
 	}
 }

@@ -24,6 +24,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DirectWakeup", testDirectWakeup},
 		{"SubmitClaimsOnIdleServer", testSubmitClaims},
 		{"SubmitClaimsWithinMaxWorkers", testSubmitClaimsWithinMaxWorkers},
+		{"SlotsRunTogether", testSlotsRunTogether},
 		{"WakeupWhileBusyIsLatched", testWakeupWhileBusy},
 		{"DeferredSubmitStartsWhenDue", testDeferredSubmit},
 		{"RetryRunAfterHonoured", testRetryRunAfter},
