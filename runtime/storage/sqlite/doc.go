@@ -64,7 +64,9 @@
 // Several processes on one host may open the same file: SQLite's locks
 // serialize their writes and the lease rules keep each job in one process's
 // hands. The file must be on a local filesystem; WAL needs shared memory
-// between the processes and does not work on a network filesystem. SQLite
+// between the processes and does not work on a network filesystem, so on
+// Linux Open refuses a file on NFS, SMB/CIFS, 9p, Ceph and the like with
+// storage.ErrInvalid (Options.AllowNetworkFilesystem overrides it). SQLite
 // cannot notify other processes, so a server learns about jobs submitted
 // by another process (and about aborts requested by another process) by
 // polling: set the server's PollInterval to the pickup delay you accept,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,15 @@ type Options struct {
 	// survives any crash of the application, but the last commits before a
 	// power loss or kernel crash may be rolled back.
 	FullSync bool
+
+	// AllowNetworkFilesystem opens a database file that is on a network
+	// filesystem (NFS, SMB/CIFS, 9p, Ceph and others; detected on Linux),
+	// which Open otherwise refuses: SQLite's WAL mode keeps its index in
+	// shared memory and relies on file locks, which work only between
+	// processes of one host on a local filesystem, so a database shared
+	// that way can be corrupted. Set it only when a single host ever opens
+	// the file. To share jobs between hosts, use the PostgreSQL backend.
+	AllowNetworkFilesystem bool
 }
 
 func (o *Options) withDefaults() Options {
@@ -114,6 +124,23 @@ func Open(path string, opts *Options) (*Store, error) {
 	return OpenDSN("file:"+escapePath(path), opts)
 }
 
+// networkFilesystemOf is networkFilesystem; tests replace it.
+var networkFilesystemOf = networkFilesystem
+
+// checkLocalFilesystem refuses a database file, named by the part of a DSN
+// before its query, whose directory is on a network filesystem.
+func checkLocalFilesystem(base string) error {
+	path, err := url.PathUnescape(strings.TrimPrefix(base, "file:"))
+	if err != nil || path == "" {
+		return nil // the driver reports what is wrong with the name
+	}
+	if fs := networkFilesystemOf(filepath.Dir(path)); fs != "" {
+		return fmt.Errorf("sqlite: open %s: %w: the file is on a network filesystem (%s), where SQLite's WAL mode can corrupt the database; "+
+			"use a local path, or the PostgreSQL backend to share jobs between hosts (Options.AllowNetworkFilesystem overrides this)", path, storage.ErrInvalid, fs)
+	}
+	return nil
+}
+
 // escapePath escapes the characters a SQLite URI gives meaning to.
 func escapePath(path string) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
@@ -132,6 +159,11 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	params, err := url.ParseQuery(query)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w: bad DSN query: %v", storage.ErrInvalid, err)
+	}
+	if !o.AllowNetworkFilesystem {
+		if err := checkLocalFilesystem(base); err != nil {
+			return nil, err
+		}
 	}
 	busy := strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)
 	if o.BusyTimeout > 0 && o.BusyTimeout < time.Millisecond {
