@@ -332,21 +332,30 @@ func sigterm(t *testing.T, p *proc, name string) {
 	}
 }
 
-// TestProcessesShareOneFile runs one submitter and two workers, each its
-// own process, over 5,000 jobs: every job completes exactly once.
-func TestProcessesShareOneFile(t *testing.T) {
+// processTestDB prepares a test that starts subprocesses (skipped with
+// -short; run in parallel): a temporary directory for their logs, the
+// database file in it and this process's store over that file.
+func processTestDB(t *testing.T) (dir, db string, s *Store) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts subprocesses")
 	}
 	t.Parallel()
-	const n = 5000
-	dir := t.TempDir()
-	db := filepath.Join(dir, "jobs.db")
+	dir = t.TempDir()
+	db = filepath.Join(dir, "jobs.db")
 	s, err := Open(db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return dir, db, s
+}
+
+// TestProcessesShareOneFile runs one submitter and two workers, each its
+// own process, over 5,000 jobs: every job completes exactly once.
+func TestProcessesShareOneFile(t *testing.T) {
+	const n = 5000
+	dir, db, s := processTestDB(t)
 	deadline := time.Now().Add(50 * time.Second)
 
 	// Nothing is killed here, so a long lease costs nothing; it keeps a
@@ -403,18 +412,8 @@ func TestProcessesShareOneFile(t *testing.T) {
 // twice, jobs running at a kill are claimed again once their lease expires,
 // and the file is intact.
 func TestWorkerKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts subprocesses")
-	}
-	t.Parallel()
 	const n = 5000
-	dir := t.TempDir()
-	db := filepath.Join(dir, "jobs.db")
-	s, err := Open(db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	dir, db, s := processTestDB(t)
 	ctx := context.Background()
 	batch := make([]*storage.JobInsertParams, 0, n)
 	for i := range n {
