@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -67,6 +68,10 @@ func runRow(ctx context.Context, e *env, r *row, contenders []contender) (*rowRe
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			// Start every run from a collected heap, as Go's own benchmarks
+			// do, so that no run pays for collecting the previous one's
+			// garbage.
+			goruntime.GC()
 			start := time.Now()
 			out, err := c.run(ctx, e, rep)
 			if err != nil {
