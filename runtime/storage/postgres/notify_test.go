@@ -58,15 +58,22 @@ func next(t *testing.T, ch <-chan storage.Notification, want storage.NotifyKind)
 	}
 }
 
+// subscribe subscribes to s's notifications until ctx ends.
+func subscribe(ctx context.Context, t *testing.T, s *Store) <-chan storage.Notification {
+	t.Helper()
+	ch, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
 func TestSubscribe(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ch, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := subscribe(ctx, t, s)
 
 	mustInsert(t, s, insertParams("media", "k"))
 	if n := next(t, ch, storage.NotifyInserted); n.Queue != "media" {
@@ -131,10 +138,7 @@ func TestSubscribe(t *testing.T) {
 func TestSubscribeClosedByStore(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
-	ch, err := s.Subscribe(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := subscribe(t.Context(), t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -197,10 +201,7 @@ func TestFinishNotifiesEveryJob(t *testing.T) {
 	if err != nil || len(res.Jobs) != jobs {
 		t.Fatalf("claim: %v, %d jobs", err, len(res.Jobs))
 	}
-	ch, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := subscribe(ctx, t, s)
 	// Count the payloads on the channel as the server delivers them.
 	conn, err := s.listen(ctx)
 	if err != nil {
@@ -266,10 +267,7 @@ func TestWithTxNotifiesAtCommit(t *testing.T) {
 	s := newTestStore(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ch, err := s.Subscribe(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := subscribe(ctx, t, s)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -45,17 +45,26 @@ func planText(t *testing.T, rows pgx.Rows) string {
 	return plan.String()
 }
 
-// TestClaimPlanFromEmpty: a table analysed while empty, claimed from a few
-// times, then filled faster than autovacuum analyses it, still claims
-// through the pending index in claim order, never by sorting or scanning
-// the whole queue.
-func TestClaimPlanFromEmpty(t *testing.T) {
+// emptyAnalysedStore prepares a plan test (skipped with -short; run in
+// parallel): a fresh store whose jobs table was analysed while empty and
+// claimed from (see emptyAnalysed), which the test then fills.
+func emptyAnalysedStore(t *testing.T) *Store {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("fills a table with 30,000 jobs")
 	}
 	t.Parallel()
 	s := newTestStore(t)
 	emptyAnalysed(t, s)
+	return s
+}
+
+// TestClaimPlanFromEmpty: a table analysed while empty, claimed from a few
+// times, then filled faster than autovacuum analyses it, still claims
+// through the pending index in claim order, never by sorting or scanning
+// the whole queue.
+func TestClaimPlanFromEmpty(t *testing.T) {
+	s := emptyAnalysedStore(t)
 	fill(t, s, 30_000)
 	plan := explainPinned(t, s, s.q.claim, nil, "q", []string{"k"}, int64(100), int64(60e6), s.n.channel)
 	checkClaimPlan(t, s, "claim", plan)
@@ -127,12 +136,7 @@ func prepareGeneric(t *testing.T, conn *pgxpool.Conn, name, types, sql, args str
 // through the pending index and finds the rows it writes by primary key
 // after the table has filled up.
 func TestClaimGenericPlanFromEmpty(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills a table with 30,000 jobs")
-	}
-	t.Parallel()
-	s := newTestStore(t)
-	emptyAnalysed(t, s)
+	s := emptyAnalysedStore(t)
 	explain := prepareGeneric(t, genericSession(t, s), "jobgen_claim_test", "timestamptz, text, text[], int8, int8, text",
 		s.q.claim, "(NULL, 'q', '{k}', 100, 60000000, 'test')")
 	fill(t, s, 30_000)
@@ -168,12 +172,7 @@ func checkClaimPlan(t *testing.T, s *Store, what, plan string) {
 // it locks, deletes and updates by primary key after the table has filled
 // up, never through the running jobs' index or a scan.
 func TestFinishGenericPlanFromEmpty(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills a table with 30,000 jobs")
-	}
-	t.Parallel()
-	s := newTestStore(t)
-	emptyAnalysed(t, s)
+	s := emptyAnalysedStore(t)
 	conn := genericSession(t, s)
 	finish := prepareGeneric(t, conn, "jobgen_finish_test",
 		"timestamptz, int8[], int8[], int4[], bytea[], text[], text[], int8[], bool[], text", s.q.finish,
