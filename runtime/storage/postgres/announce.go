@@ -2,10 +2,10 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // announceSpacing is the pause between two announcement statements of a
@@ -93,22 +93,11 @@ func (a *announcer) take() []string {
 	}
 	var payloads []string
 	for q := range a.queues {
-		payloads = append(payloads, "i:"+q)
+		p, _ := encodeNotification(storage.Notification{Kind: storage.NotifyInserted, Queue: q}) // cannot fail
+		payloads = append(payloads, p)
 	}
 	clear(a.queues)
-	for ids := a.finished; len(ids) > 0; {
-		n := min(len(ids), maxNotifyIDs)
-		var b strings.Builder
-		b.WriteString("f:")
-		for i, id := range ids[:n] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.FormatInt(id, 10))
-		}
-		payloads = append(payloads, b.String())
-		ids = ids[n:]
-	}
+	payloads = append(payloads, encodeFinished(a.finished)...)
 	a.finished = a.finished[:0]
 	return payloads
 }

@@ -58,6 +58,27 @@ func encodeNotification(n storage.Notification) (string, error) {
 	return "", fmt.Errorf("%w: notification kind %d", storage.ErrInvalid, n.Kind)
 }
 
+// encodeFinished turns the ids of finished jobs into "f:id,id,..." payloads
+// of at most maxNotifyIDs ids each (the form the finish statement sends;
+// see notifyFinishedSQL).
+func encodeFinished(ids []int64) []string {
+	var payloads []string
+	for len(ids) > 0 {
+		n := min(len(ids), maxNotifyIDs)
+		var b strings.Builder
+		b.WriteString("f:")
+		for i, id := range ids[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+		payloads = append(payloads, b.String())
+		ids = ids[n:]
+	}
+	return payloads
+}
+
 // decodeNotification parses a payload of encodeNotification. Anything else
 // (a stray NOTIFY on our channel) is ignored.
 func decodeNotification(payload string) (storage.Notification, bool) {
