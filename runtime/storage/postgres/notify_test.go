@@ -265,8 +265,7 @@ func TestFinishNotifiesEveryJob(t *testing.T) {
 func TestWithTxNotifiesAtCommit(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+	ctx := t.Context()
 	ch := subscribe(ctx, t, s)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
