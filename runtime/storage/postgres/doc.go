@@ -43,18 +43,22 @@
 // and returns the earliest future run_after of the queue. No
 // transaction stays open while a handler runs. JobFinish and JobHeartbeat
 // write a whole batch in one statement, each row fenced by its lease
-// token.
+// token. A nonzero lease token names one claim of a running job: every
+// statement that takes a job out of running sets it to 0, so a finish that
+// only updates or only deletes rows is a single statement fenced by the
+// token alone.
 //
 // The claim, finish and heartbeat statements each run behind a
 // set_config(...) call in the same pipelined round trip that pins their
 // plan shape: index scans in claim order, primary-key lookups, no sorts,
-// no JIT. The claim, which joins no tables, and the finish and heartbeat,
-// which find every row by primary key from their input, keep one generic
-// plan per connection. A plan chosen from the
-// statistics of an empty or freshly filled table would otherwise scan or
-// sort the whole queue on every claim. The index that finds the earliest
-// future run_after is keyed on an expression the claim cannot use, for the
-// same reason.
+// no JIT. A plan chosen from the statistics of an empty or freshly filled
+// table would otherwise scan or sort the whole queue on every claim. The
+// claim, which joins no tables, keeps one generic plan per connection. The
+// finish and heartbeat join their input to the table and are planned on
+// every call, because a generic plan made while the table was small reads
+// the whole table per statement once it has grown. The index that finds
+// the earliest future run_after is keyed on an expression the claim cannot
+// use, for the same reason.
 //
 // # Global rate limits
 //

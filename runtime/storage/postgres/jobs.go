@@ -477,29 +477,42 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		outputs           = make([][]byte, n)
 		msgs, codes       = make([]string, n), make([]string, n)
 		dels              = make([]bool, n)
+		gone              int // entries whose row is deleted
 	)
 	for k, i := range order {
 		f := &p.Jobs[i]
 		ids[k], toks[k], delays[k], outcomes[k] = f.ID, f.LeaseToken, micros(f.RetryDelay), int32(f.Outcome)
 		outputs[k], msgs[k], codes[k], dels[k] = f.Output, f.ErrorMessage, f.ErrorCode, f.Delete
+		if f.Delete && f.Outcome.State().Terminal() {
+			gone++
+		}
 	}
-	// The store announces what the statement did after its commit; a WithTx
-	// view has the statement notify, so that it happens at the caller's.
+	// The store announces what the statement did after its commit, and
+	// writes a round that only updates or only deletes with a statement of
+	// its own kind; a WithTx view has the general statement notify, so that
+	// it happens at the caller's commit.
 	var (
-		channel  *string
+		sql      string
+		args     []any
 		finished []int64
 		queues   []string
 	)
-	if s.root != s {
-		channel = &s.n.channel
+	switch {
+	case s.root != s:
+		sql, args = s.q.finish, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, &s.n.channel}
+	case gone == 0:
+		sql, args = s.q.finishUpdate, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays}
+	case gone == n:
+		sql, args = s.q.finishDelete, []any{ids, toks}
+	default:
+		sql, args = s.q.finish, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, nil}
 	}
 	err := retry(ctx, func() error {
 		for _, i := range order {
 			applied[i] = false
 		}
 		finished, queues = finished[:0], queues[:0]
-		args := []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, channel}
-		return s.pinnedQuery(ctx, pinGenericSQL, s.q.finish, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinSQL, sql, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var (
@@ -564,7 +577,7 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 		clear(held)
 		res.AbortRequested = res.AbortRequested[:0]
 		args := []any{ts(p.Now), ids, toks, micros(p.LeaseDuration)}
-		return s.pinnedQuery(ctx, pinGenericSQL, s.q.heartbeat, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pinSQL, s.q.heartbeat, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var (

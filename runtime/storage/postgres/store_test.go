@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -369,4 +370,102 @@ func TestInsertOneMatchesBatch(t *testing.T) {
 	if err != nil || !dup.Duplicate || dup.Job.UniqueKey != "u1" || dup.Job.Priority != -7 {
 		t.Fatalf("duplicate single insert: %+v, %v", dup, err)
 	}
+}
+
+// TestFinishFencedAgainstConcurrentWrite: a finish that waits for a row
+// another transaction is changing applies to the row's newest version:
+// after a heartbeat (same token) it applies, after a finish by that
+// transaction (token cleared) it does not. This holds for each of the
+// store's finish statements: update-only, delete-only and mixed rounds.
+func TestFinishFencedAgainstConcurrentWrite(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := t.Context()
+	claim := func(n int) []*storage.Job {
+		t.Helper()
+		for range n {
+			mustInsert(t, s, insertParams("q", "k"))
+		}
+		res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: n, LeaseDuration: time.Minute})
+		if err != nil || len(res.Jobs) != n {
+			t.Fatalf("claim: %v, %d jobs, want %d", err, len(res.Jobs), n)
+		}
+		return res.Jobs
+	}
+	for _, round := range []struct {
+		name    string
+		deletes []bool // per job: whether its finish deletes the row
+	}{
+		{"update", []bool{false, false}},
+		{"delete", []bool{true, true}},
+		{"mixed", []bool{false, true}},
+	} {
+		for _, otherFinishes := range []bool{false, true} {
+			js := claim(len(round.deletes))
+			// Another transaction writes the first job's row and holds its lock.
+			tx, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := s.WithTx(tx)
+			if otherFinishes {
+				_, err = other.JobFinish(ctx, &storage.JobFinishParams{Jobs: []storage.JobFinish{
+					{ID: js[0].ID, LeaseToken: js[0].LeaseToken, Outcome: storage.OutcomeFail, ErrorMessage: "other"}}})
+			} else {
+				_, err = other.JobHeartbeat(ctx, &storage.JobHeartbeatParams{
+					Leases: []storage.Lease{{ID: js[0].ID, Token: js[0].LeaseToken}}, LeaseDuration: time.Hour})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := make([]storage.JobFinish, len(js))
+			for i, j := range js {
+				fs[i] = storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete, Delete: round.deletes[i]}
+			}
+			done := make(chan *storage.JobFinishResult, 1)
+			go func() {
+				res, err := s.JobFinish(ctx, &storage.JobFinishParams{Jobs: fs})
+				if err != nil {
+					t.Error(err)
+				}
+				done <- res
+			}()
+			waitForLockWait(t, s)
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			res := <-done
+			if res == nil {
+				t.FailNow()
+			}
+			want := []bool{!otherFinishes, true}
+			if !slices.Equal(res.Applied, want) {
+				t.Errorf("%s round after the other transaction's %s: Applied = %v, want %v",
+					round.name, map[bool]string{false: "heartbeat", true: "finish"}[otherFinishes], res.Applied, want)
+			}
+			first, err := s.JobGet(ctx, &storage.JobGetParams{ID: js[0].ID})
+			switch {
+			case otherFinishes && (err != nil || first.State != storage.StateFailed):
+				t.Errorf("%s round: first job %+v, %v; want it failed by the other transaction", round.name, first, err)
+			case !otherFinishes && round.deletes[0] && !errors.Is(err, storage.ErrNotFound):
+				t.Errorf("%s round: first job %+v, %v; want it deleted", round.name, first, err)
+			case !otherFinishes && !round.deletes[0] && (err != nil || first.State != storage.StateCompleted):
+				t.Errorf("%s round: first job %+v, %v; want it completed", round.name, first, err)
+			}
+		}
+	}
+}
+
+// waitForLockWait returns once a session waits for a lock on s's jobs.
+func waitForLockWait(t *testing.T, s *Store) {
+	t.Helper()
+	waitUntil(t, "a session waits for a row lock", func() bool {
+		var waiting bool
+		err := s.pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND strpos(query, $1) > 0)`, s.n.jobs).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return waiting
+	})
 }
