@@ -489,17 +489,23 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 	}
 	// The store announces what the statement did after its commit, and
 	// writes a round that only updates or only deletes with a statement of
-	// its own kind; a WithTx view has the general statement notify, so that
-	// it happens at the caller's commit.
+	// its own kind (of one job: with plain parameters); a WithTx view has
+	// the general statement notify, so that it happens at the caller's
+	// commit.
 	var (
 		sql      string
 		args     []any
+		pin      = pinSQL // statements joining their input to the table are planned per call
 		finished []int64
 		queues   []string
 	)
 	switch {
 	case s.root != s:
 		sql, args = s.q.finish, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, &s.n.channel}
+	case n == 1 && gone == 0:
+		sql, args, pin = s.q.finishOne, []any{ts(p.Now), ids[0], toks[0], outcomes[0], outputs[0], msgs[0], codes[0], delays[0]}, pinGenericSQL
+	case n == 1:
+		sql, args, pin = s.q.finishOneDelete, []any{ids[0], toks[0]}, pinGenericSQL
 	case gone == 0:
 		sql, args = s.q.finishUpdate, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays}
 	case gone == n:
@@ -512,7 +518,7 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 			applied[i] = false
 		}
 		finished, queues = finished[:0], queues[:0]
-		return s.pinnedQuery(ctx, pinSQL, sql, args, func(rows pgx.Rows) error {
+		return s.pinnedQuery(ctx, pin, sql, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
 				var (

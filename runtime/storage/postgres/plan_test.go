@@ -185,6 +185,20 @@ func TestFinishPlanFromEmpty(t *testing.T) {
 	}
 }
 
+// TestFinishOneGenericPlanFromEmpty: the generic plans a connection keeps
+// for the finishes of one job, made while the table was empty and
+// analysed, find the row by primary key after the table has filled up.
+func TestFinishOneGenericPlanFromEmpty(t *testing.T) {
+	s := emptyAnalysedStore(t)
+	conn := genericSession(t, s)
+	update := prepareGeneric(t, conn, "jobgen_finish_one_test", "timestamptz, int8, int8, int4, bytea, text, text, int8",
+		s.q.finishOne, `(NULL, 1, 1, 1, NULL, '', '', 0)`)
+	del := prepareGeneric(t, conn, "jobgen_finish_one_delete_test", "int8, int8", s.q.finishOneDelete, "(1, 1)")
+	fill(t, s, 30_000)
+	checkPKPlan(t, "one-job finish", update(), 1)
+	checkPKPlan(t, "one-job delete", del(), 1)
+}
+
 // checkPKPlan fails unless plan finds its rows by want primary key lookups
 // and nothing else: no scan, no sort, no hash or merge join, and not the
 // running jobs' index.

@@ -173,6 +173,22 @@ var notifyFinishedSQL = `SELECT 'f:' || string_agg(nf.id::text, ',') AS payload
 	FROM (SELECT x.id, row_number() OVER () - 1 AS n FROM {src} x) nf
 	GROUP BY nf.n / ` + maxNotifyIDsText
 
+// finishSetSQL is the SET list of the finish statements: row j takes the
+// outcome in f (columns outcome, output, msg, code, delay_us) at the
+// storage clock c.t.
+const finishSetSQL = `state = CASE f.outcome WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 5 THEN 'aborted' ELSE 'pending' END,
+	output = CASE WHEN f.outcome = 1 THEN f.output ELSE j.output END,
+	error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg ELSE j.error_message END,
+	error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code ELSE j.error_code END,
+	run_after = CASE f.outcome
+		WHEN 3 THEN c.t + f.delay_us * interval '1 microsecond'
+		WHEN 4 THEN c.t
+		ELSE j.run_after END,
+	attempt = CASE WHEN f.outcome = 4 THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+	lease_token = 0,
+	lease_expires_at = NULL,
+	finished_at = CASE WHEN f.outcome IN (1, 2, 5) THEN c.t END`
+
 // finishSQL writes many outcomes, each fenced by its lease token. Terminal
 // outcomes with the delete flag delete the row. It returns the ordinal and
 // queue of every applied entry. With a channel ($10 not NULL; WithTx
@@ -211,22 +227,10 @@ gone AS (
 	RETURNING t.ord, j.id, j.queue, true AS terminal
 ),
 upd AS (
-	UPDATE {jobs} j SET
-		state = CASE t.outcome WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 5 THEN 'aborted' ELSE 'pending' END,
-		output = CASE WHEN t.outcome = 1 THEN t.output ELSE j.output END,
-		error_message = CASE WHEN t.outcome IN (2, 3, 5) THEN t.msg ELSE j.error_message END,
-		error_code = CASE WHEN t.outcome IN (2, 3, 5) THEN t.code ELSE j.error_code END,
-		run_after = CASE t.outcome
-			WHEN 3 THEN c.t + t.delay_us * interval '1 microsecond'
-			WHEN 4 THEN c.t
-			ELSE j.run_after END,
-		attempt = CASE WHEN t.outcome = 4 THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
-		lease_token = 0,
-		lease_expires_at = NULL,
-		finished_at = CASE WHEN t.terminal THEN c.t END
-	FROM t, clock c
-	WHERE NOT t.gone AND j.id = t.id
-	RETURNING t.ord, j.id, j.queue, t.terminal
+	UPDATE {jobs} j SET ` + finishSetSQL + `
+	FROM t f, clock c
+	WHERE NOT f.gone AND j.id = f.id
+	RETURNING f.ord, j.id, j.queue, f.terminal
 ),
 r AS (SELECT * FROM gone UNION ALL SELECT * FROM upd),
 fin AS (SELECT r.id FROM r WHERE r.terminal),
@@ -254,19 +258,7 @@ WHERE CASE WHEN $10::text IS NULL THEN true
 // $1 now, $2 ids, $3 tokens, $4 outcomes, $5 outputs, $6 messages, $7
 // codes, $8 retry delays (µs).
 const finishUpdateSQL = `WITH ` + clockCTE + `
-UPDATE {jobs} j SET
-	state = CASE f.outcome WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 5 THEN 'aborted' ELSE 'pending' END,
-	output = CASE WHEN f.outcome = 1 THEN f.output ELSE j.output END,
-	error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg ELSE j.error_message END,
-	error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code ELSE j.error_code END,
-	run_after = CASE f.outcome
-		WHEN 3 THEN c.t + f.delay_us * interval '1 microsecond'
-		WHEN 4 THEN c.t
-		ELSE j.run_after END,
-	attempt = CASE WHEN f.outcome = 4 THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
-	lease_token = 0,
-	lease_expires_at = NULL,
-	finished_at = CASE WHEN f.outcome IN (1, 2, 5) THEN c.t END
+UPDATE {jobs} j SET ` + finishSetSQL + `
 FROM unnest($2::int8[], $3::int8[], $4::int4[], $5::bytea[], $6::text[], $7::text[], $8::int8[])
 		WITH ORDINALITY AS f(id, tok, outcome, output, msg, code, delay_us, ord),
 	clock c
@@ -281,6 +273,29 @@ const finishDeleteSQL = `DELETE FROM {jobs} j
 USING unnest($1::int8[], $2::int8[]) WITH ORDINALITY AS f(id, tok, ord)
 WHERE j.id = f.id AND j.lease_token = f.tok AND f.tok <> 0
 RETURNING f.ord, j.queue`
+
+// finishOneSQL is finishUpdateSQL for a round of one job, with plain
+// parameters. It finds its row by the id parameter, the only way any plan
+// can, so unlike the statements of many jobs it keeps one generic plan per
+// connection (pinGenericSQL): a lone finish, the one a waiting caller
+// waits for, is not planned on every call.
+//
+// $1 now, $2 id, $3 token, $4 outcome, $5 output, $6 message, $7 code,
+// $8 retry delay (µs).
+const finishOneSQL = `WITH ` + clockCTE + `
+UPDATE {jobs} j SET ` + finishSetSQL + `
+FROM (VALUES ($4::int4, $5::bytea, $6::text, $7::text, $8::int8)) AS f(outcome, output, msg, code, delay_us),
+	clock c
+WHERE j.id = $2::int8 AND j.lease_token = $3::int8 AND $3::int8 <> 0
+RETURNING 1::int8, j.queue`
+
+// finishOneDeleteSQL is finishDeleteSQL for a round of one job (see
+// finishOneSQL).
+//
+// $1 id, $2 token.
+const finishOneDeleteSQL = `DELETE FROM {jobs} j
+WHERE j.id = $1::int8 AND j.lease_token = $2::int8 AND $2::int8 <> 0
+RETURNING 1::int8, j.queue`
 
 // heartbeatSQL extends the leases still held with the given tokens. Like
 // finishSQL, it finds and locks the rows by primary key from its input (in
@@ -334,24 +349,26 @@ WHERE j.id = d.id`
 // queries holds the statements rendered with one store's names.
 type queries struct {
 	claim, insert, insertOne, activeByKey, heartbeat, abort, get, deleteFinished string
-	finish, finishUpdate, finishDelete                                           string
+	finish, finishUpdate, finishDelete, finishOne, finishOneDelete               string
 	listPrefix                                                                   string
 }
 
 func newQueries(n *names) *queries {
 	return &queries{
-		claim:          n.render(claimSQL),
-		insert:         n.render(insertSQL),
-		insertOne:      n.render(insertOneSQL),
-		activeByKey:    n.render(activeByKeySQL),
-		finish:         n.render(finishSQL),
-		finishUpdate:   n.render(finishUpdateSQL),
-		finishDelete:   n.render(finishDeleteSQL),
-		heartbeat:      n.render(heartbeatSQL),
-		abort:          n.render(abortSQL),
-		get:            n.render(getSQL),
-		deleteFinished: n.render(deleteFinishedSQL),
-		listPrefix:     n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),
+		claim:           n.render(claimSQL),
+		insert:          n.render(insertSQL),
+		insertOne:       n.render(insertOneSQL),
+		activeByKey:     n.render(activeByKeySQL),
+		finish:          n.render(finishSQL),
+		finishUpdate:    n.render(finishUpdateSQL),
+		finishDelete:    n.render(finishDeleteSQL),
+		finishOne:       n.render(finishOneSQL),
+		finishOneDelete: n.render(finishOneDeleteSQL),
+		heartbeat:       n.render(heartbeatSQL),
+		abort:           n.render(abortSQL),
+		get:             n.render(getSQL),
+		deleteFinished:  n.render(deleteFinishedSQL),
+		listPrefix:      n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),
 	}
 }
 
