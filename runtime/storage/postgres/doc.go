@@ -53,10 +53,11 @@
 // plan shape: index scans in claim order, primary-key lookups, no sorts,
 // no JIT. A plan chosen from the statistics of an empty or freshly filled
 // table would otherwise scan or sort the whole queue on every claim. The
-// claim, which joins no tables, keeps one generic plan per connection. The
-// finish and heartbeat join their input to the table and are planned on
-// every call, because a generic plan made while the table was small reads
-// the whole table per statement once it has grown. The index that finds
+// claim, which joins no tables, and the finish of a single job, which finds
+// its row by a parameter, keep one generic plan per connection. The finish
+// of many jobs and the heartbeat join their input to the table and are
+// planned on every call, because a generic plan made while the table was
+// small reads the whole table per statement once it has grown. The index that finds
 // the earliest future run_after is keyed on an expression the claim cannot
 // use, for the same reason.
 //
