@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -65,9 +66,6 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	j.Timeout = time.Duration(timeoutNS)
 	return &j, nil
 }
-
-// jobColumnCount is how many columns jobColumns lists.
-var jobColumnCount = strings.Count(jobColumns, ",") + 1
 
 // JobInsert inserts one pending job, or returns the active job of the same
 // kind that holds its unique key with Duplicate set. Concurrent calls on
@@ -271,7 +269,8 @@ func (s *Store) insertRound(ctx context.Context, q querier, jobs []*storage.JobI
 }
 
 // JobClaim claims up to p.Limit ready jobs in one statement (see claimSQL),
-// with its plan pinned (see pinSQL).
+// with its plan pinned (see pinGenericSQL), and reads the clock and the
+// next run_after behind it in the same round trip and transaction.
 func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -279,17 +278,87 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("postgres: claim: %w", err)
 	}
-	args := []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
 	var res *storage.JobClaimResult
 	err := retry(ctx, func() error {
-		return s.pinnedQuery(ctx, pinGenericSQL, s.q.claim, args, func(rows pgx.Rows) (err error) {
-			res, err = scanClaim(rows)
+		if s.root != s { // in the caller's transaction, planned for the actual parameters
+			args := append([]any{pgx.QueryExecModeExec}, s.claimArgs(p)...)
+			rows, err := s.db.Query(ctx, s.q.claim, args...)
+			if err != nil {
+				return err
+			}
+			res, err = readClaim(rows, func() pgx.Row { return s.db.QueryRow(ctx, s.q.claimPeek, args[:4]...) })
 			return err
-		})
+		}
+		b := &pgx.Batch{}
+		b.Queue(pinGenericSQL)
+		s.queueClaim(b, p)
+		br := s.pool.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		var err error
+		if res, err = readBatchClaim(br); err != nil {
+			return err
+		}
+		return br.Close()
 	})
 	if err != nil {
 		return nil, translate("claim", err)
 	}
+	return res, nil
+}
+
+// claimArgs are the arguments of claimSQL; the first three are those of
+// claimPeekSQL.
+func (s *Store) claimArgs(p *storage.JobClaimParams) []any {
+	return []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
+}
+
+// queueClaim queues the claim and its peek on b; readBatchClaim reads them.
+func (s *Store) queueClaim(b *pgx.Batch, p *storage.JobClaimParams) {
+	args := s.claimArgs(p)
+	b.Queue(s.q.claim, args...)
+	b.Queue(s.q.claimPeek, args[:3]...)
+}
+
+// readBatchClaim reads the claim and peek that queueClaim queued.
+func readBatchClaim(br pgx.BatchResults) (*storage.JobClaimResult, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return readClaim(rows, br.QueryRow)
+}
+
+// readClaim reads the claimed jobs from rows, which it closes, then the
+// clock and next run_after from the row peek returns, and puts the jobs in
+// claim order.
+func readClaim(rows pgx.Rows, peek func() pgx.Row) (*storage.JobClaimResult, error) {
+	res := &storage.JobClaimResult{}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		res.Jobs = append(res.Jobs, j)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		now  time.Time
+		next *time.Time
+	)
+	if err := peek().Scan(&now, &next); err != nil {
+		return nil, err
+	}
+	res.Now, res.NextRunAfter = now.UTC(), utc(next)
+	slices.SortFunc(res.Jobs, func(a, b *storage.Job) int {
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.RunAfter.Compare(b.RunAfter), cmp.Compare(a.ID, b.ID))
+	})
 	return res, nil
 }
 
@@ -322,7 +391,7 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 		b.Queue(pinGenericSQL)
 		b.Queue(s.q.insertOne, ts(i.Now), i.Kind, i.Queue, i.Input, int32(i.Priority), int32(i.MaxAttempts),
 			ts(i.RunAfter), ts(i.Deadline), int64(i.Timeout), i.UniqueKey, s.n.channel, false)
-		b.Queue(s.q.claim, ts(c.Now), c.Queue, c.Kinds, int64(c.Limit), micros(c.LeaseDuration), s.n.channel)
+		s.queueClaim(b, c)
 		br := s.pool.SendBatch(ctx, b)
 		defer br.Close()
 		if _, err := br.Exec(); err != nil {
@@ -336,11 +405,7 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 		if err != nil {
 			return err
 		}
-		rows, err := br.Query()
-		if err != nil {
-			return err
-		}
-		if cl, err = scanClaim(rows); err != nil {
+		if cl, err = readBatchClaim(br); err != nil {
 			return err
 		}
 		return br.Close()
@@ -387,37 +452,6 @@ func (s *Store) pinnedQuery(ctx context.Context, pin, sql string, args []any, sc
 		return err
 	}
 	return br.Close()
-}
-
-// scanClaim reads the rows of claimSQL and closes them. Each row is
-// scanned once: the row of an empty claim (the clock and peek alone, with
-// a NULL job id) is told apart by its raw id.
-func scanClaim(rows pgx.Rows) (*storage.JobClaimResult, error) {
-	defer rows.Close()
-	res := &storage.JobClaimResult{}
-	var (
-		now  time.Time
-		next *time.Time
-		dead int64
-	)
-	for rows.Next() {
-		if rows.RawValues()[3] == nil {
-			if err := rows.Scan(append([]any{&now, &next, &dead}, make([]any, jobColumnCount)...)...); err != nil {
-				return nil, err
-			}
-		} else {
-			j, err := scanJob(rows, &now, &next, &dead)
-			if err != nil {
-				return nil, err
-			}
-			res.Jobs = append(res.Jobs, j)
-		}
-		res.Now, res.NextRunAfter = now.UTC(), utc(next)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // retry runs f again after a deadlock or serialization failure, which roll

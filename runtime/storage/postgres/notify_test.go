@@ -259,6 +259,46 @@ func TestFinishNotifiesEveryJob(t *testing.T) {
 	}
 }
 
+// TestClaimNotifiesLeaseExpiredFailure: a claim that fails a job whose
+// lease expired on its last attempt notifies it as finished, so a waiter in
+// another process hears of it.
+func TestClaimNotifiesLeaseExpiredFailure(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	p := insertParams("q", "k")
+	p.MaxAttempts = 1
+	j := mustInsert(t, s, p)
+	base := time.Now()
+	claim := func(now time.Time) *storage.JobClaimResult {
+		t.Helper()
+		res, err := s.JobClaim(ctx, &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 1, LeaseDuration: time.Second, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := claim(base); len(res.Jobs) != 1 {
+		t.Fatalf("claimed %d jobs, want 1", len(res.Jobs))
+	}
+	ch := subscribe(ctx, t, s)
+	if res := claim(base.Add(2 * time.Second)); len(res.Jobs) != 0 {
+		t.Fatalf("claim after the lease expired got %d jobs, want none", len(res.Jobs))
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case n := <-ch:
+			if n.Kind == storage.NotifyFinished && n.JobID == j.ID {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("job %d failed by lease expiry was not notified as finished", j.ID)
+		}
+	}
+}
+
 // TestWithTxNotifiesAtCommit: an insert through a WithTx view is announced
 // when the caller's transaction commits, not before; the store's own
 // inserts are announced meanwhile.
