@@ -38,10 +38,11 @@
 //
 // JobClaim is one statement: it locks up to Limit ready jobs (and running
 // jobs whose lease expired) with FOR UPDATE SKIP LOCKED in priority,
-// run_after, id order, marks them running with a fresh lease token, fails
-// expired jobs that have no attempt left with ErrorCode "lease_expired",
-// and returns the earliest future run_after of the queue. No
-// transaction stays open while a handler runs. JobFinish and JobHeartbeat
+// run_after, id order, marks them running with a fresh lease token and
+// fails expired jobs that have no attempt left with ErrorCode
+// "lease_expired". A second statement in the same round trip and
+// transaction reads the clock and the earliest future run_after of the
+// queue. No transaction stays open while a handler runs. JobFinish and JobHeartbeat
 // write a whole batch in one statement, each row fenced by its lease
 // token. A nonzero lease token names one claim of a running job: every
 // statement that takes a job out of running sets it to 0, so a finish that
