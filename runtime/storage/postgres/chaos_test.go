@@ -267,7 +267,7 @@ func TestProcessesCompleteOnce(t *testing.T) {
 
 // TestKillWorkers kills a worker process with SIGKILL five times while
 // jobs run: nothing is lost, nothing completes twice, and every job the
-// killed worker held is claimed again within lease + poll + 1s.
+// killed worker held is claimed again within lease + poll + 3s.
 func TestKillWorkers(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t)
@@ -333,7 +333,10 @@ func TestKillWorkers(t *testing.T) {
 	if len(orphans) == 0 {
 		t.Log("no kill caught a worker holding jobs")
 	}
-	bound := lease + poll + time.Second
+	// The slack covers a loaded machine: with the whole package's tests
+	// running under -race on two cores, the surviving processes have been
+	// seen to claim a rescued job 1.9s after lease + poll.
+	bound := lease + poll + 3*time.Second
 	for _, o := range orphans {
 		var reclaimed *time.Time
 		err := c.s.pool.QueryRow(t.Context(), "SELECT min(at) FROM "+chaosLogTable(c.s.n.schema)+
@@ -345,7 +348,7 @@ func TestKillWorkers(t *testing.T) {
 		case reclaimed == nil:
 			t.Errorf("job %d, held by a killed worker at attempt %d, was never claimed again; %s", o.id, o.attempt, c.history(o.id))
 		case reclaimed.Sub(o.killed) > bound:
-			t.Errorf("job %d claimed again %v after the kill, want within lease + poll + 1s = %v", o.id, reclaimed.Sub(o.killed), bound)
+			t.Errorf("job %d claimed again %v after the kill, want within lease + poll + 3s = %v", o.id, reclaimed.Sub(o.killed), bound)
 		}
 	}
 	t.Logf("%d orphaned jobs, all claimed again within %v", len(orphans), bound)
