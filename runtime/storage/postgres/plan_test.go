@@ -124,19 +124,29 @@ func prepareGeneric(t *testing.T, conn *pgxpool.Conn, name, types, sql, args str
 	}
 }
 
-// TestClaimGenericPlanFromEmpty: the generic plan a connection keeps for
-// the claim, made while the table was empty and analysed, still claims
-// through the pending index and finds the rows it writes by primary key
-// after the table has filled up.
+// TestClaimGenericPlanFromEmpty: the generic plans a connection keeps for
+// the claim and its peek, made while the table was empty and analysed,
+// still claim through the pending index, find the rows they write by
+// primary key and peek through the run_after index after the table has
+// filled up.
 func TestClaimGenericPlanFromEmpty(t *testing.T) {
 	s := emptyAnalysedStore(t)
-	explain := prepareGeneric(t, genericSession(t, s), "jobgen_claim_test", "timestamptz, text, text[], int8, int8, text",
+	conn := genericSession(t, s)
+	explain := prepareGeneric(t, conn, "jobgen_claim_test", "timestamptz, text, text[], int8, int8, text",
 		s.q.claim, "(NULL, 'q', '{k}', 100, 60000000, 'test')")
+	peek := prepareGeneric(t, conn, "jobgen_claim_peek_test", "timestamptz, text, text[]", s.q.claimPeek, "(NULL, 'q', '{k}')")
 	fill(t, s, 30_000)
 	plan := explain()
 	checkClaimPlan(t, s, "generic claim", plan)
 	if strings.Count(plan, "Index Cond: (id = ANY") != 2 {
 		t.Errorf("generic claim plan does not find the rows it writes by primary key:\n%s", plan)
+	}
+	// The peek at the next run_after reads the run_after index from the
+	// clock on, not every pending job of the queue.
+	plan = peek()
+	if !strings.Contains(plan, "_jobs_pending_run_after on ") || strings.Contains(plan, "_jobs_pending on ") ||
+		strings.Contains(plan, "Sort") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("generic peek plan does not read the run_after index alone:\n%s", plan)
 	}
 }
 

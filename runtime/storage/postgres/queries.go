@@ -65,13 +65,18 @@ RETURNING ` + jobColumns
 
 // claimPeekSQL follows claimSQL in its transaction: it returns the clock
 // the claim used (now() is the transaction's start) and the earliest
-// future run_after of the queue and kinds.
+// future run_after of the queue and kinds. It asks for the first row in
+// the order of the run_after index rather than for min(): no other index
+// yields that order, and sorts are pinned off, so even a generic plan made
+// on an empty table reads one entry of that index instead of every pending
+// job of the queue.
 //
 // $1 now, $2 queue, $3 kinds.
 const claimPeekSQL = `WITH ` + clockCTE + `
-SELECT c.t, (SELECT min(x.run_after AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' FROM {jobs} x
+SELECT c.t, (SELECT x.run_after FROM {jobs} x
 	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
-		AND (x.run_after AT TIME ZONE 'UTC') > (c.t AT TIME ZONE 'UTC'))
+		AND (x.run_after AT TIME ZONE 'UTC') > (c.t AT TIME ZONE 'UTC')
+	ORDER BY (x.run_after AT TIME ZONE 'UTC') LIMIT 1)
 FROM clock c`
 
 // pinSQL runs before the claim, finish and heartbeat statements in the
