@@ -96,15 +96,17 @@ const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('en
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
 
-// pinGenericSQL is pinSQL for claimSQL, whose plan with the other settings
-// has no choice left that depends on the table's size: it joins no tables
-// (every row it writes is found by primary key from an array). The plan
-// made once per connection can be kept, which saves planning a statement of
-// many parts on every call (about 0.8 ms of server time). The finishes and
-// the heartbeat join their input to the table, and a generic plan made
-// while the table was small takes the table as the outer side of that join
-// and reads all of it per statement once it has grown, so they keep custom
-// plans (pinSQL).
+// pinGenericSQL is pinSQL for the statements whose plan with the other
+// settings has no choice left that depends on the table's size: claimSQL
+// joins no tables (every row it writes is found by primary key from an
+// array), claimPeekSQL asks for an order only the run_after index yields,
+// and finishOneSQL and finishOneDeleteSQL find their row by an id
+// parameter. The plan made once per connection can be kept, which saves
+// planning a statement of many parts on every call (about 0.8 ms of server
+// time for the claim). The finishes of many jobs and the heartbeat join
+// their input to the table, and a generic plan made while the table was
+// small takes the table as the outer side of that join and reads all of it
+// per statement once it has grown, so they keep custom plans (pinSQL).
 const pinGenericSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
