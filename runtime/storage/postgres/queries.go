@@ -79,8 +79,8 @@ SELECT c.t, (SELECT x.run_after FROM {jobs} x
 	ORDER BY (x.run_after AT TIME ZONE 'UTC') LIMIT 1)
 FROM clock c`
 
-// pinSQL runs before the claim, finish and heartbeat statements in the
-// same implicit transaction (pipelined: the same round trip) and pins their
+// pinSQL (or pinGenericSQL) runs before the claim, finish and heartbeat
+// statements in the same implicit transaction (pipelined: the same round trip) and pins their
 // plans to the one shape that is right at every table size: index scans
 // (the pending index already yields claim order, so no sort), nested loops
 // over primary-key lookups. The planner would otherwise choose from
