@@ -289,19 +289,10 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 			res, err = readClaim(rows, func() pgx.Row { return s.db.QueryRow(ctx, s.q.claimPeek, args[:4]...) })
 			return err
 		}
-		b := &pgx.Batch{}
-		b.Queue(pinGenericSQL)
-		s.queueClaim(b, p)
-		br := s.pool.SendBatch(ctx, b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
+		return s.pinnedBatch(ctx, pinGenericSQL, func(b *pgx.Batch) { s.queueClaim(b, p) }, func(br pgx.BatchResults) (err error) {
+			res, err = readBatchClaim(br)
 			return err
-		}
-		var err error
-		if res, err = readBatchClaim(br); err != nil {
-			return err
-		}
-		return br.Close()
+		})
 	})
 	if err != nil {
 		return nil, translate("claim", err)
@@ -387,28 +378,22 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 		cl  *storage.JobClaimResult
 	)
 	err := retry(ctx, func() error {
-		b := &pgx.Batch{}
-		b.Queue(pinGenericSQL)
-		b.Queue(s.q.insertOne, ts(i.Now), i.Kind, i.Queue, i.Input, int32(i.Priority), int32(i.MaxAttempts),
-			ts(i.RunAfter), ts(i.Deadline), int64(i.Timeout), i.UniqueKey, s.n.channel, false)
-		s.queueClaim(b, c)
-		br := s.pool.SendBatch(ctx, b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
+		queue := func(b *pgx.Batch) {
+			b.Queue(s.q.insertOne, ts(i.Now), i.Kind, i.Queue, i.Input, int32(i.Priority), int32(i.MaxAttempts),
+				ts(i.RunAfter), ts(i.Deadline), int64(i.Timeout), i.UniqueKey, s.n.channel, false)
+			s.queueClaim(b, c)
+		}
+		return s.pinnedBatch(ctx, pinGenericSQL, queue, func(br pgx.BatchResults) (err error) {
+			job, err = scanJob(br.QueryRow())
+			if err == pgx.ErrNoRows {
+				job, err = nil, nil
+			}
+			if err != nil {
+				return err
+			}
+			cl, err = readBatchClaim(br)
 			return err
-		}
-		var err error
-		job, err = scanJob(br.QueryRow())
-		if err == pgx.ErrNoRows {
-			job, err = nil, nil
-		}
-		if err != nil {
-			return err
-		}
-		if cl, err = readBatchClaim(br); err != nil {
-			return err
-		}
-		return br.Close()
+		})
 	})
 	if err != nil {
 		return nil, nil, translate("insert and claim", err)
@@ -423,11 +408,11 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 	return &storage.JobInsertResult{Job: job}, cl, nil
 }
 
-// pinnedQuery runs sql pipelined behind pin (pinSQL or pinGenericSQL) in one round trip and one
-// implicit transaction, and hands the rows to scan, which must close them.
-// Through a WithTx view the settings are left alone (they would outlive the
-// statement in the caller's transaction) and the statement is sent unnamed,
-// so it is planned for its actual parameters.
+// pinnedQuery runs sql pipelined behind pin (pinSQL or pinGenericSQL) in
+// one round trip and one implicit transaction, and hands the rows to scan,
+// which must close them. Through a WithTx view the settings are left alone
+// (they would outlive the statement in the caller's transaction) and the
+// statement is sent unnamed, so it is planned for its actual parameters.
 func (s *Store) pinnedQuery(ctx context.Context, pin, sql string, args []any, scan func(pgx.Rows) error) error {
 	if s.root != s {
 		rows, err := s.db.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
@@ -436,19 +421,28 @@ func (s *Store) pinnedQuery(ctx context.Context, pin, sql string, args []any, sc
 		}
 		return scan(rows)
 	}
+	return s.pinnedBatch(ctx, pin, func(b *pgx.Batch) { b.Queue(sql, args...) }, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		return scan(rows)
+	})
+}
+
+// pinnedBatch sends pin and the statements queue adds in one round trip
+// and one implicit transaction of the pool, and hands their results to
+// read.
+func (s *Store) pinnedBatch(ctx context.Context, pin string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
 	b := &pgx.Batch{}
 	b.Queue(pin)
-	b.Queue(sql, args...)
+	queue(b)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return err
 	}
-	rows, err := br.Query()
-	if err != nil {
-		return err
-	}
-	if err := scan(rows); err != nil {
+	if err := read(br); err != nil {
 		return err
 	}
 	return br.Close()

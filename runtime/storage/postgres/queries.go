@@ -80,18 +80,19 @@ SELECT c.t, (SELECT x.run_after FROM {jobs} x
 FROM clock c`
 
 // pinSQL (or pinGenericSQL) runs before the claim, finish and heartbeat
-// statements in the same implicit transaction (pipelined: the same round trip) and pins their
-// plans to the one shape that is right at every table size: index scans
-// (the pending index already yields claim order, so no sort), nested loops
-// over primary-key lookups. The planner would otherwise choose from
-// statistics, and a plan chosen while the table was empty (no statistics
-// yet, or a generic plan cached then) is the one that collapses on a large
-// backlog: a sort of the whole queue per claim, or a nested loop over the
-// whole table. Plans are custom, made for every call: the planner then
-// sees the table's current size even before autovacuum has analysed it,
-// while a generic plan cached when the table was empty keeps whatever join
-// order was free then. JIT would only add compile time to statements that
-// touch a few hundred rows. The settings end with the implicit transaction.
+// statements in the same implicit transaction (pipelined: the same round
+// trip) and pins their plans to the one shape that is right at every table
+// size: index scans (the pending index already yields claim order, so no
+// sort), nested loops over primary-key lookups. The planner would
+// otherwise choose from statistics, and a plan chosen while the table was
+// empty (no statistics yet, or a generic plan cached then) is the one that
+// collapses on a large backlog: a sort of the whole queue per claim, or a
+// nested loop over the whole table. Plans are custom, made for every call:
+// the planner then sees the table's current size even before autovacuum
+// has analysed it, while a generic plan cached when the table was empty
+// keeps whatever join order was free then. JIT would only add compile time
+// to statements that touch a few hundred rows. The settings end with the
+// implicit transaction.
 const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
