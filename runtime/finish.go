@@ -204,26 +204,36 @@ func (s *Server) written(req finishReq, now time.Time) {
 	if !s.hub.observed() {
 		return // nobody waits or listens: skip building the record
 	}
-	// The finished record is a copy: the running entry's record is still
-	// read by the heartbeat until the batch's bookkeeping is released.
-	final := *rec
-	rec = &final
-	rec.State = req.f.Outcome.State()
-	rec.Output = req.f.Output
-	rec.ErrorMessage, rec.ErrorCode = req.f.ErrorMessage, req.f.ErrorCode
-	rec.FinishedAt = now
-	rec.LeaseToken, rec.LeaseExpiresAt = 0, time.Time{}
-	switch rec.State {
+	// The finished record is built from the claim's fields and the outcome;
+	// the fields a claim does not carry (priority, RunAfter, unique key,
+	// AttemptedAt) stay zero, since waiters read only the outcome.
+	final := &storage.Job{
+		ID:           rec.ID,
+		Kind:         rec.Kind,
+		Queue:        rec.Queue,
+		Input:        rec.Input,
+		Output:       req.f.Output,
+		State:        req.f.Outcome.State(),
+		Attempt:      rec.Attempt,
+		MaxAttempts:  rec.MaxAttempts,
+		Deadline:     rec.Deadline,
+		Timeout:      rec.Timeout,
+		ErrorMessage: req.f.ErrorMessage,
+		ErrorCode:    req.f.ErrorCode,
+		CreatedAt:    rec.CreatedAt,
+		FinishedAt:   now,
+	}
+	switch final.State {
 	case storage.StateCompleted:
 		ev.Kind = EventCompleted
 	case storage.StateFailed:
 		ev.Kind = EventFailed
-		ev.Err = jobError(rec)
+		ev.Err = jobError(final)
 	case storage.StateAborted:
 		ev.Kind = EventAborted
-		ev.Err = jobError(rec)
+		ev.Err = jobError(final)
 	}
-	s.hub.finished(rec, ev)
+	s.hub.finished(final, ev)
 }
 
 // jobsDone releases the in-flight bookkeeping of a batch of jobs, whatever

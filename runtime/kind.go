@@ -149,11 +149,11 @@ func (k *Kind[In, Out]) Get(ctx context.Context, c *Client, id int64) (*Info[In,
 	}
 	info := &Info[In, Out]{Job: job}
 	if err := decodeInput(k.codec, job.Input, &info.Args); err != nil {
-		return nil, decodeError(job, "input", err)
+		return nil, decodeError(job.Kind, job.ID, "input", err)
 	}
 	if job.State == storage.StateCompleted && len(job.Output) > 0 {
 		if err := json.Unmarshal(job.Output, &info.Output); err != nil {
-			return nil, decodeError(job, "output", err)
+			return nil, decodeError(job.Kind, job.ID, "output", err)
 		}
 	}
 	return info, nil
@@ -165,7 +165,7 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 	if h == nil {
 		return fmt.Errorf("register %s: nil handler", k.opts.Name)
 	}
-	run := func(ctx context.Context, rec *storage.Job, report progressReporter) ([]byte, error) {
+	run := func(ctx context.Context, rec *storage.ClaimedJob, report progressReporter) ([]byte, error) {
 		job := &Job[In]{
 			ID:          rec.ID,
 			Kind:        rec.Kind,
@@ -176,7 +176,7 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 			report:      report,
 		}
 		if err := decodeInput(k.codec, rec.Input, &job.Args); err != nil {
-			return nil, &inputDecodeError{decodeError(rec, "input", err)}
+			return nil, &inputDecodeError{decodeError(rec.Kind, rec.ID, "input", err)}
 		}
 		out, err := h(ctx, job)
 		if err != nil {
@@ -258,8 +258,8 @@ func (h *Handle[Out]) Progress() (updates <-chan Progress, cancel func()) {
 	return h.client.SubscribeProgress(h.ID)
 }
 
-func decodeError(job *storage.Job, what string, err error) error {
-	return fmt.Errorf("decode %s of %s job %d: %w", what, job.Kind, job.ID, err)
+func decodeError(kind string, id int64, what string, err error) error {
+	return fmt.Errorf("decode %s of %s job %d: %w", what, kind, id, err)
 }
 
 // waitFor waits for job id through c and decodes its output.
@@ -271,7 +271,7 @@ func waitFor[Out any](ctx context.Context, c *Client, id int64) (Out, error) {
 	}
 	if len(job.Output) > 0 {
 		if err := json.Unmarshal(job.Output, &out); err != nil {
-			return out, decodeError(job, "output", err)
+			return out, decodeError(job.Kind, job.ID, "output", err)
 		}
 	}
 	return out, nil

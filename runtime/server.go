@@ -16,7 +16,7 @@ import (
 )
 
 // runFunc runs one claimed job and returns its encoded output.
-type runFunc func(ctx context.Context, job *storage.Job, report progressReporter) ([]byte, error)
+type runFunc func(ctx context.Context, job *storage.ClaimedJob, report progressReporter) ([]byte, error)
 
 // registeredKind is a kind this server has a handler for.
 type registeredKind struct {

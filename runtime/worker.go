@@ -33,7 +33,7 @@ var errTimeout = errors.New("runtime: job timed out")
 // outcome is written.
 type runningJob struct {
 	s           *Server
-	rec         *storage.Job
+	rec         *storage.ClaimedJob
 	kind        *registeredKind
 	q           *queue
 	ctx         context.Context
@@ -105,7 +105,7 @@ func (rj *runningJob) isDecided() bool {
 // each (see queue.reserve): each job holds it until its outcome is
 // written. A job past its deadline fails without running; a job claimed
 // while Stop began is released at once.
-func (s *Server) startAll(q *queue, recs []*storage.Job, now time.Time, stopping bool) {
+func (s *Server) startAll(q *queue, recs []*storage.ClaimedJob, now time.Time, stopping bool) {
 	rjs := make([]runningJob, len(recs))
 	s.jobs.Add(len(recs))
 	s.mu.Lock()
@@ -259,7 +259,7 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 
 // publishProgress forwards progress to other processes on backends with
 // notifications, dropping it when the publisher is behind.
-func (s *Server) publishProgress(rec *storage.Job, p Progress) {
+func (s *Server) publishProgress(rec *storage.ClaimedJob, p Progress) {
 	if s.progressCh == nil {
 		return
 	}

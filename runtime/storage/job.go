@@ -82,6 +82,38 @@ type Job struct {
 	FinishedAt time.Time
 }
 
+// ClaimedJob is what a claim returns of each job it took: what a worker
+// needs to run the job and to fence its writes. A claimed job is running,
+// so the rest of its record is known (state running, no output or error,
+// AttemptedAt the claim's time) or not needed to run it; JobGet returns the
+// whole record. Keeping the claim narrow keeps it cheap: a claim of many
+// jobs reads, sends and allocates only these fields.
+type ClaimedJob struct {
+	// ID is the job's id.
+	ID int64
+	// Kind names the job type; it selects the handler.
+	Kind string
+	// Queue is the queue the job was claimed from.
+	Queue string
+	// Input is the encoded job arguments.
+	Input []byte
+	// Attempt counts claims, this one included.
+	Attempt int
+	// MaxAttempts is how many claims the job may use before it fails.
+	MaxAttempts int
+	// LeaseToken fences the writes of this claim (heartbeat, finish).
+	LeaseToken int64
+	// LeaseExpiresAt is when the lease runs out unless renewed.
+	LeaseExpiresAt time.Time
+	// Deadline is when a job not yet started fails without running; zero
+	// when none.
+	Deadline time.Time
+	// Timeout bounds this run of the handler; zero means the kind's default.
+	Timeout time.Duration
+	// CreatedAt is when the job was inserted.
+	CreatedAt time.Time
+}
+
 // Clone returns a deep copy of j, so callers may keep or change it freely.
 func (j *Job) Clone() *Job {
 	if j == nil {

@@ -156,7 +156,7 @@ type JobClaimParams struct {
 // JobClaimResult holds the claimed jobs.
 type JobClaimResult struct {
 	// Jobs are the claimed jobs, now running, in claim order.
-	Jobs []*Job
+	Jobs []*ClaimedJob
 	// NextRunAfter is the earliest RunAfter after Now among pending jobs of
 	// the queue and kinds; zero when there is none.
 	NextRunAfter time.Time

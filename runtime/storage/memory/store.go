@@ -126,6 +126,23 @@ func (j *job) export(dst *storage.Job) {
 	}
 }
 
+// claimed returns the caller's copy of the claim's view of j.
+func (j *job) claimed() *storage.ClaimedJob {
+	return &storage.ClaimedJob{
+		ID:             j.id,
+		Kind:           j.lane.kind,
+		Queue:          j.lane.queue,
+		Input:          j.input,
+		Attempt:        j.attempt,
+		MaxAttempts:    j.maxTries,
+		LeaseToken:     j.token,
+		LeaseExpiresAt: fromMicros(j.leaseExp),
+		Deadline:       fromMicros(j.deadline),
+		Timeout:        j.timeout,
+		CreatedAt:      fromMicros(j.created),
+	}
+}
+
 // clone returns the caller's copy of j.
 func (j *job) clone() *storage.Job {
 	c := new(storage.Job)
@@ -338,7 +355,7 @@ func (s *Store) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
 		// One allocation per job, not one for the batch: the runtime lets
 		// go of each job when it finishes, and a batch of 100 would be a
 		// large object, which the allocator serves more slowly.
-		res.Jobs = make([]*storage.Job, 0, n)
+		res.Jobs = make([]*storage.ClaimedJob, 0, n)
 		for len(res.Jobs) < n {
 			l := s.nextLane(lanes, now)
 			if l == nil {
@@ -353,7 +370,7 @@ func (s *Store) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
 			j.attempted = now
 			j.loc = locRunning
 			l.running.push(j)
-			res.Jobs = append(res.Jobs, j.clone())
+			res.Jobs = append(res.Jobs, j.claimed())
 		}
 	}
 

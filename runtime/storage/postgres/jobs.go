@@ -67,6 +67,35 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	return &j, nil
 }
 
+// claimedRow is one row of claimColumns: a claimed job and its place in
+// claim order.
+type claimedRow struct {
+	job      *storage.ClaimedJob
+	priority int
+	runAfter time.Time
+}
+
+// scanClaimed reads one row of claimColumns.
+func scanClaimed(row pgx.Row) (claimedRow, error) {
+	var (
+		j                  storage.ClaimedJob
+		r                  = claimedRow{job: &j}
+		leaseExp, deadline *time.Time
+		createdAt          time.Time
+		timeoutNS          int64
+	)
+	err := row.Scan(&j.ID, &j.Kind, &j.Queue, &j.Input, &j.Attempt, &j.MaxAttempts, &j.LeaseToken, &leaseExp,
+		&deadline, &timeoutNS, &createdAt, &r.priority, &r.runAfter)
+	if err != nil {
+		return r, err
+	}
+	j.LeaseExpiresAt = utc(leaseExp)
+	j.Deadline = utc(deadline)
+	j.Timeout = time.Duration(timeoutNS)
+	j.CreatedAt = createdAt.UTC()
+	return r, nil
+}
+
 // JobInsert inserts one pending job, or returns the active job of the same
 // kind that holds its unique key with Duplicate set. Concurrent calls on
 // the store (not on a WithTx view) share statements and commits (see
@@ -326,14 +355,14 @@ func readBatchClaim(br pgx.BatchResults) (*storage.JobClaimResult, error) {
 // clock and next run_after from the row peek returns, and puts the jobs in
 // claim order.
 func readClaim(rows pgx.Rows, peek func() pgx.Row) (*storage.JobClaimResult, error) {
-	res := &storage.JobClaimResult{}
+	var claimed []claimedRow
 	for rows.Next() {
-		j, err := scanJob(rows)
+		r, err := scanClaimed(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		res.Jobs = append(res.Jobs, j)
+		claimed = append(claimed, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -346,10 +375,13 @@ func readClaim(rows pgx.Rows, peek func() pgx.Row) (*storage.JobClaimResult, err
 	if err := peek().Scan(&now, &next); err != nil {
 		return nil, err
 	}
-	res.Now, res.NextRunAfter = now.UTC(), utc(next)
-	slices.SortFunc(res.Jobs, func(a, b *storage.Job) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), a.RunAfter.Compare(b.RunAfter), cmp.Compare(a.ID, b.ID))
+	slices.SortFunc(claimed, func(a, b claimedRow) int {
+		return cmp.Or(cmp.Compare(a.priority, b.priority), a.runAfter.Compare(b.runAfter), cmp.Compare(a.job.ID, b.job.ID))
 	})
+	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: utc(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
+	for i, r := range claimed {
+		res.Jobs[i] = r.job
+	}
 	return res, nil
 }
 
@@ -402,7 +434,7 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 		ins, err := s.JobInsert(ctx, i)
 		return ins, cl, err
 	}
-	if !slices.ContainsFunc(cl.Jobs, func(j *storage.Job) bool { return j.ID == job.ID }) {
+	if !slices.ContainsFunc(cl.Jobs, func(j *storage.ClaimedJob) bool { return j.ID == job.ID }) {
 		s.announcer.announce(s, []string{i.Queue}, nil) // others may claim it
 	}
 	return &storage.JobInsertResult{Job: job}, cl, nil

@@ -11,13 +11,19 @@ const jobColumns = `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max
 	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
 	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at`
 
+// claimColumns is the column list claimSQL returns, in the order scanClaimed
+// reads it: the fields of storage.ClaimedJob, then the job's place in claim
+// order. Returning only these keeps the claim's rows narrow.
+const claimColumns = `j.id, j.kind, j.queue, j.input, j.attempt, j.max_attempts, j.lease_token, j.lease_expires_at,
+	j.deadline, j.timeout_ns, j.created_at, j.priority, j.run_after`
+
 // clockCTE is the storage clock of one statement: the caller's Now when
 // given (tests), otherwise the database's.
 const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
 
 // claimSQL claims ready pending jobs and rescues running jobs whose lease
-// expired, in one statement, and returns the claimed jobs' columns (in no
-// particular order). Expired jobs with no attempts left fail with
+// expired, in one statement, and returns the claimed jobs' claimColumns (in
+// no particular order). Expired jobs with no attempts left fail with
 // "lease_expired" instead, and are notified as finished ("f:id"; rare, so
 // one notification each). The claiming UPDATE is the statement itself, not
 // a CTE below a query that adds the clock: that would copy every claimed
@@ -61,7 +67,7 @@ UPDATE {jobs} j SET state = 'running', attempt = j.attempt + 1,
 	lease_expires_at = (SELECT t FROM clock) + $5::bigint * interval '1 microsecond',
 	attempted_at = (SELECT t FROM clock)
 WHERE j.id = ANY(ARRAY(SELECT p.id FROM pick p))
-RETURNING ` + jobColumns
+RETURNING ` + claimColumns
 
 // claimPeekSQL follows claimSQL in its transaction: it returns the clock
 // the claim used (now() is the transaction's start) and the earliest

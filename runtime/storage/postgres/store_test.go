@@ -381,7 +381,7 @@ func TestFinishFencedAgainstConcurrentWrite(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := t.Context()
-	claim := func(n int) []*storage.Job {
+	claim := func(n int) []*storage.ClaimedJob {
 		t.Helper()
 		for range n {
 			mustInsert(t, s, insertParams("q", "k"))

@@ -13,6 +13,12 @@ const jobColumns = `id, kind, queue, input, output, state, priority, attempt, ma
 	run_after, lease_token, lease_expires_at, abort_requested_at, deadline, timeout_ns,
 	error_message, error_code, unique_key, created_at, attempted_at, finished_at`
 
+// claimColumns are the columns scanCandidate reads, in order: the claimed
+// job's fields (see storage.ClaimedJob) as they are before the claim, and
+// its place in claim order.
+const claimColumns = `id, kind, queue, input, attempt, max_attempts, deadline, timeout_ns, created_at,
+	priority, run_after`
+
 // kindsFilter matches a JSON array of kinds bound as one parameter.
 const kindsFilter = `kind IN (SELECT value FROM json_each(?))`
 
@@ -40,13 +46,13 @@ const (
 	// sqlClaimPending selects ready pending jobs in claim order. It is
 	// pinned to the index in claim order, so it stops after LIMIT rows
 	// instead of sorting every ready job.
-	sqlClaimPending = `SELECT ` + jobColumns + ` FROM jobgen_jobs INDEXED BY jobgen_jobs_pending
+	sqlClaimPending = `SELECT ` + claimColumns + ` FROM jobgen_jobs INDEXED BY jobgen_jobs_pending
 	WHERE state = 'pending' AND queue = ?1 AND run_after <= ?2 AND kind IN (SELECT value FROM json_each(?3))
 	ORDER BY priority, run_after, id LIMIT ?4`
 
 	// sqlClaimExpired selects running jobs whose lease expired and that
 	// have an attempt left, in claim order.
-	sqlClaimExpired = `SELECT ` + jobColumns + ` FROM jobgen_jobs
+	sqlClaimExpired = `SELECT ` + claimColumns + ` FROM jobgen_jobs
 	WHERE state = 'running' AND queue = ?1 AND lease_expires_at <= ?2
 		AND attempt < max_attempts AND kind IN (SELECT value FROM json_each(?3))
 	ORDER BY priority, run_after, id LIMIT ?4`
@@ -119,6 +125,31 @@ func (st *stmts) close() {
 			(*p).Close()
 		}
 	}
+}
+
+// candidate is a job a claim selected, before it is claimed.
+type candidate struct {
+	storage.ClaimedJob
+	priority int
+	runAfter int64 // micros
+}
+
+// scanCandidate reads one row of claimColumns.
+func scanCandidate(r rowScanner) (*candidate, error) {
+	var (
+		c                  candidate
+		deadline           sql.NullInt64
+		timeout, createdAt int64
+	)
+	err := r.Scan(&c.ID, &c.Kind, &c.Queue, &c.Input, &c.Attempt, &c.MaxAttempts, &deadline, &timeout, &createdAt,
+		&c.priority, &c.runAfter)
+	if err != nil {
+		return nil, err
+	}
+	c.Deadline = fromMicros(deadline)
+	c.Timeout = time.Duration(timeout)
+	c.CreatedAt = time.UnixMicro(createdAt).UTC()
+	return &c, nil
 }
 
 // rowScanner is *sql.Row or *sql.Rows.

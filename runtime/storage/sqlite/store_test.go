@@ -127,7 +127,7 @@ func TestClaimOrderAndNextRunAfter(t *testing.T) {
 	var ids []int64
 	for _, j := range r.Jobs {
 		ids = append(ids, j.ID)
-		if j.State != storage.StateRunning || j.Attempt != 1 || j.LeaseToken == 0 {
+		if j.Attempt != 1 || j.LeaseToken == 0 {
 			t.Fatalf("claimed job %+v", j)
 		}
 	}

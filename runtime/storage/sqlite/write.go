@@ -171,15 +171,15 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, p *storage.JobClaimParams
 	now := clock(p.Now)
 	nowUS := now.UnixMicro()
 	expires := now.Add(p.LeaseDuration).UnixMicro()
-	res := &storage.JobClaimResult{Now: now, Jobs: []*storage.Job{}}
+	res := &storage.JobClaimResult{Now: now, Jobs: []*storage.ClaimedJob{}}
 	if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
 		return nil, fmt.Errorf("fail expired leases: %w", err)
 	}
-	jobs, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimPending), p.Queue, nowUS, kinds, p.Limit)
+	jobs, err := queryCandidates(ctx, tx.StmtContext(ctx, s.stmts.claimPending), p.Queue, nowUS, kinds, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("select pending: %w", err)
 	}
-	expired, err := queryJobs(ctx, tx.StmtContext(ctx, s.stmts.claimExpired), p.Queue, nowUS, kinds, p.Limit)
+	expired, err := queryCandidates(ctx, tx.StmtContext(ctx, s.stmts.claimExpired), p.Queue, nowUS, kinds, p.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("select expired leases: %w", err)
 	}
@@ -197,18 +197,17 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, p *storage.JobClaimParams
 		}
 		token := last - int64(len(jobs))
 		claim := tx.StmtContext(ctx, s.stmts.claimOne)
-		for _, j := range jobs {
+		res.Jobs = make([]*storage.ClaimedJob, len(jobs))
+		for i, c := range jobs {
 			token++
-			if _, err := claim.ExecContext(ctx, token, expires, nowUS, j.ID); err != nil {
-				return nil, fmt.Errorf("claim job %d: %w", j.ID, err)
+			if _, err := claim.ExecContext(ctx, token, expires, nowUS, c.ID); err != nil {
+				return nil, fmt.Errorf("claim job %d: %w", c.ID, err)
 			}
-			j.State = storage.StateRunning
-			j.Attempt++
-			j.LeaseToken = token
-			j.LeaseExpiresAt = time.UnixMicro(expires).UTC()
-			j.AttemptedAt = now
+			c.Attempt++
+			c.LeaseToken = token
+			c.LeaseExpiresAt = time.UnixMicro(expires).UTC()
+			res.Jobs[i] = &c.ClaimedJob
 		}
-		res.Jobs = jobs
 	}
 	var next int64
 	switch err := tx.StmtContext(ctx, s.stmts.nextRunAfter).QueryRowContext(ctx, p.Queue, nowUS, kinds).Scan(&next); {
@@ -220,27 +219,28 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, p *storage.JobClaimParams
 	return res, nil
 }
 
-// claimOrder orders jobs by priority, RunAfter, ID.
-func claimOrder(a, b *storage.Job) int {
-	if c := cmp.Compare(a.Priority, b.Priority); c != 0 {
+// claimOrder orders candidates by priority, RunAfter, ID.
+func claimOrder(a, b *candidate) int {
+	if c := cmp.Compare(a.priority, b.priority); c != 0 {
 		return c
 	}
-	if c := a.RunAfter.Compare(b.RunAfter); c != 0 {
+	if c := cmp.Compare(a.runAfter, b.runAfter); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// queryJobs runs a statement that selects jobColumns and scans every row.
-func queryJobs(ctx context.Context, stmt *sql.Stmt, args ...any) ([]*storage.Job, error) {
+// queryCandidates runs a statement that selects claimColumns and scans
+// every row.
+func queryCandidates(ctx context.Context, stmt *sql.Stmt, args ...any) ([]*candidate, error) {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var jobs []*storage.Job
+	var jobs []*candidate
 	for rows.Next() {
-		j, err := scanJob(rows)
+		j, err := scanCandidate(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -38,7 +38,7 @@ func testAbort(t *testing.T, f factory) {
 		// next heartbeat; the job keeps running until the holder finishes it.
 		x.insert(job("q", "k"))
 		x.insert(job("q", "k"))
-		js := x.claimAt(base, 2, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 2, "q", "k").Jobs)
 		if len(js) != 2 {
 			t.Fatalf("claimed %d jobs, want 2", len(js))
 		}
@@ -78,7 +78,7 @@ func testAbort(t *testing.T, f factory) {
 		// A job that completes after an abort request is completed.
 		j := x.claimOne(base, "q", x.insert(job("q", "k")).Kind)
 		x.abort(at(time.Second), j.ID)
-		x.complete(at(2*time.Second), j)
+		x.complete(at(2*time.Second), j.ID, j.LeaseToken)
 		x.wantState(j.ID, storage.StateCompleted)
 	})
 
@@ -86,7 +86,7 @@ func testAbort(t *testing.T, f factory) {
 		for range 3 {
 			x.insert(job("q", "k"))
 		}
-		js := x.claimAt(base, 3, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 3, "q", "k").Jobs)
 		if len(js) != 3 {
 			t.Fatalf("claimed %d jobs, want 3", len(js))
 		}

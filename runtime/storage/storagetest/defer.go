@@ -44,7 +44,7 @@ func testDefer(t *testing.T, f factory) {
 			t.Fatalf("claimed ids %v, want [%d]", got, ready.ID)
 		}
 		checkTime(t, "NextRunAfter with jobs claimed", res.NextRunAfter, at(time.Hour))
-		x.complete(base, res.Jobs[0])
+		x.complete(base, res.Jobs[0].ID, res.Jobs[0].LeaseToken)
 
 		res = x.claimNone(at(time.Second), "q", "k", "other")
 		checkTime(t, "NextRunAfter over two kinds", res.NextRunAfter, at(10*time.Minute))
@@ -54,7 +54,7 @@ func testDefer(t *testing.T, f factory) {
 			t.Fatalf("claimed ids %v at the first RunAfter, want [%d]", got, one.ID)
 		}
 		checkTime(t, "NextRunAfter after the first deferred job ran", res.NextRunAfter, at(2*time.Hour))
-		x.complete(at(time.Hour), res.Jobs[0])
+		x.complete(at(time.Hour), res.Jobs[0].ID, res.Jobs[0].LeaseToken)
 
 		res = x.claimAt(at(5*time.Hour), 10, "q", "k")
 		if len(res.Jobs) != 2 {

@@ -99,7 +99,7 @@ func testFinish(t *testing.T, f factory) {
 		for range 5 {
 			x.insert(job("q", "k"))
 		}
-		js := x.claimAt(base, 5, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 5, "q", "k").Jobs)
 		if len(js) != 5 {
 			t.Fatalf("claimed %d jobs, want 5", len(js))
 		}
@@ -132,7 +132,7 @@ func testFinish(t *testing.T, f factory) {
 		for range 5 {
 			x.insert(job("q", "k"))
 		}
-		js := x.claimAt(base, 5, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 5, "q", "k").Jobs)
 		if len(js) != 5 {
 			t.Fatalf("claimed %d jobs, want 5", len(js))
 		}
@@ -175,7 +175,7 @@ func testFinish(t *testing.T, f factory) {
 		for range 4 {
 			x.insert(job("q", "k"))
 		}
-		js := x.claimAt(base, 3, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 3, "q", "k").Jobs)
 		if len(js) != 3 {
 			t.Fatalf("claimed %d jobs, want 3", len(js))
 		}

@@ -75,8 +75,8 @@ func testList(t *testing.T, f factory) {
 			}
 		}
 		// One running and one completed job in q1/k1, one running in q2/k2.
-		r1 := x.claimAt(base, 2, "q1", "k1").Jobs
-		x.complete(base, r1[1])
+		r1 := x.stored(x.claimAt(base, 2, "q1", "k1").Jobs)
+		x.complete(base, r1[1].ID, r1[1].LeaseToken)
 		x.claimOne(base, "q2", "k2")
 		for i, j := range all {
 			all[i] = x.get(j.ID)
@@ -105,8 +105,8 @@ func testList(t *testing.T, f factory) {
 			{"nothing matches", &storage.JobListParams{Queue: "q3"}, nil},
 		} {
 			got := x.list(tc.p)
-			if !slices.Equal(ids(got), tc.want) {
-				t.Errorf("JobList(%s) = ids %v, want %v", tc.name, ids(got), tc.want)
+			if !slices.Equal(jobIDs(got), tc.want) {
+				t.Errorf("JobList(%s) = ids %v, want %v", tc.name, jobIDs(got), tc.want)
 			}
 			for _, j := range got {
 				for _, w := range all {
@@ -143,7 +143,7 @@ func testList(t *testing.T, f factory) {
 			if page > 10 {
 				t.Fatalf("pagination does not end: page %d starts after ID %d", page, after)
 			}
-			got = append(got, ids(js)...)
+			got = append(got, jobIDs(js)...)
 			after = js[len(js)-1].ID
 		}
 		if !slices.Equal(got, want) {
@@ -171,7 +171,7 @@ func testList(t *testing.T, f factory) {
 
 	f.run(t, "Empty", func(t *testing.T, x *fixture) {
 		if js := x.list(&storage.JobListParams{}); len(js) != 0 {
-			t.Errorf("JobList of an empty store = ids %v, want none", ids(js))
+			t.Errorf("JobList of an empty store = ids %v, want none", jobIDs(js))
 		}
 	})
 
@@ -180,7 +180,7 @@ func testList(t *testing.T, f factory) {
 		j := x.claimOne(base, "q", "k")
 		x.finishOne(base, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete, Delete: true}, true)
 		keep := x.insert(job("q", "k"))
-		if got := ids(x.list(&storage.JobListParams{})); !slices.Equal(got, []int64{keep.ID}) {
+		if got := jobIDs(x.list(&storage.JobListParams{})); !slices.Equal(got, []int64{keep.ID}) {
 			t.Errorf("JobList after a delete = ids %v, want [%d]", got, keep.ID)
 		}
 	})

@@ -99,7 +99,7 @@ func testLease(t *testing.T, f factory) {
 			x.finishOne(later, storage.JobFinish{ID: first.ID, LeaseToken: first.LeaseToken, Outcome: o}, false)
 		}
 		x.want(want)
-		x.complete(later, second)
+		x.complete(later, second.ID, second.LeaseToken)
 	})
 
 	f.run(t, "ExpiredNotRescued", func(t *testing.T, x *fixture) {
@@ -107,7 +107,7 @@ func testLease(t *testing.T, f factory) {
 		// job's lease: its holder may renew it or finish the job.
 		x.insert(job("q", "k"))
 		x.insert(job("q", "k"))
-		js := x.claimAt(base, 2, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 2, "q", "k").Jobs)
 		if len(js) != 2 {
 			t.Fatalf("claimed %d jobs, want 2", len(js))
 		}
@@ -118,7 +118,7 @@ func testLease(t *testing.T, f factory) {
 		want := clone(js[0])
 		want.LeaseExpiresAt = now.Add(lease)
 		x.want(want)
-		x.complete(now, js[1])
+		x.complete(now, js[1].ID, js[1].LeaseToken)
 		x.claimNone(now, "q", "k")
 	})
 
@@ -127,7 +127,7 @@ func testLease(t *testing.T, f factory) {
 			x.insert(job("q", "k"))
 		}
 		var tokens []int64
-		js := x.claimAt(base, 3, "q", "k").Jobs
+		js := x.stored(x.claimAt(base, 3, "q", "k").Jobs)
 		for _, j := range js {
 			tokens = append(tokens, j.LeaseToken)
 		}

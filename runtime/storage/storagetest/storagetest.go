@@ -104,14 +104,57 @@ func claimParams(now time.Time, limit int, queue string, kinds ...string) *stora
 	return &storage.JobClaimParams{Queue: queue, Kinds: kinds, Limit: limit, LeaseDuration: lease, Now: now}
 }
 
-// claim claims with p.
+// claim claims with p and checks each claimed job against the stored one.
 func (x *fixture) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
 	x.t.Helper()
 	res, err := x.s.JobClaim(x.ctx, p)
 	if err != nil {
 		x.t.Fatalf("JobClaim(queue %q, kinds %q, limit %d): %v", p.Queue, p.Kinds, p.Limit, err)
 	}
+	for _, c := range res.Jobs {
+		x.checkClaimed("JobClaim", c)
+	}
 	return res
+}
+
+// checkClaimed checks that a claimed job is running and that its fields
+// are the stored job's.
+func (x *fixture) checkClaimed(what string, c *storage.ClaimedJob) {
+	x.t.Helper()
+	stored := x.get(c.ID)
+	if stored.State != storage.StateRunning {
+		x.t.Errorf("%s: claimed job %d is stored in state %s, want running", what, c.ID, stored.State)
+	}
+	if c.LeaseToken == 0 {
+		x.t.Errorf("%s: claimed job %d has LeaseToken 0, want a token", what, c.ID)
+	}
+	checkClaim(x.t, what+" (against JobGet)", c, stored)
+}
+
+// checkClaim reports a difference between a claimed job and the claim's
+// view of want, naming what.
+func checkClaim(t *testing.T, what string, got *storage.ClaimedJob, want *storage.Job) {
+	t.Helper()
+	if d := cmp.Diff(claimedView(want), got, jobDiff); d != "" {
+		t.Errorf("%s: claimed job %d mismatch (-want +got):\n%s", what, want.ID, d)
+	}
+}
+
+// claimedView is the part of j a claim returns.
+func claimedView(j *storage.Job) *storage.ClaimedJob {
+	return &storage.ClaimedJob{
+		ID:             j.ID,
+		Kind:           j.Kind,
+		Queue:          j.Queue,
+		Input:          j.Input,
+		Attempt:        j.Attempt,
+		MaxAttempts:    j.MaxAttempts,
+		LeaseToken:     j.LeaseToken,
+		LeaseExpiresAt: j.LeaseExpiresAt,
+		Deadline:       j.Deadline,
+		Timeout:        j.Timeout,
+		CreatedAt:      j.CreatedAt,
+	}
 }
 
 // claimAt claims up to limit jobs of queue and kinds at now, with the
@@ -121,14 +164,25 @@ func (x *fixture) claimAt(now time.Time, limit int, queue string, kinds ...strin
 	return x.claim(claimParams(now, limit, queue, kinds...))
 }
 
-// claimOne claims exactly one job of queue and kind at now.
+// claimOne claims exactly one job of queue and kind at now and returns it
+// as stored after the claim.
 func (x *fixture) claimOne(now time.Time, queue, kind string) *storage.Job {
 	x.t.Helper()
 	res := x.claimAt(now, 1, queue, kind)
 	if len(res.Jobs) != 1 {
 		x.t.Fatalf("JobClaim(queue %q, kind %q) at %v claimed %d jobs, want 1", queue, kind, now, len(res.Jobs))
 	}
-	return res.Jobs[0]
+	return x.get(res.Jobs[0].ID)
+}
+
+// stored returns the claimed jobs as stored after the claim.
+func (x *fixture) stored(cs []*storage.ClaimedJob) []*storage.Job {
+	x.t.Helper()
+	js := make([]*storage.Job, len(cs))
+	for i, c := range cs {
+		js[i] = x.get(c.ID)
+	}
+	return js
 }
 
 // claimNone claims at now and fails the test if it got anything.
@@ -162,10 +216,10 @@ func (x *fixture) finishOne(now time.Time, f storage.JobFinish, want bool) {
 	}
 }
 
-// complete finishes the held job j as completed at now.
-func (x *fixture) complete(now time.Time, j *storage.Job) {
+// complete finishes the held job id, claimed with token, as completed at now.
+func (x *fixture) complete(now time.Time, id, token int64) {
 	x.t.Helper()
-	x.finishOne(now, storage.JobFinish{ID: j.ID, LeaseToken: j.LeaseToken, Outcome: storage.OutcomeComplete}, true)
+	x.finishOne(now, storage.JobFinish{ID: id, LeaseToken: token, Outcome: storage.OutcomeComplete}, true)
 }
 
 // heartbeat renews leases at now with the default lease duration.
@@ -269,8 +323,17 @@ func checkTime(t *testing.T, what string, got, want time.Time) {
 	}
 }
 
-// ids returns the ids of js.
-func ids(js []*storage.Job) []int64 {
+// ids returns the ids of claimed jobs.
+func ids(js []*storage.ClaimedJob) []int64 {
+	out := make([]int64, len(js))
+	for i, j := range js {
+		out[i] = j.ID
+	}
+	return out
+}
+
+// jobIDs returns the ids of js.
+func jobIDs(js []*storage.Job) []int64 {
 	out := make([]int64, len(js))
 	for i, j := range js {
 		out[i] = j.ID

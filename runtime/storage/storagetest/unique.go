@@ -25,7 +25,7 @@ func (x *fixture) wantDuplicate(p *storage.JobInsertParams, holder *storage.Job)
 		x.t.Fatalf("JobInsert(kind %q, key %q): %v", p.Kind, p.UniqueKey, err)
 	}
 	if !res.Duplicate || res.Job == nil || res.Job.ID != holder.ID {
-		x.t.Fatalf("JobInsert(kind %q, key %q) = job %v, Duplicate %v; want the holder %d with Duplicate", p.Kind, p.UniqueKey, ids([]*storage.Job{res.Job}), res.Duplicate, holder.ID)
+		x.t.Fatalf("JobInsert(kind %q, key %q) = job %v, Duplicate %v; want the holder %d with Duplicate", p.Kind, p.UniqueKey, jobIDs([]*storage.Job{res.Job}), res.Duplicate, holder.ID)
 	}
 	checkJob(x.t, "duplicate JobInsert", res.Job, x.get(holder.ID))
 	if after := x.count(); after != before {
