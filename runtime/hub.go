@@ -232,8 +232,13 @@ func (l *listener) push(ev Event) {
 	}
 }
 
+// maxSpareEvents caps the buffer a listener keeps for reuse, so that one
+// burst does not pin a large one for the listener's life.
+const maxSpareEvents = 4096
+
 func (l *listener) run() {
 	defer close(l.done)
+	var spare []Event // the drained batch, reused as the next queue
 	for {
 		select {
 		case <-l.stop:
@@ -243,9 +248,10 @@ func (l *listener) run() {
 		for {
 			l.mu.Lock()
 			batch := l.queue
-			l.queue = nil
+			l.queue = spare
 			l.mu.Unlock()
 			if len(batch) == 0 {
+				spare = batch
 				break
 			}
 			for _, ev := range batch {
@@ -255,6 +261,11 @@ func (l *listener) run() {
 				default:
 				}
 				l.call(ev)
+			}
+			clear(batch) // events hold errors; let them go
+			spare = nil
+			if cap(batch) <= maxSpareEvents {
+				spare = batch[:0]
 			}
 		}
 	}

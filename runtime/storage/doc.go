@@ -16,7 +16,8 @@
 //     priority (smaller first), then RunAfter, then ID. A claim sets the job
 //     running, increments Attempt and gives it a fresh lease token and
 //     expiry. A running job whose lease has expired is claimable again, and
-//     its old token is dead.
+//     its old token is dead. Each claimed job comes back as a ClaimedJob
+//     whose fields equal the stored job's after the claim.
 //   - Every write after a claim (heartbeat, finish) is fenced by the lease
 //     token: a write with a token that is not the job's current one, or for
 //     a job that is no longer running, changes nothing and is reported as
