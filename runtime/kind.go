@@ -40,13 +40,15 @@ type Kind[In, Out any] struct {
 	codec     codec
 }
 
-// codec notes the shapes of a kind's types that let it skip the JSON
-// encoder: jobs without arguments or without output are common, and the
-// encoder's fixed cost dominates a job that does little.
+// codec notes the shapes of a kind's types that let it skip encoding/json:
+// jobs without arguments or without output are common, arguments are
+// mostly flat structs, and encoding/json's cost dominates a job that does
+// little.
 type codec struct {
-	inStruct bool // In is a struct: "{}" decodes to its zero value
-	inEmpty  bool // In is a struct without fields: it always encodes to "{}"
-	noOutput bool // Out is NoOutput: nothing is stored
+	inStruct bool        // In is a struct without its own decoding: "{}" decodes to its zero value
+	inEmpty  bool        // In is a struct without fields or its own encoding: it encodes to "{}"
+	inFast   *fastObject // decodes In when it is a flat struct; nil otherwise
+	noOutput bool        // Out is NoOutput: nothing is stored
 }
 
 var emptyObject = []byte("{}")
@@ -54,8 +56,9 @@ var emptyObject = []byte("{}")
 func newCodec[In, Out any]() codec {
 	in := reflect.TypeFor[In]()
 	return codec{
-		inStruct: in.Kind() == reflect.Struct,
-		inEmpty:  in.Kind() == reflect.Struct && in.NumField() == 0,
+		inStruct: in.Kind() == reflect.Struct && !customDecoding(in),
+		inEmpty:  in.Kind() == reflect.Struct && in.NumField() == 0 && !customEncoding(in),
+		inFast:   newFastObject(in),
 		noOutput: reflect.TypeFor[Out]() == reflect.TypeFor[NoOutput](),
 	}
 }
@@ -70,6 +73,13 @@ func encodeInput[In any](c codec, in In) ([]byte, error) {
 func decodeInput[In any](c codec, data []byte, in *In) error {
 	if c.inStruct && bytes.Equal(data, emptyObject) {
 		return nil
+	}
+	if c.inFast != nil {
+		if c.inFast.decode(data, reflect.ValueOf(in).Elem()) {
+			return nil
+		}
+		var zero In
+		*in = zero // encoding/json decodes from scratch what the fast path left
 	}
 	return json.Unmarshal(data, in)
 }
