@@ -34,6 +34,7 @@ var (
 	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 	jsonMarshalerType   = reflect.TypeFor[json.Marshaler]()
+	jsonNumberType      = reflect.TypeFor[json.Number]()
 	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
@@ -55,8 +56,9 @@ func customEncoding(t reflect.Type) bool {
 
 // newFastObject returns the fast decoder of struct type t, or nil when t
 // has a shape it leaves to encoding/json: embedded fields, fields of other
-// kinds, tag options that change decoding, custom decoding methods, names
-// that are not plain ASCII or that fold to one another.
+// kinds or of a type encoding/json treats specially (json.Number, custom
+// decoding methods), tag options that change decoding, names that are not
+// plain ASCII or that fold to one another.
 func newFastObject(t reflect.Type) *fastObject {
 	if t.Kind() != reflect.Struct || customDecoding(t) {
 		return nil
@@ -83,8 +85,8 @@ func newFastObject(t reflect.Type) *fastObject {
 		if name == "" {
 			name = f.Name
 		}
-		if !plainName(name) || !fastKind(f.Type.Kind()) || customDecoding(f.Type) {
-			return nil
+		if !plainName(name) || !fastKind(f.Type.Kind()) || customDecoding(f.Type) || f.Type == jsonNumberType {
+			return nil // json.Number takes numbers and checks strings
 		}
 		d.fields = append(d.fields, fastField{key: name, index: i, kind: f.Type.Kind()})
 	}

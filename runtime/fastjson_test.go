@@ -163,6 +163,7 @@ func TestFastObjectShapes(t *testing.T) {
 			N int `json:"n,string"`
 		}](), false},
 		{"own UnmarshalJSON", reflect.TypeFor[withMethod](), false},
+		{"json.Number field", reflect.TypeFor[struct{ N json.Number }](), false},
 		{"field with UnmarshalText", reflect.TypeFor[textField](), false},
 		{"names that fold together", reflect.TypeFor[struct {
 			A int `json:"name"`
