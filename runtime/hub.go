@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -23,16 +24,15 @@ type hub struct {
 
 	mu        sync.Mutex
 	waiters   map[int64][]*waiter
-	listeners map[*listener]struct{}
+	listeners []*listener // a slice: emit walks it once per event
 	progress  map[int64][]*progressSub
 }
 
 func newHub(logger *slog.Logger) *hub {
 	return &hub{
-		logger:    logger,
-		waiters:   make(map[int64][]*waiter),
-		listeners: make(map[*listener]struct{}),
-		progress:  make(map[int64][]*progressSub),
+		logger:   logger,
+		waiters:  make(map[int64][]*waiter),
+		progress: make(map[int64][]*progressSub),
 	}
 }
 
@@ -141,7 +141,7 @@ func (h *hub) emit(ev Event) {
 		return
 	}
 	h.mu.Lock()
-	for l := range h.listeners {
+	for _, l := range h.listeners {
 		l.push(ev)
 	}
 	h.mu.Unlock()
@@ -163,7 +163,7 @@ func (h *hub) reportProgress(ev Event) {
 func (h *hub) subscribe(fn func(Event)) (cancel func()) {
 	l := &listener{fn: fn, logger: h.logger, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	h.mu.Lock()
-	h.listeners[l] = struct{}{}
+	h.listeners = append(h.listeners, l)
 	h.mu.Unlock()
 	h.nlisteners.Add(1)
 	go l.run()
@@ -171,7 +171,7 @@ func (h *hub) subscribe(fn func(Event)) (cancel func()) {
 	return func() {
 		once.Do(func() {
 			h.mu.Lock()
-			delete(h.listeners, l)
+			h.listeners = slices.DeleteFunc(h.listeners, func(x *listener) bool { return x == l })
 			h.mu.Unlock()
 			h.nlisteners.Add(-1)
 			close(l.stop)
