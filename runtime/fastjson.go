@@ -115,6 +115,7 @@ func plainName(s string) bool {
 	return true
 }
 
+// fastKind reports whether fields of kind k are decoded by the fast path.
 func fastKind(k reflect.Kind) bool {
 	switch k {
 	case reflect.String, reflect.Bool,
@@ -152,7 +153,7 @@ func (d *fastObject) decode(data []byte, v reflect.Value) bool {
 		if !known {
 			return false
 		}
-		if i, ok = d.value(data, i, f, v); !ok {
+		if i, ok = decodeValue(data, i, f, v); !ok {
 			return false
 		}
 		i = skipSpace(data, i)
@@ -187,10 +188,10 @@ func (d *fastObject) field(key []byte) (f *fastField, known bool) {
 	return nil, true
 }
 
-// value decodes the scalar at data[i:] into field f of v (f nil: an
+// decodeValue decodes the scalar at data[i:] into field f of v (f nil: an
 // unknown key, whose value is only checked) and returns the index after
 // it.
-func (d *fastObject) value(data []byte, i int, f *fastField, v reflect.Value) (int, bool) {
+func decodeValue(data []byte, i int, f *fastField, v reflect.Value) (int, bool) {
 	if i >= len(data) {
 		return i, false
 	}
