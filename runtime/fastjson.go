@@ -41,17 +41,24 @@ var (
 // customDecoding reports whether encoding/json would decode t (or a t it
 // reaches through a pointer) with t's own method.
 func customDecoding(t reflect.Type) bool {
-	p := reflect.PointerTo(t)
-	return t.Implements(jsonUnmarshalerType) || p.Implements(jsonUnmarshalerType) ||
-		t.Implements(textUnmarshalerType) || p.Implements(textUnmarshalerType)
+	return implementsAny(t, jsonUnmarshalerType, textUnmarshalerType)
 }
 
 // customEncoding reports whether encoding/json would encode t with t's own
 // method.
 func customEncoding(t reflect.Type) bool {
+	return implementsAny(t, jsonMarshalerType, textMarshalerType)
+}
+
+// implementsAny reports whether t or *t implements one of ifaces.
+func implementsAny(t reflect.Type, ifaces ...reflect.Type) bool {
 	p := reflect.PointerTo(t)
-	return t.Implements(jsonMarshalerType) || p.Implements(jsonMarshalerType) ||
-		t.Implements(textMarshalerType) || p.Implements(textMarshalerType)
+	for _, i := range ifaces {
+		if t.Implements(i) || p.Implements(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // newFastObject returns the fast decoder of struct type t, or nil when t

@@ -99,9 +99,13 @@ FROM clock c`
 // keeps whatever join order was free then. JIT would only add compile time
 // to statements that touch a few hundred rows. The settings end with the
 // implicit transaction.
-const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
+const pinSQL = pinPlanShapeSQL + `, set_config('plan_cache_mode', 'force_custom_plan', true)`
+
+// pinPlanShapeSQL is what pinSQL and pinGenericSQL share: the settings that
+// leave the planner only the plan shape described at pinSQL.
+const pinPlanShapeSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
 	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
-	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
+	set_config('jit', 'off', true)`
 
 // pinGenericSQL is pinSQL for the statements whose plan with the other
 // settings has no choice left that depends on the table's size: claimSQL
@@ -114,9 +118,7 @@ const pinSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('en
 // their input to the table, and a generic plan made while the table was
 // small takes the table as the outer side of that join and reads all of it
 // per statement once it has grown, so they keep custom plans (pinSQL).
-const pinGenericSQL = `SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true),
-	set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
-	set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`
+const pinGenericSQL = pinPlanShapeSQL + `, set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // insertSQL inserts many jobs; rows whose unique key is held by an active
 // job of the same kind are skipped (the caller looks the holder up). Ids
