@@ -538,6 +538,7 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		msgs, codes       = make([]string, n), make([]string, n)
 		dels              = make([]bool, n)
 		gone              int // entries whose row is deleted
+		completed         int // entries completing a job, their row kept
 	)
 	for k, i := range order {
 		f := &p.Jobs[i]
@@ -545,6 +546,8 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		outputs[k], msgs[k], codes[k], dels[k] = f.Output, f.ErrorMessage, f.ErrorCode, f.Delete
 		if f.Delete && f.Outcome.State().Terminal() {
 			gone++
+		} else if f.Outcome == storage.OutcomeComplete {
+			completed++
 		}
 	}
 	// The store announces what the statement did after its commit, and
@@ -566,6 +569,8 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		sql, args, pin = s.q.finishOne, []any{ts(p.Now), ids[0], toks[0], outcomes[0], outputs[0], msgs[0], codes[0], delays[0]}, pinGenericSQL
 	case n == 1:
 		sql, args, pin = s.q.finishOneDelete, []any{ids[0], toks[0]}, pinGenericSQL
+	case completed == n:
+		sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, outputs}
 	case gone == 0:
 		sql, args = s.q.finishUpdate, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays}
 	case gone == n:

@@ -188,8 +188,9 @@ func TestFinishPlanFromEmpty(t *testing.T) {
 		[]bool{false, true}, s.n.channel), 3)
 	checkPKPlan(t, "heartbeat", explainPinned(t, s, s.q.heartbeat, nil, ids, toks, int64(60e6)), 2)
 	for what, plan := range map[string]string{
-		"update-only finish": explainPinned(t, s, s.q.finishUpdate, nil, ids, toks, outcomes, outputs, texts, texts, delays),
-		"delete-only finish": explainPinned(t, s, s.q.finishDelete, ids, toks),
+		"update-only finish":   explainPinned(t, s, s.q.finishUpdate, nil, ids, toks, outcomes, outputs, texts, texts, delays),
+		"complete-only finish": explainPinned(t, s, s.q.finishComplete, nil, ids, toks, outputs),
+		"delete-only finish":   explainPinned(t, s, s.q.finishDelete, ids, toks),
 	} {
 		checkPKPlan(t, what, plan, 1)
 	}
