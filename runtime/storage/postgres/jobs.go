@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -570,7 +571,11 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 	case n == 1:
 		sql, args, pin = s.q.finishOneDelete, []any{ids[0], toks[0]}, pinGenericSQL
 	case completed == n:
-		sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, outputs}
+		if shared, ok := sameOutput(outputs); ok {
+			sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, [][]byte{}, shared}
+		} else {
+			sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, outputs, nil}
+		}
 	case gone == 0:
 		sql, args = s.q.finishUpdate, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays}
 	case gone == n:
@@ -611,6 +616,17 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		s.announcer.announce(s, queues, finished)
 	}
 	return nil
+}
+
+// sameOutput returns the output every entry of outputs has, if they all
+// have the same one.
+func sameOutput(outputs [][]byte) ([]byte, bool) {
+	for _, o := range outputs[1:] {
+		if !bytes.Equal(o, outputs[0]) {
+			return nil, false
+		}
+	}
+	return outputs[0], true
 }
 
 // distinct returns the distinct strings of xs, in first-seen order.

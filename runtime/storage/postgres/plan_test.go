@@ -189,7 +189,7 @@ func TestFinishPlanFromEmpty(t *testing.T) {
 	checkPKPlan(t, "heartbeat", explainPinned(t, s, s.q.heartbeat, nil, ids, toks, int64(60e6)), 2)
 	for what, plan := range map[string]string{
 		"update-only finish":   explainPinned(t, s, s.q.finishUpdate, nil, ids, toks, outcomes, outputs, texts, texts, delays),
-		"complete-only finish": explainPinned(t, s, s.q.finishComplete, nil, ids, toks, outputs),
+		"complete-only finish": explainPinned(t, s, s.q.finishComplete, nil, ids, toks, outputs, nil),
 		"delete-only finish":   explainPinned(t, s, s.q.finishDelete, ids, toks),
 	} {
 		checkPKPlan(t, what, plan, 1)

@@ -286,14 +286,16 @@ RETURNING f.ord, j.queue`
 
 // finishCompleteSQL is finishUpdateSQL for the commonest round: every job
 // completed, none deleted. It sets what finishSetSQL sets for a completion
-// and sends three arrays instead of seven, without the per-row CASEs: in
-// rounds of 900 jobs it takes about an eighth less time per job than
-// finishUpdateSQL.
+// without the per-row CASEs, from ids and tokens and either one output per
+// job or, when every job has the same output (jobs without output: NULL),
+// that output once: in rounds of 900 jobs it takes about a sixth less time
+// per job than finishUpdateSQL.
 //
-// $1 now, $2 ids, $3 tokens, $4 outputs.
+// $1 now, $2 ids, $3 tokens, $4 outputs (empty when shared), $5 the shared
+// output.
 const finishCompleteSQL = `WITH ` + clockCTE + `
-UPDATE {jobs} j SET state = 'completed', output = f.output, lease_token = 0, lease_expires_at = NULL,
-	finished_at = c.t
+UPDATE {jobs} j SET state = 'completed', output = COALESCE(f.output, $5::bytea), lease_token = 0,
+	lease_expires_at = NULL, finished_at = c.t
 FROM unnest($2::int8[], $3::int8[], $4::bytea[]) WITH ORDINALITY AS f(id, tok, output, ord), clock c
 WHERE j.id = f.id AND j.lease_token = f.tok AND f.tok <> 0
 RETURNING f.ord, j.queue`

@@ -127,6 +127,50 @@ func testFinish(t *testing.T, f factory) {
 		x.wantState(js[4].ID, storage.StatePending)
 	})
 
+	f.run(t, "CompleteMany", func(t *testing.T, x *fixture) {
+		// Batches of completions only, with outputs of their own, one
+		// output for all, and none: each entry is fenced on its own.
+		for range 8 {
+			x.insert(job("q", "k"))
+		}
+		js := x.stored(x.claimAt(base, 8, "q", "k").Jobs)
+		if len(js) != 8 {
+			t.Fatalf("claimed %d jobs, want 8", len(js))
+		}
+		now := at(time.Second)
+		batches := [][]storage.JobFinish{
+			{
+				{ID: js[0].ID, LeaseToken: js[0].LeaseToken, Outcome: storage.OutcomeComplete, Output: []byte(`"a"`)},
+				{ID: js[1].ID, LeaseToken: js[1].LeaseToken, Outcome: storage.OutcomeComplete},
+				{ID: js[2].ID, LeaseToken: js[2].LeaseToken + 1, Outcome: storage.OutcomeComplete, Output: []byte(`"c"`)},
+			},
+			{
+				{ID: js[3].ID, LeaseToken: js[3].LeaseToken, Outcome: storage.OutcomeComplete, Output: []byte(`{"x":1}`)},
+				{ID: js[4].ID, LeaseToken: js[4].LeaseToken + 1, Outcome: storage.OutcomeComplete, Output: []byte(`{"x":1}`)},
+				{ID: js[5].ID, LeaseToken: js[5].LeaseToken, Outcome: storage.OutcomeComplete, Output: []byte(`{"x":1}`)},
+			},
+			{
+				{ID: js[6].ID, LeaseToken: js[6].LeaseToken, Outcome: storage.OutcomeComplete},
+				{ID: js[7].ID, LeaseToken: js[7].LeaseToken, Outcome: storage.OutcomeComplete},
+			},
+		}
+		wantApplied := [][]bool{{true, true, false}, {true, false, true}, {true, true}}
+		for i, fs := range batches {
+			if got := x.finish(now, fs...); !slices.Equal(got, wantApplied[i]) {
+				t.Errorf("batch %d: Applied = %v, want %v", i, got, wantApplied[i])
+			}
+		}
+		for i, out := range []string{`"a"`, "", "", `{"x":1}`, "", `{"x":1}`, "", ""} {
+			if i == 2 || i == 4 {
+				x.want(js[i]) // fenced off: still running
+				continue
+			}
+			want := finished(js[i], storage.StateCompleted, now)
+			want.Output = []byte(out)
+			x.want(want)
+		}
+	})
+
 	f.run(t, "Delete", func(t *testing.T, x *fixture) {
 		// Delete drops a job that reached a terminal state, and only then.
 		for range 5 {
