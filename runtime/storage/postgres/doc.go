@@ -47,7 +47,9 @@
 // token. A nonzero lease token names one claim of a running job: every
 // statement that takes a job out of running sets it to 0, so a finish that
 // only updates or only deletes rows is a single statement fenced by the
-// token alone.
+// token alone. A round that only completes jobs, the common one, has a
+// leaner statement still, which sends their output once when all share it
+// (jobs without output).
 //
 // The claim, finish and heartbeat statements each run behind a
 // set_config(...) call in the same pipelined round trip that pins their

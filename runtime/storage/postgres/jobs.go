@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -76,25 +77,69 @@ type claimedRow struct {
 	runAfter time.Time
 }
 
-// scanClaimed reads one row of claimColumns.
-func scanClaimed(row pgx.Row) (claimedRow, error) {
-	var (
-		j                  storage.ClaimedJob
-		r                  = claimedRow{job: &j}
-		leaseExp, deadline *time.Time
-		createdAt          time.Time
-		timeoutNS          int64
-	)
-	err := row.Scan(&j.ID, &j.Kind, &j.Queue, &j.Input, &j.Attempt, &j.MaxAttempts, &j.LeaseToken, &leaseExp,
-		&deadline, &timeoutNS, &createdAt, &r.priority, &r.runAfter)
-	if err != nil {
-		return r, err
+// claimScanner reads rows of claimColumns. Its scan targets are reused
+// from row to row, and kind and queue names that are among the claim's own
+// parameters are shared rather than copied, so a row costs the
+// allocations of its job and its input only: the claim is the hottest read.
+type claimScanner struct {
+	names              []string // the claim's kinds and queue
+	job                storage.ClaimedJob
+	kind, queue        sharedName
+	leaseExp, deadline pgtype.Timestamptz
+	createdAt          time.Time
+	timeoutNS          int64
+	priority           int
+	runAfter           time.Time
+	targets            []any
+}
+
+func newClaimScanner(p *storage.JobClaimParams) *claimScanner {
+	c := &claimScanner{names: slices.Concat(p.Kinds, []string{p.Queue})}
+	c.kind = sharedName{dst: &c.job.Kind, names: c.names}
+	c.queue = sharedName{dst: &c.job.Queue, names: c.names}
+	c.targets = []any{&c.job.ID, &c.kind, &c.queue, &c.job.Input, &c.job.Attempt, &c.job.MaxAttempts, &c.job.LeaseToken,
+		&c.leaseExp, &c.deadline, &c.timeoutNS, &c.createdAt, &c.priority, &c.runAfter}
+	return c
+}
+
+// scan reads one row.
+func (c *claimScanner) scan(rows pgx.Rows) (claimedRow, error) {
+	if err := rows.Scan(c.targets...); err != nil {
+		return claimedRow{}, err
 	}
-	j.LeaseExpiresAt = utc(leaseExp)
-	j.Deadline = utc(deadline)
-	j.Timeout = time.Duration(timeoutNS)
-	j.CreatedAt = createdAt.UTC()
-	return r, nil
+	j := c.job // Input is a new slice per row
+	j.LeaseExpiresAt = timestamptz(c.leaseExp)
+	j.Deadline = timestamptz(c.deadline)
+	j.Timeout = time.Duration(c.timeoutNS)
+	j.CreatedAt = c.createdAt.UTC()
+	return claimedRow{job: &j, priority: c.priority, runAfter: c.runAfter}, nil
+}
+
+// timestamptz returns t in UTC, or the zero time for NULL.
+func timestamptz(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// sharedName scans a text column into *dst, sharing the string among names
+// that equals it instead of allocating a copy.
+type sharedName struct {
+	dst   *string
+	names []string
+}
+
+// ScanBytes implements pgtype.BytesScanner; v is valid only during the call.
+func (n *sharedName) ScanBytes(v []byte) error {
+	for _, name := range n.names {
+		if string(v) == name {
+			*n.dst = name
+			return nil
+		}
+	}
+	*n.dst = string(v)
+	return nil
 }
 
 // JobInsert inserts one pending job, or returns the active job of the same
@@ -316,11 +361,11 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 			if err != nil {
 				return err
 			}
-			res, err = readClaim(rows, func() pgx.Row { return s.db.QueryRow(ctx, s.q.claimPeek, args[:4]...) })
+			res, err = readClaim(rows, p, func() pgx.Row { return s.db.QueryRow(ctx, s.q.claimPeek, args[:4]...) })
 			return err
 		}
 		return s.pinnedBatch(ctx, pinGenericSQL, func(b *pgx.Batch) { s.queueClaim(b, p) }, func(br pgx.BatchResults) (err error) {
-			res, err = readBatchClaim(br)
+			res, err = readBatchClaim(br, p)
 			return err
 		})
 	})
@@ -344,21 +389,22 @@ func (s *Store) queueClaim(b *pgx.Batch, p *storage.JobClaimParams) {
 }
 
 // readBatchClaim reads the claim and peek that queueClaim queued.
-func readBatchClaim(br pgx.BatchResults) (*storage.JobClaimResult, error) {
+func readBatchClaim(br pgx.BatchResults, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
 	}
-	return readClaim(rows, br.QueryRow)
+	return readClaim(rows, p, br.QueryRow)
 }
 
 // readClaim reads the claimed jobs from rows, which it closes, then the
 // clock and next run_after from the row peek returns, and puts the jobs in
 // claim order.
-func readClaim(rows pgx.Rows, peek func() pgx.Row) (*storage.JobClaimResult, error) {
+func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*storage.JobClaimResult, error) {
 	var claimed []claimedRow
+	c := newClaimScanner(p)
 	for rows.Next() {
-		r, err := scanClaimed(rows)
+		r, err := c.scan(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -424,7 +470,7 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 			if err != nil {
 				return err
 			}
-			cl, err = readBatchClaim(br)
+			cl, err = readBatchClaim(br, c)
 			return err
 		})
 	})

@@ -11,7 +11,7 @@ const jobColumns = `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max
 	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
 	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at`
 
-// claimColumns is the column list claimSQL returns, in the order scanClaimed
+// claimColumns is the column list claimSQL returns, in the order claimScanner
 // reads it: the fields of storage.ClaimedJob, then the job's place in claim
 // order. Returning only these keeps the claim's rows narrow.
 const claimColumns = `j.id, j.kind, j.queue, j.input, j.attempt, j.max_attempts, j.lease_token, j.lease_expires_at,
