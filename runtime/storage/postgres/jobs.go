@@ -579,18 +579,11 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 	sort.Slice(order, func(a, b int) bool { return p.Jobs[order[a]].ID < p.Jobs[order[b]].ID })
 	n := len(order)
 	var (
-		ids, toks, delays = make([]int64, n), make([]int64, n), make([]int64, n)
-		outcomes          = make([]int32, n)
-		outputs           = make([][]byte, n)
-		msgs, codes       = make([]string, n), make([]string, n)
-		dels              = make([]bool, n)
-		gone              int // entries whose row is deleted
-		completed         int // entries completing a job, their row kept
+		gone      int // entries whose row is deleted
+		completed int // entries completing a job, their row kept
 	)
-	for k, i := range order {
+	for _, i := range order {
 		f := &p.Jobs[i]
-		ids[k], toks[k], delays[k], outcomes[k] = f.ID, f.LeaseToken, micros(f.RetryDelay), int32(f.Outcome)
-		outputs[k], msgs[k], codes[k], dels[k] = f.Output, f.ErrorMessage, f.ErrorCode, f.Delete
 		if f.Delete && f.Outcome.State().Terminal() {
 			gone++
 		} else if f.Outcome == storage.OutcomeComplete {
@@ -598,36 +591,44 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		}
 	}
 	// The store announces what the statement did after its commit, and
-	// writes a round that only updates or only deletes with a statement of
-	// its own kind (of one job: with plain parameters); a WithTx view has
-	// the general statement notify, so that it happens at the caller's
-	// commit.
+	// writes a round that only updates, only completes or only deletes with
+	// a statement of its own kind (of one job: with plain parameters); a
+	// WithTx view has the general statement notify, so that it happens at
+	// the caller's commit.
 	var (
 		sql      string
 		args     []any
 		pin      = pinSQL // statements joining their input to the table are planned per call
-		finished []int64
+		finished = make([]int64, 0, n)
 		queues   []string
+		first    = &p.Jobs[order[0]]
 	)
 	switch {
 	case s.root != s:
-		sql, args = s.q.finish, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, &s.n.channel}
+		c := newFinishColumns(p, order, true)
+		sql, args = s.q.finish, []any{ts(p.Now), c.ids, c.toks, c.outcomes, c.outputs, c.msgs, c.codes, c.delays, c.dels, &s.n.channel}
 	case n == 1 && gone == 0:
-		sql, args, pin = s.q.finishOne, []any{ts(p.Now), ids[0], toks[0], outcomes[0], outputs[0], msgs[0], codes[0], delays[0]}, pinGenericSQL
+		sql, pin = s.q.finishOne, pinGenericSQL
+		args = []any{ts(p.Now), first.ID, first.LeaseToken, int32(first.Outcome), first.Output, first.ErrorMessage,
+			first.ErrorCode, micros(first.RetryDelay)}
 	case n == 1:
-		sql, args, pin = s.q.finishOneDelete, []any{ids[0], toks[0]}, pinGenericSQL
+		sql, args, pin = s.q.finishOneDelete, []any{first.ID, first.LeaseToken}, pinGenericSQL
 	case completed == n:
-		if shared, ok := sameOutput(outputs); ok {
-			sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, [][]byte{}, shared}
+		c := newFinishColumns(p, order, false)
+		if shared, ok := sameOutput(c.outputs); ok {
+			sql, args = s.q.finishComplete, []any{ts(p.Now), c.ids, c.toks, [][]byte{}, shared}
 		} else {
-			sql, args = s.q.finishComplete, []any{ts(p.Now), ids, toks, outputs, nil}
+			sql, args = s.q.finishComplete, []any{ts(p.Now), c.ids, c.toks, c.outputs, nil}
 		}
-	case gone == 0:
-		sql, args = s.q.finishUpdate, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays}
 	case gone == n:
-		sql, args = s.q.finishDelete, []any{ids, toks}
+		c := newFinishColumns(p, order, false)
+		sql, args = s.q.finishDelete, []any{c.ids, c.toks}
+	case gone == 0:
+		c := newFinishColumns(p, order, true)
+		sql, args = s.q.finishUpdate, []any{ts(p.Now), c.ids, c.toks, c.outcomes, c.outputs, c.msgs, c.codes, c.delays}
 	default:
-		sql, args = s.q.finish, []any{ts(p.Now), ids, toks, outcomes, outputs, msgs, codes, delays, dels, nil}
+		c := newFinishColumns(p, order, true)
+		sql, args = s.q.finish, []any{ts(p.Now), c.ids, c.toks, c.outcomes, c.outputs, c.msgs, c.codes, c.delays, c.dels, nil}
 	}
 	err := retry(ctx, func() error {
 		for _, i := range order {
@@ -637,19 +638,16 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		return s.pinnedQuery(ctx, pin, sql, args, func(rows pgx.Rows) error {
 			defer rows.Close()
 			for rows.Next() {
-				var (
-					ord   int64
-					queue string
-				)
-				if err := rows.Scan(&ord, &queue); err != nil {
+				var ord int64
+				if err := rows.Scan(&ord, nil); err != nil { // the queue is read below, when needed
 					return err
 				}
 				f := &p.Jobs[order[ord-1]]
 				applied[order[ord-1]] = true
 				if f.Outcome.State().Terminal() {
 					finished = append(finished, f.ID)
-				} else if !slices.Contains(queues, queue) {
-					queues = append(queues, queue)
+				} else if queue := rows.RawValues()[1]; !slices.ContainsFunc(queues, func(q string) bool { return q == string(queue) }) {
+					queues = append(queues, string(queue))
 				}
 			}
 			return rows.Err()
@@ -662,6 +660,34 @@ func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, ord
 		s.announcer.announce(s, queues, finished)
 	}
 	return nil
+}
+
+// finishColumns are the entries of one finish round as the array
+// parameters of the finish statements, in round order.
+type finishColumns struct {
+	ids, toks, delays []int64
+	outcomes          []int32
+	outputs           [][]byte
+	msgs, codes       []string
+	dels              []bool
+}
+
+// newFinishColumns returns the ids, tokens and outputs of the entries
+// p.Jobs[order...], and with all the other columns too.
+func newFinishColumns(p *storage.JobFinishParams, order []int, all bool) *finishColumns {
+	n := len(order)
+	c := &finishColumns{ids: make([]int64, n), toks: make([]int64, n), outputs: make([][]byte, n)}
+	if all {
+		c.delays, c.outcomes, c.msgs, c.codes, c.dels = make([]int64, n), make([]int32, n), make([]string, n), make([]string, n), make([]bool, n)
+	}
+	for k, i := range order {
+		f := &p.Jobs[i]
+		c.ids[k], c.toks[k], c.outputs[k] = f.ID, f.LeaseToken, f.Output
+		if all {
+			c.delays[k], c.outcomes[k], c.msgs[k], c.codes[k], c.dels[k] = micros(f.RetryDelay), int32(f.Outcome), f.ErrorMessage, f.ErrorCode, f.Delete
+		}
+	}
+	return c
 }
 
 // sameOutput returns the output every entry of outputs has, if they all
