@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,11 @@ const maxInsertBatch = 1000
 // one multi-row statement, one transaction: each commit costs a WAL flush,
 // so many goroutines submitting one job at a time get through far more
 // jobs per second when their commits are shared. One statement is in
-// flight at a time; whatever arrives meanwhile forms the next batch. Each
-// caller still returns only after its own job is committed.
+// flight at a time; whatever arrives meanwhile forms the next batch, and
+// the batch writer yields once before taking it, so that callers it has
+// just released, who often submit again at once, join it rather than wait
+// a whole statement for the one after. Each caller still returns only
+// after its own job is committed.
 type insertBatcher struct {
 	mu      sync.Mutex
 	busy    bool          // an insert statement is in flight
@@ -100,7 +104,14 @@ func (b *insertBatcher) next(s *Store) {
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
-		for batch := b.take(); batch != nil; batch = b.take() {
+		for {
+			// Let the callers just released submit again first: their next
+			// inserts then join this batch instead of waiting for it.
+			runtime.Gosched()
+			batch := b.take()
+			if batch == nil {
+				return
+			}
 			b.write(s, batch)
 		}
 	}()
