@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -119,6 +120,9 @@ func (w *writer) loop() {
 		}
 		if len(batch) > 0 {
 			w.run(batch)
+			// Let the callers just answered write again first: their next
+			// calls then join the next transaction instead of waiting for it.
+			runtime.Gosched()
 		}
 	}
 }
