@@ -99,8 +99,11 @@
 // Single inserts (JobInsert, so every Submit) that arrive while another is
 // in flight wait and then go together as one multi-row statement in one
 // transaction, so many goroutines submitting one job at a time share
-// commits; an insert that finds none in flight runs at once. Each caller
-// returns once its own job is committed. A caller whose context ends while
+// commits; an insert that finds none in flight runs at once. Before taking
+// the next batch the writer yields once, so that callers it has just
+// released, who often submit again at once, join that batch instead of
+// waiting for the one after. Each caller returns once its own job is
+// committed. A caller whose context ends while
 // it waits for its batch stores nothing; one whose context ends while its
 // batch is being written may find, as with any cancelled statement, that
 // the job was stored.

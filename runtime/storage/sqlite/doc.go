@@ -41,7 +41,9 @@
 // transaction is running are committed together in the next one (group
 // commit), each inside its own savepoint so one call's failure does not
 // undo another's; under load this pays the fixed cost of a transaction
-// once for many calls. Lease tokens come from a counter in the database, so
+// once for many calls. After each transaction the writer yields once, so
+// that callers it has just answered, who often write again at once, join
+// the next one. Lease tokens come from a counter in the database, so
 // every claim's token is new even across processes.
 //
 // Times are stored as INTEGER unix microseconds; the store returns UTC times
