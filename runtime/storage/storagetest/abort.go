@@ -36,12 +36,7 @@ func testAbort(t *testing.T, f factory) {
 	f.run(t, "Running", func(t *testing.T, x *fixture) {
 		// An abort of a running job is a request the holder finds in its
 		// next heartbeat; the job keeps running until the holder finishes it.
-		x.insert(job("q", "k"))
-		x.insert(job("q", "k"))
-		js := x.stored(x.claimAt(base, 2, "q", "k").Jobs)
-		if len(js) != 2 {
-			t.Fatalf("claimed %d jobs, want 2", len(js))
-		}
+		js := x.claimedJobs(2)
 		target, bystander := js[0], js[1]
 		now := at(time.Second)
 		res := x.abort(now, target.ID)
@@ -83,13 +78,7 @@ func testAbort(t *testing.T, f factory) {
 	})
 
 	f.run(t, "Finished", func(t *testing.T, x *fixture) {
-		for range 3 {
-			x.insert(job("q", "k"))
-		}
-		js := x.stored(x.claimAt(base, 3, "q", "k").Jobs)
-		if len(js) != 3 {
-			t.Fatalf("claimed %d jobs, want 3", len(js))
-		}
+		js := x.claimedJobs(3)
 		for i, o := range []storage.Outcome{storage.OutcomeComplete, storage.OutcomeFail, storage.OutcomeAbort} {
 			x.finishOne(base, storage.JobFinish{ID: js[i].ID, LeaseToken: js[i].LeaseToken, Outcome: o, Output: []byte("1"), ErrorMessage: "e"}, true)
 		}

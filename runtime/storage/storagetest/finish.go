@@ -96,13 +96,7 @@ func testFinish(t *testing.T, f factory) {
 
 	f.run(t, "Mixed", func(t *testing.T, x *fixture) {
 		// Each entry of a batch is fenced and applied on its own.
-		for range 5 {
-			x.insert(job("q", "k"))
-		}
-		js := x.stored(x.claimAt(base, 5, "q", "k").Jobs)
-		if len(js) != 5 {
-			t.Fatalf("claimed %d jobs, want 5", len(js))
-		}
+		js := x.claimedJobs(5)
 		pending := x.insert(job("q", "k"))
 		now := at(time.Second)
 		fs := []storage.JobFinish{
@@ -130,13 +124,7 @@ func testFinish(t *testing.T, f factory) {
 	f.run(t, "CompleteMany", func(t *testing.T, x *fixture) {
 		// Batches of completions only, with outputs of their own, one
 		// output for all, and none: each entry is fenced on its own.
-		for range 8 {
-			x.insert(job("q", "k"))
-		}
-		js := x.stored(x.claimAt(base, 8, "q", "k").Jobs)
-		if len(js) != 8 {
-			t.Fatalf("claimed %d jobs, want 8", len(js))
-		}
+		js := x.claimedJobs(8)
 		now := at(time.Second)
 		batches := [][]storage.JobFinish{
 			{
@@ -173,13 +161,7 @@ func testFinish(t *testing.T, f factory) {
 
 	f.run(t, "Delete", func(t *testing.T, x *fixture) {
 		// Delete drops a job that reached a terminal state, and only then.
-		for range 5 {
-			x.insert(job("q", "k"))
-		}
-		js := x.stored(x.claimAt(base, 5, "q", "k").Jobs)
-		if len(js) != 5 {
-			t.Fatalf("claimed %d jobs, want 5", len(js))
-		}
+		js := x.claimedJobs(5)
 		outcomes := []storage.Outcome{storage.OutcomeComplete, storage.OutcomeFail, storage.OutcomeAbort, storage.OutcomeRetry, storage.OutcomeRelease}
 		fs := make([]storage.JobFinish, len(js))
 		for i, j := range js {

@@ -105,12 +105,7 @@ func testLease(t *testing.T, f factory) {
 	f.run(t, "ExpiredNotRescued", func(t *testing.T, x *fixture) {
 		// A lease that expired while nobody claimed the job is still the
 		// job's lease: its holder may renew it or finish the job.
-		x.insert(job("q", "k"))
-		x.insert(job("q", "k"))
-		js := x.stored(x.claimAt(base, 2, "q", "k").Jobs)
-		if len(js) != 2 {
-			t.Fatalf("claimed %d jobs, want 2", len(js))
-		}
+		js := x.claimedJobs(2)
 		now := at(lease + time.Minute)
 		if res := x.heartbeat(now, storage.Lease{ID: js[0].ID, Token: js[0].LeaseToken}); len(res.Lost) != 0 {
 			t.Errorf("heartbeat after the lease expired, before any rescue: Lost %v, want none", res.Lost)
@@ -123,11 +118,8 @@ func testLease(t *testing.T, f factory) {
 	})
 
 	f.run(t, "TokensUnique", func(t *testing.T, x *fixture) {
-		for range 3 {
-			x.insert(job("q", "k"))
-		}
 		var tokens []int64
-		js := x.stored(x.claimAt(base, 3, "q", "k").Jobs)
+		js := x.claimedJobs(3)
 		for _, j := range js {
 			tokens = append(tokens, j.LeaseToken)
 		}

@@ -185,6 +185,20 @@ func (x *fixture) stored(cs []*storage.ClaimedJob) []*storage.Job {
 	return js
 }
 
+// claimedJobs inserts n jobs of kind "k" on queue "q", claims them all at
+// base and returns them as stored after the claim.
+func (x *fixture) claimedJobs(n int) []*storage.Job {
+	x.t.Helper()
+	for range n {
+		x.insert(job("q", "k"))
+	}
+	js := x.stored(x.claimAt(base, n, "q", "k").Jobs)
+	if len(js) != n {
+		x.t.Fatalf("claimed %d jobs, want %d", len(js), n)
+	}
+	return js
+}
+
 // claimNone claims at now and fails the test if it got anything.
 func (x *fixture) claimNone(now time.Time, queue string, kinds ...string) *storage.JobClaimResult {
 	x.t.Helper()
