@@ -104,10 +104,11 @@ func newClaimScanner(p *storage.JobClaimParams) *claimScanner {
 
 // scan reads one row.
 func (c *claimScanner) scan(rows pgx.Rows) (claimedRow, error) {
+	c.job.Input = nil // the previous row's job keeps its input; scan into a new one
 	if err := rows.Scan(c.targets...); err != nil {
 		return claimedRow{}, err
 	}
-	j := c.job // Input is a new slice per row
+	j := c.job
 	j.LeaseExpiresAt = timestamptz(c.leaseExp)
 	j.Deadline = timestamptz(c.deadline)
 	j.Timeout = time.Duration(c.timeoutNS)
@@ -123,8 +124,8 @@ func timestamptz(t pgtype.Timestamptz) time.Time {
 	return t.Time.UTC()
 }
 
-// sharedName scans a text column into *dst, sharing the string among names
-// that equals it instead of allocating a copy.
+// sharedName scans a text column into *dst: the string of names equal to
+// the column's value when there is one, otherwise a copy of the value.
 type sharedName struct {
 	dst   *string
 	names []string
