@@ -34,20 +34,13 @@ func ts(t time.Time) *time.Time {
 // micros converts a duration to whole microseconds, PostgreSQL's precision.
 func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
 
-func utc(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
 // scanJob reads jobColumns into a Job. extra are scanned first.
 func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	var (
 		j                                                     storage.Job
 		state                                                 string
 		runAfter, createdAt                                   time.Time
-		leaseExp, abortReq, deadline, attemptedAt, finishedAt *time.Time
+		leaseExp, abortReq, deadline, attemptedAt, finishedAt pgtype.Timestamptz
 		timeoutNS                                             int64
 	)
 	dest := append(extra,
@@ -60,11 +53,11 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	j.State = storage.State(state)
 	j.RunAfter = runAfter.UTC()
 	j.CreatedAt = createdAt.UTC()
-	j.LeaseExpiresAt = utc(leaseExp)
-	j.AbortRequestedAt = utc(abortReq)
-	j.Deadline = utc(deadline)
-	j.AttemptedAt = utc(attemptedAt)
-	j.FinishedAt = utc(finishedAt)
+	j.LeaseExpiresAt = timestamptz(leaseExp)
+	j.AbortRequestedAt = timestamptz(abortReq)
+	j.Deadline = timestamptz(deadline)
+	j.AttemptedAt = timestamptz(attemptedAt)
+	j.FinishedAt = timestamptz(finishedAt)
 	j.Timeout = time.Duration(timeoutNS)
 	return &j, nil
 }
@@ -418,7 +411,7 @@ func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*
 	}
 	var (
 		now  time.Time
-		next *time.Time
+		next pgtype.Timestamptz
 	)
 	if err := peek().Scan(&now, &next); err != nil {
 		return nil, err
@@ -426,7 +419,7 @@ func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*
 	slices.SortFunc(claimed, func(a, b claimedRow) int {
 		return cmp.Or(cmp.Compare(a.priority, b.priority), a.runAfter.Compare(b.runAfter), cmp.Compare(a.job.ID, b.job.ID))
 	})
-	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: utc(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
+	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: timestamptz(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
 	for i, r := range claimed {
 		res.Jobs[i] = r.job
 	}
