@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/jobgen/jobgen/runtime/internal/fastjson"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
@@ -45,10 +46,10 @@ type Kind[In, Out any] struct {
 // mostly flat structs, and encoding/json's cost dominates a job that does
 // little.
 type codec struct {
-	inStruct bool        // In is a struct without its own decoding: "{}" decodes to its zero value
-	inEmpty  bool        // In is a struct without fields or its own encoding: it encodes to "{}"
-	inFast   *fastObject // decodes In when it is a flat struct; nil otherwise
-	noOutput bool        // Out is NoOutput: nothing is stored
+	inStruct bool              // In is a struct without its own decoding: "{}" decodes to its zero value
+	inEmpty  bool              // In is a struct without fields or its own encoding: it encodes to "{}"
+	inFast   *fastjson.Decoder // decodes In when it is a flat struct; nil otherwise
+	noOutput bool              // Out is NoOutput: nothing is stored
 }
 
 var emptyObject = []byte("{}")
@@ -56,9 +57,9 @@ var emptyObject = []byte("{}")
 func newCodec[In, Out any]() codec {
 	in := reflect.TypeFor[In]()
 	return codec{
-		inStruct: in.Kind() == reflect.Struct && !customDecoding(in),
-		inEmpty:  in.Kind() == reflect.Struct && in.NumField() == 0 && !customEncoding(in),
-		inFast:   newFastObject(in),
+		inStruct: in.Kind() == reflect.Struct && !fastjson.CustomDecoding(in),
+		inEmpty:  in.Kind() == reflect.Struct && in.NumField() == 0 && !fastjson.CustomEncoding(in),
+		inFast:   fastjson.For(in),
 		noOutput: reflect.TypeFor[Out]() == reflect.TypeFor[NoOutput](),
 	}
 }
@@ -75,7 +76,7 @@ func decodeInput[In any](c codec, data []byte, in *In) error {
 		return nil
 	}
 	if c.inFast != nil {
-		if c.inFast.decode(data, reflect.ValueOf(in).Elem()) {
+		if c.inFast.Decode(data, reflect.ValueOf(in).Elem()) {
 			return nil
 		}
 		var zero In

@@ -1,4 +1,8 @@
-package runtime
+// Package fastjson decodes JSON objects of the most common shape of job
+// arguments, a struct of strings, booleans and numbers, exactly as
+// encoding/json would and at a fraction of its cost, and tells which types
+// encoding/json handles with their own methods.
+package fastjson
 
 import (
 	"encoding"
@@ -8,7 +12,7 @@ import (
 	"strings"
 )
 
-// fastObject decodes job arguments of the most common shape, a JSON object
+// Decoder decodes job arguments of the most common shape, a JSON object
 // into a struct whose fields are strings, booleans and numbers, at a
 // fraction of encoding/json's cost, which otherwise dominates a job that
 // does little. It accepts only input it decodes exactly as encoding/json
@@ -16,10 +20,10 @@ import (
 // exactly or no field at all, in-range numbers of the field's kind, scalar
 // values for unknown keys. For anything else (escapes, non-ASCII text, a
 // key matching a field only case-insensitively, nested values, a type
-// mismatch, malformed input) decode reports false and the caller decodes
+// mismatch, malformed input) Decode reports false and the caller decodes
 // with encoding/json from the zero value, which also produces its errors.
 // FuzzFastObject checks that the two agree.
-type fastObject struct {
+type Decoder struct {
 	fields []fastField
 }
 
@@ -38,15 +42,15 @@ var (
 	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// customDecoding reports whether encoding/json would decode t (or a t it
+// CustomDecoding reports whether encoding/json would decode t (or a t it
 // reaches through a pointer) with t's own method.
-func customDecoding(t reflect.Type) bool {
+func CustomDecoding(t reflect.Type) bool {
 	return implementsAny(t, jsonUnmarshalerType, textUnmarshalerType)
 }
 
-// customEncoding reports whether encoding/json would encode t with t's own
+// CustomEncoding reports whether encoding/json would encode t with t's own
 // method.
-func customEncoding(t reflect.Type) bool {
+func CustomEncoding(t reflect.Type) bool {
 	return implementsAny(t, jsonMarshalerType, textMarshalerType)
 }
 
@@ -61,16 +65,16 @@ func implementsAny(t reflect.Type, ifaces ...reflect.Type) bool {
 	return false
 }
 
-// newFastObject returns the fast decoder of struct type t, or nil when t
+// For returns the decoder of struct type t, or nil when t
 // has a shape it leaves to encoding/json: embedded fields, fields of other
 // kinds or of a type encoding/json treats specially (json.Number, custom
 // decoding methods), tag options that change decoding, names that are not
 // plain ASCII or that fold to one another.
-func newFastObject(t reflect.Type) *fastObject {
-	if t.Kind() != reflect.Struct || customDecoding(t) {
+func For(t reflect.Type) *Decoder {
+	if t.Kind() != reflect.Struct || CustomDecoding(t) {
 		return nil
 	}
-	d := &fastObject{}
+	d := &Decoder{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.Anonymous {
@@ -92,7 +96,7 @@ func newFastObject(t reflect.Type) *fastObject {
 		if name == "" {
 			name = f.Name
 		}
-		if !plainName(name) || !fastKind(f.Type.Kind()) || customDecoding(f.Type) || f.Type == jsonNumberType {
+		if !plainName(name) || !fastKind(f.Type.Kind()) || CustomDecoding(f.Type) || f.Type == jsonNumberType {
 			return nil // json.Number takes numbers and checks strings
 		}
 		d.fields = append(d.fields, fastField{key: name, index: i, kind: f.Type.Kind()})
@@ -134,10 +138,10 @@ func fastKind(k reflect.Kind) bool {
 	return false
 }
 
-// decode decodes data into v, an addressable value of the struct type d
+// Decode decodes data into v, an addressable value of the struct type d
 // was made for, and reports whether it did so exactly as encoding/json
 // would. On false, v may be partly written.
-func (d *fastObject) decode(data []byte, v reflect.Value) bool {
+func (d *Decoder) Decode(data []byte, v reflect.Value) bool {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return false
@@ -181,7 +185,7 @@ func (d *fastObject) decode(data []byte, v reflect.Value) bool {
 // field returns the field key names, nil for a key no field has; known is
 // false for a key that matches a field only case-insensitively, which
 // encoding/json resolves.
-func (d *fastObject) field(key []byte) (f *fastField, known bool) {
+func (d *Decoder) field(key []byte) (f *fastField, known bool) {
 	for k := range d.fields {
 		if d.fields[k].key == string(key) {
 			return &d.fields[k], true

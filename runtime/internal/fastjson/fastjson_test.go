@@ -1,11 +1,15 @@
-package runtime
+package fastjson
 
 import (
 	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // flatArgs has every field shape the fast decoder takes, and fields it
 // must leave alone.
@@ -27,13 +31,18 @@ type flatArgs struct {
 
 type color string
 
-// decodeBoth decodes data with encoding/json and with decodeInput and
+// decodeBoth decodes data with encoding/json and as the runtime does, with
+// the decoder and encoding/json from the zero value where it declines, and
 // fails the test when they differ in result or error.
-func decodeBoth(t *testing.T, c codec, data []byte) {
+func decodeBoth(t *testing.T, d *Decoder, data []byte) {
 	t.Helper()
 	var want, got flatArgs
 	wantErr := json.Unmarshal(data, &want)
-	gotErr := decodeInput(c, data, &got)
+	var gotErr error
+	if !d.Decode(data, reflect.ValueOf(&got).Elem()) {
+		got = flatArgs{}
+		gotErr = json.Unmarshal(data, &got)
+	}
 	if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
 		t.Fatalf("decode %q: error %v, encoding/json's %v", data, gotErr, wantErr)
 	}
@@ -97,12 +106,12 @@ var fastSeeds = []string{
 }
 
 func TestFastObjectMatchesEncodingJSON(t *testing.T) {
-	c := newCodec[flatArgs, NoOutput]()
-	if c.inFast == nil {
+	d := For(reflect.TypeFor[flatArgs]())
+	if d == nil {
 		t.Fatal("flatArgs has no fast decoder")
 	}
 	for _, s := range fastSeeds {
-		decodeBoth(t, c, []byte(s))
+		decodeBoth(t, d, []byte(s))
 	}
 }
 
@@ -112,16 +121,16 @@ func FuzzFastObject(f *testing.F) {
 	for _, s := range fastSeeds {
 		f.Add([]byte(s))
 	}
-	c := newCodec[flatArgs, NoOutput]()
+	d := For(reflect.TypeFor[flatArgs]())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		decodeBoth(t, c, data)
+		decodeBoth(t, d, data)
 	})
 }
 
 // TestFastObjectTakesCommonInput checks that arguments as jobgen's
 // clients encode them take the fast path rather than falling back.
 func TestFastObjectTakesCommonInput(t *testing.T) {
-	d := newFastObject(reflect.TypeFor[flatArgs]())
+	d := For(reflect.TypeFor[flatArgs]())
 	for _, in := range []flatArgs{
 		{},
 		{S: "report-2030-01", N: -3, I8: 7, I64: 1 << 60, U: 9, U64: 1 << 63, F: 0.25, F32: 3.5, B: true, Color: "blue"},
@@ -131,7 +140,7 @@ func TestFastObjectTakesCommonInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got flatArgs
-		if !d.decode(data, reflect.ValueOf(&got).Elem()) {
+		if !d.Decode(data, reflect.ValueOf(&got).Elem()) {
 			t.Fatalf("fast path declined %s", data)
 		}
 		if got != in {
@@ -173,29 +182,22 @@ func TestFastObjectShapes(t *testing.T) {
 			A int `json:"a.b"`
 		}](), false},
 	} {
-		if got := newFastObject(tc.typ) != nil; got != tc.fast {
+		if got := For(tc.typ) != nil; got != tc.fast {
 			t.Errorf("%s: fast decoder %v, want %v", tc.name, got, tc.fast)
 		}
 	}
 }
 
-func TestCodecLeavesCustomDecodingAlone(t *testing.T) {
-	// "{}" is not the zero value of a type that decodes itself.
-	if c := newCodec[withMethod, NoOutput](); c.inStruct || c.inFast != nil {
-		t.Errorf("codec of a type with UnmarshalJSON: inStruct %v, fast %v; want neither", c.inStruct, c.inFast != nil)
-	}
-}
-
-// BenchmarkDecodeInput decodes typical job arguments with the fast path
-// and with encoding/json.
-func BenchmarkDecodeInput(b *testing.B) {
+// BenchmarkDecode decodes typical job arguments with the decoder and with
+// encoding/json.
+func BenchmarkDecode(b *testing.B) {
 	data := []byte(`{"s":"report-2030-01","n":12345,"f":0.25,"b":true}`)
-	c := newCodec[flatArgs, NoOutput]()
+	d := For(reflect.TypeFor[flatArgs]())
 	b.Run("fast", func(b *testing.B) {
 		for b.Loop() {
 			var a flatArgs
-			if err := decodeInput(c, data, &a); err != nil {
-				b.Fatal(err)
+			if !d.Decode(data, reflect.ValueOf(&a).Elem()) {
+				b.Fatal("fast path declined")
 			}
 		}
 	})
