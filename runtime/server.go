@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jobgen/jobgen/runtime/limit"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
@@ -69,70 +68,6 @@ type Server struct {
 	maintStop  chan struct{}
 	beat       chan struct{} // asks the heartbeat for an early round
 	progressCh chan storage.Notification
-}
-
-// queue is one queue the server works.
-type queue struct {
-	name       string
-	maxWorkers int
-	limiter    limit.Limiter
-	inflight   atomic.Int64
-	wake       chan struct{} // capacity 1: a wake-up is latched until the loop waits
-	freed      chan struct{} // capacity 1: a slot was freed
-	work       *workQueue    // hands started jobs to the workers
-}
-
-func (q *queue) wakeUp() { latch(q.wake) }
-
-// reserve takes up to want of q's free slots for jobs about to be claimed
-// and returns how many it took. Every claim reserves first, so the fetch
-// loop and a submit that claims (Server.submit) never start more jobs
-// than q has slots.
-func (q *queue) reserve(want int) int {
-	for {
-		cur := q.inflight.Load()
-		n := min(int64(want), int64(q.maxWorkers)-cur)
-		if n <= 0 {
-			return 0
-		}
-		if q.inflight.CompareAndSwap(cur, cur+n) {
-			return int(n)
-		}
-	}
-}
-
-// unreserve gives back n reserved slots that no claimed job took.
-func (q *queue) unreserve(n int) {
-	if n > 0 {
-		q.inflight.Add(int64(-n))
-	}
-}
-
-// slotFreed gives a finished job's slot back. It wakes the loop only when
-// the queue stops being full, when half its slots are free and when it
-// empties: the loop waits for a freed slot only while the queue is full,
-// and then gathers more freed slots before it claims (see coalesce), so a
-// wake-up per finished job would only cost a goroutine switch each.
-func (q *queue) slotFreed() {
-	n := int(q.inflight.Add(-1))
-	if n == q.maxWorkers-1 || n == q.maxWorkers/2 || n == 0 {
-		latch(q.freed)
-	}
-}
-
-// coalesce reports whether fewer than half of q's slots are free while jobs
-// run, so a claim now would be small.
-func (q *queue) coalesce() bool {
-	inflight := int(q.inflight.Load())
-	return inflight > 0 && q.maxWorkers-inflight < q.maxWorkers/2
-}
-
-// latch records a wake-up in a channel of capacity 1 without blocking.
-func latch(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
 }
 
 // NewServer returns a server over store. It validates cfg and fills its
@@ -254,6 +189,13 @@ func (s *Server) Running() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.running)
+}
+
+// runningJob returns the claimed job id this server holds, or nil.
+func (s *Server) runningJob(id int64) *runningJob {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running[id]
 }
 
 // closed reports whether Stop has begun; an attached client then refuses to submit.
@@ -403,190 +345,5 @@ func (s *Server) abortLocal(ctx context.Context, id int64) (bool, error) {
 		return false, nil
 	case <-ctx.Done():
 		return false, ctx.Err()
-	}
-}
-
-// startMaintenance starts the heartbeat, the retention sweep (only when a
-// TTL is positive) and the storage subscription (only on backends with
-// notifications).
-func (s *Server) startMaintenance() {
-	s.maint.Add(1)
-	go s.heartbeatLoop()
-	if s.cfg.Retention.anyPositive() {
-		s.maint.Add(1)
-		go s.sweepLoop()
-	}
-	if s.notifier != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		ch, err := s.notifier.Subscribe(ctx)
-		if err != nil {
-			cancel()
-			s.logger.Warn("jobgen: storage subscription failed; relying on polling", "err", err)
-		} else {
-			s.maint.Add(1)
-			go s.subscriptionLoop(ch, cancel)
-		}
-		s.progressCh = make(chan storage.Notification, 256)
-		s.maint.Add(1)
-		go s.progressPublisher()
-	}
-}
-
-// heartbeatLoop renews the leases of running jobs every third of the lease
-// duration, in one storage call per round, and only while jobs run.
-func (s *Server) heartbeatLoop() {
-	defer s.maint.Done()
-	ticker := time.NewTicker(s.cfg.LeaseDuration / 3)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-s.maintStop:
-			return
-		case <-ticker.C:
-		case <-s.beat:
-		}
-		s.heartbeat()
-	}
-}
-
-func (s *Server) heartbeat() {
-	s.mu.Lock()
-	if len(s.running) == 0 {
-		s.mu.Unlock()
-		return
-	}
-	leases := make([]storage.Lease, 0, len(s.running))
-	for id, rj := range s.running {
-		leases = append(leases, storage.Lease{ID: id, Token: rj.rec.LeaseToken})
-	}
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LeaseDuration)
-	defer cancel()
-	res, err := s.store.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: s.cfg.LeaseDuration})
-	if err != nil {
-		s.logger.Error("jobgen: heartbeat failed", "jobs", len(leases), "err", err)
-		return
-	}
-	for _, id := range res.Lost {
-		if rj := s.runningJob(id); rj != nil {
-			s.logger.Warn("jobgen: lease lost; cancelling the job, its outcome will not be written", "job_id", id, "kind", rj.rec.Kind)
-			rj.lost.Store(true)
-			rj.cancel(ErrLeaseLost)
-		}
-	}
-	for _, id := range res.AbortRequested {
-		if rj := s.runningJob(id); rj != nil {
-			rj.requestAbort()
-		}
-	}
-}
-
-func (s *Server) runningJob(id int64) *runningJob {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.running[id]
-}
-
-// sweepLoop deletes finished jobs older than their retention TTL.
-func (s *Server) sweepLoop() {
-	defer s.maint.Done()
-	ticker := time.NewTicker(s.cfg.Retention.SweepInterval)
-	defer ticker.Stop()
-	for {
-		s.sweep()
-		select {
-		case <-s.maintStop:
-			return
-		case <-ticker.C:
-		}
-	}
-}
-
-func (s *Server) sweep() {
-	r := s.cfg.Retention
-	for _, x := range []struct {
-		state storage.State
-		ttl   time.Duration
-	}{{storage.StateCompleted, r.Completed}, {storage.StateFailed, r.Failed}, {storage.StateAborted, r.Aborted}} {
-		if x.ttl <= 0 {
-			continue
-		}
-		n, err := s.store.JobDeleteFinished(context.Background(), &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: time.Now().Add(-x.ttl)})
-		if err != nil {
-			s.logger.Error("jobgen: retention sweep failed", "state", x.state, "err", err)
-			continue
-		}
-		if n > 0 {
-			s.logger.Debug("jobgen: retention sweep", "state", x.state, "deleted", n)
-		}
-	}
-}
-
-// subscriptionLoop applies storage notifications: other processes' submits
-// wake loops, abort requests cancel local jobs, finishes and progress reach
-// waiters and subscribers, and a resync re-reads everything that matters.
-func (s *Server) subscriptionLoop(ch <-chan storage.Notification, cancel context.CancelFunc) {
-	defer s.maint.Done()
-	defer func() {
-		cancel()
-		for range ch { // the backend closes ch once ctx is cancelled
-		}
-	}()
-	for {
-		select {
-		case <-s.maintStop:
-			return
-		case n, ok := <-ch:
-			if !ok {
-				return
-			}
-			s.notified(n)
-		}
-	}
-}
-
-func (s *Server) notified(n storage.Notification) {
-	switch n.Kind {
-	case storage.NotifyInserted:
-		s.wakeQueue(n.Queue)
-	case storage.NotifyAbortRequested:
-		if rj := s.runningJob(n.JobID); rj != nil {
-			rj.requestAbort()
-		}
-	case storage.NotifyProgress:
-		if s.runningJob(n.JobID) == nil { // local jobs report directly
-			s.hub.notified(n)
-		}
-	case storage.NotifyResync:
-		s.mu.Lock()
-		for _, q := range s.queues {
-			q.wakeUp()
-		}
-		s.mu.Unlock()
-		select {
-		case s.beat <- struct{}{}:
-		default:
-		}
-		s.hub.notified(n)
-	default:
-		s.hub.notified(n)
-	}
-}
-
-// progressPublisher sends local progress to other processes. Progress is a
-// hint: when the publisher falls behind, reports are dropped.
-func (s *Server) progressPublisher() {
-	defer s.maint.Done()
-	for {
-		select {
-		case <-s.maintStop:
-			return
-		case n := <-s.progressCh:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := s.notifier.Publish(ctx, n); err != nil {
-				s.logger.Debug("jobgen: progress publish failed", "job_id", n.JobID, "err", err)
-			}
-			cancel()
-		}
 	}
 }

@@ -257,22 +257,6 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 	return storage.JobFinish{Outcome: storage.OutcomeRetry, ErrorCode: code, ErrorMessage: msg, RetryDelay: delay}, err
 }
 
-// publishProgress forwards progress to other processes on backends with
-// notifications, dropping it when the publisher is behind.
-func (s *Server) publishProgress(rec *storage.ClaimedJob, p Progress) {
-	if s.progressCh == nil {
-		return
-	}
-	payload, err := jsonMarshal(p)
-	if err != nil {
-		return
-	}
-	select {
-	case s.progressCh <- storage.Notification{Kind: storage.NotifyProgress, Queue: rec.Queue, JobID: rec.ID, Payload: payload}:
-	default:
-	}
-}
-
 // workerStackReserve is stack every worker holds in its own frame while it
 // waits for a job. The garbage collector halves a waiting goroutine's stack
 // when less than a quarter of it is in use, and the next handler (decoding
