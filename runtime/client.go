@@ -1,8 +1,8 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -30,47 +30,30 @@ type Client struct {
 	watchDone   chan struct{}
 }
 
-// ClientConfig configures a detached client. A zero field means the default
-// its doc names.
-type ClientConfig struct {
-	// MaxPayloadBytes caps the encoded input of a submit. Defaults to 1 MiB.
-	MaxPayloadBytes int
-	// PollInterval is how often WaitFor reads a job again when no
-	// notification says it changed. Defaults to 100ms on backends without
-	// notifications and 1s on backends with them.
-	PollInterval time.Duration
-	// Logger defaults to slog.Default().
-	Logger *slog.Logger
-}
-
 // NewClient returns a client detached from any server. Close it when done
 // to stop its storage subscription.
 func NewClient(store storage.Storage, cfg ClientConfig) (*Client, error) {
 	if store == nil {
 		return nil, fmt.Errorf("%w: nil storage", ErrInvalidOption)
 	}
-	if cfg.MaxPayloadBytes < 0 || cfg.PollInterval < 0 {
-		return nil, fmt.Errorf("%w: negative client option", ErrInvalidOption)
+	cfg = cfg.withDefaults(detachedPollInterval(store))
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	if cfg.MaxPayloadBytes == 0 {
-		cfg.MaxPayloadBytes = DefaultMaxPayloadBytes
-	}
-	if cfg.PollInterval == 0 {
-		cfg.PollInterval = 100 * time.Millisecond
-		if _, ok := store.(storage.Notifier); ok {
-			cfg.PollInterval = time.Second
-		}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	return newClient(store, cfg, nil), nil
+}
+
+// newClient returns a client over store with cfg, whose defaults are
+// filled: attached to srv, or detached when srv is nil.
+func newClient(store storage.Storage, cfg ClientConfig, srv *Server) *Client {
 	return &Client{
 		store:        store,
+		srv:          srv,
 		hub:          newHub(cfg.Logger),
 		maxPayload:   cfg.MaxPayloadBytes,
 		pollInterval: cfg.PollInterval,
 		logger:       cfg.Logger,
-	}, nil
+	}
 }
 
 // Close stops a detached client's storage subscription. It does nothing for
@@ -134,36 +117,14 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 		UniqueKey:   key,
 	}
 	if o := opts; o != nil {
-		if o.Queue != "" {
-			if err := validateName("queue", o.Queue); err != nil {
-				return nil, err
-			}
-			p.Queue = o.Queue
+		if err := o.validate(); err != nil {
+			return nil, err
 		}
-		switch {
-		case o.MaxAttempts < 0 || o.MaxAttempts > maxAttemptsLimit:
-			return nil, fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, o.MaxAttempts, maxAttemptsLimit)
-		case o.Timeout < 0 || o.Timeout > maxTimeout:
-			return nil, fmt.Errorf("%w: timeout %v, want 0 to %v", ErrInvalidOption, o.Timeout, maxTimeout)
-		case o.Priority < -maxPriority || o.Priority > maxPriority:
-			return nil, fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, o.Priority, -maxPriority, maxPriority)
-		case !o.Deadline.IsZero() && !o.RunAfter.IsZero() && o.Deadline.Before(o.RunAfter):
-			return nil, fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, o.Deadline, o.RunAfter)
-		case len(o.UniqueKey) > maxUniqueKey:
-			return nil, fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalidOption, len(o.UniqueKey), maxUniqueKey)
-		}
-		if o.Priority != 0 {
-			p.Priority = o.Priority
-		}
-		if o.MaxAttempts != 0 {
-			p.MaxAttempts = o.MaxAttempts
-		}
-		if o.Timeout != 0 {
-			p.Timeout = o.Timeout
-		}
-		if o.UniqueKey != "" {
-			p.UniqueKey = o.UniqueKey
-		}
+		p.Queue = cmp.Or(o.Queue, p.Queue)
+		p.Priority = cmp.Or(o.Priority, p.Priority)
+		p.MaxAttempts = cmp.Or(o.MaxAttempts, p.MaxAttempts)
+		p.Timeout = cmp.Or(o.Timeout, p.Timeout)
+		p.UniqueKey = cmp.Or(o.UniqueKey, p.UniqueKey)
 		p.RunAfter = o.RunAfter
 		p.Deadline = o.Deadline
 	}
@@ -296,27 +257,3 @@ func (c *Client) watch() {
 		}()
 	})
 }
-
-// notified applies a storage notification to this process's observers.
-func (h *hub) notified(n storage.Notification) {
-	switch n.Kind {
-	case storage.NotifyFinished:
-		h.recheck(n.JobID)
-		h.closeProgress(n.JobID)
-	case storage.NotifyResync:
-		h.recheck(0)
-	case storage.NotifyProgress:
-		var p Progress
-		if err := json.Unmarshal(n.Payload, &p); err != nil {
-			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
-			return
-		}
-		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: time.Now()})
-	}
-}
-
-// Bounds that catch absurd submit options.
-const (
-	maxPriority  = 1_000_000
-	maxUniqueKey = 1024
-)

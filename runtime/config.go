@@ -1,12 +1,14 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/limit"
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // Defaults used where a Config, KindOpts or SubmitOpts field is zero.
@@ -73,49 +75,117 @@ func (r Retention) anyPositive() bool {
 	return r.Completed > 0 || r.Failed > 0 || r.Aborted > 0
 }
 
-func (c Config) withDefaults() (Config, error) {
-	if c.PollInterval == 0 {
-		c.PollInterval = DefaultPollInterval
+// ClientConfig configures a detached client. A zero field means the default
+// its doc names.
+type ClientConfig struct {
+	// MaxPayloadBytes caps the encoded input of a submit. Defaults to 1 MiB.
+	MaxPayloadBytes int
+	// PollInterval is how often WaitFor reads a job again when no
+	// notification says it changed. Defaults to 100ms on backends without
+	// notifications and 1s on backends with them.
+	PollInterval time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with its zero fields set to their defaults. An
+// empty Queues stays empty: Start fills it from the registered kinds (see
+// Server.buildQueues).
+func (c Config) withDefaults() Config {
+	// The settings the attached client takes from c get the client's
+	// defaults, with the server's poll interval.
+	client := c.client().withDefaults(DefaultPollInterval)
+	c.MaxPayloadBytes, c.PollInterval, c.Logger = client.MaxPayloadBytes, client.PollInterval, client.Logger
+	c.LeaseDuration = cmp.Or(c.LeaseDuration, DefaultLeaseDuration)
+	c.StopTimeout = cmp.Or(c.StopTimeout, DefaultStopTimeout)
+	c.Retention.SweepInterval = cmp.Or(c.Retention.SweepInterval, time.Minute)
+	if c.Queues != nil {
+		queues := make(map[string]QueueConfig, len(c.Queues))
+		for name, q := range c.Queues {
+			queues[name] = q.withDefaults()
+		}
+		c.Queues = queues
 	}
-	if c.LeaseDuration == 0 {
-		c.LeaseDuration = DefaultLeaseDuration
-	}
-	if c.StopTimeout == 0 {
-		c.StopTimeout = DefaultStopTimeout
-	}
-	if c.MaxPayloadBytes == 0 {
-		c.MaxPayloadBytes = DefaultMaxPayloadBytes
-	}
-	if c.Retention.SweepInterval == 0 {
-		c.Retention.SweepInterval = time.Minute
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
+	return c
+}
+
+// validate reports the first invalid option of c, whose defaults are filled.
+func (c Config) validate() error {
+	if err := c.client().validate(); err != nil {
+		return err
 	}
 	switch {
-	case c.PollInterval < 0:
-		return c, fmt.Errorf("%w: negative poll interval %v", ErrInvalidOption, c.PollInterval)
 	case c.LeaseDuration < 0:
-		return c, fmt.Errorf("%w: negative lease duration %v", ErrInvalidOption, c.LeaseDuration)
+		return fmt.Errorf("%w: negative lease duration %v", ErrInvalidOption, c.LeaseDuration)
 	case c.LeaseDuration < 10*time.Millisecond:
-		return c, fmt.Errorf("%w: lease duration %v is below 10ms", ErrInvalidOption, c.LeaseDuration)
-	case c.MaxPayloadBytes < 0:
-		return c, fmt.Errorf("%w: negative max payload %d", ErrInvalidOption, c.MaxPayloadBytes)
+		return fmt.Errorf("%w: lease duration %v is below 10ms", ErrInvalidOption, c.LeaseDuration)
 	case c.Retention.SweepInterval < 0:
-		return c, fmt.Errorf("%w: negative retention sweep interval %v", ErrInvalidOption, c.Retention.SweepInterval)
+		return fmt.Errorf("%w: negative retention sweep interval %v", ErrInvalidOption, c.Retention.SweepInterval)
 	}
 	for name, q := range c.Queues {
 		if err := validateName("queue", name); err != nil {
-			return c, err
+			return err
 		}
 		if q.MaxWorkers < 0 {
-			return c, fmt.Errorf("%w: queue %q: negative max workers %d", ErrInvalidOption, name, q.MaxWorkers)
+			return fmt.Errorf("%w: queue %q: negative max workers %d", ErrInvalidOption, name, q.MaxWorkers)
 		}
 	}
-	return c, nil
+	return nil
 }
 
-func validateKindOpts(o KindOpts) error {
+// client returns the settings of the server's attached client.
+func (c Config) client() ClientConfig {
+	return ClientConfig{MaxPayloadBytes: c.MaxPayloadBytes, PollInterval: c.PollInterval, Logger: c.Logger}
+}
+
+// withDefaults returns q with its zero fields set to their defaults.
+func (q QueueConfig) withDefaults() QueueConfig {
+	q.MaxWorkers = cmp.Or(q.MaxWorkers, DefaultMaxWorkers)
+	return q
+}
+
+// withDefaults returns c with its zero fields set to their defaults; poll
+// is the default poll interval, which depends on the client (see
+// ClientConfig.PollInterval and Config.PollInterval).
+func (c ClientConfig) withDefaults(poll time.Duration) ClientConfig {
+	c.MaxPayloadBytes = cmp.Or(c.MaxPayloadBytes, DefaultMaxPayloadBytes)
+	c.PollInterval = cmp.Or(c.PollInterval, poll)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
+	return c
+}
+
+// detachedPollInterval is the default poll interval of a detached client
+// over store.
+func detachedPollInterval(store storage.Storage) time.Duration {
+	if _, ok := store.(storage.Notifier); ok {
+		return time.Second
+	}
+	return 100 * time.Millisecond
+}
+
+// validate reports the first invalid option of c.
+func (c ClientConfig) validate() error {
+	switch {
+	case c.PollInterval < 0:
+		return fmt.Errorf("%w: negative poll interval %v", ErrInvalidOption, c.PollInterval)
+	case c.MaxPayloadBytes < 0:
+		return fmt.Errorf("%w: negative max payload %d", ErrInvalidOption, c.MaxPayloadBytes)
+	}
+	return nil
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o KindOpts) withDefaults() KindOpts {
+	o.Queue = cmp.Or(o.Queue, DefaultQueue)
+	o.MaxAttempts = cmp.Or(o.MaxAttempts, DefaultMaxAttempts)
+	if o.Backoff == nil {
+		o.Backoff = DefaultBackoff
+	}
+	return o
+}
+
+// validate reports the first invalid option of o, whose defaults are filled.
+func (o KindOpts) validate() error {
 	if err := validateName("kind", o.Name); err != nil {
 		return err
 	}
@@ -150,10 +220,33 @@ type SubmitOpts struct {
 	UniqueKey string
 }
 
-// maxAttemptsLimit and maxTimeout bound options to catch absurd values.
+// validate reports the first invalid override of o. The unique key is
+// checked once it is chosen (see Client.insertParams).
+func (o *SubmitOpts) validate() error {
+	if o.Queue != "" {
+		if err := validateName("queue", o.Queue); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.MaxAttempts < 0 || o.MaxAttempts > maxAttemptsLimit:
+		return fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, o.MaxAttempts, maxAttemptsLimit)
+	case o.Timeout < 0 || o.Timeout > maxTimeout:
+		return fmt.Errorf("%w: timeout %v, want 0 to %v", ErrInvalidOption, o.Timeout, maxTimeout)
+	case o.Priority < -maxPriority || o.Priority > maxPriority:
+		return fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, o.Priority, -maxPriority, maxPriority)
+	case !o.Deadline.IsZero() && !o.RunAfter.IsZero() && o.Deadline.Before(o.RunAfter):
+		return fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, o.Deadline, o.RunAfter)
+	}
+	return nil
+}
+
+// Bounds that catch absurd submit options.
 const (
 	maxAttemptsLimit = 1_000_000
 	maxTimeout       = 365 * 24 * time.Hour
+	maxPriority      = 1_000_000
+	maxUniqueKey     = 1024
 )
 
 // BackoffFunc returns the delay before retry number attempt (1 after the

@@ -57,6 +57,11 @@ func TestConfigValidation(t *testing.T) {
 	if _, err := runtime.NewClient(nil, runtime.ClientConfig{}); !errors.Is(err, runtime.ErrInvalidOption) {
 		t.Errorf("NewClient(nil): %v", err)
 	}
+	for _, cfg := range []runtime.ClientConfig{{PollInterval: -1}, {MaxPayloadBytes: -1}} {
+		if _, err := runtime.NewClient(store, cfg); !errors.Is(err, runtime.ErrInvalidOption) {
+			t.Errorf("NewClient(%+v): %v, want an invalid option error", cfg, err)
+		}
+	}
 }
 
 func TestNewKindPanicsOnInvalidOptions(t *testing.T) {

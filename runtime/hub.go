@@ -1,10 +1,12 @@
 package runtime
 
 import (
+	"encoding/json"
 	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -54,20 +56,26 @@ func (h *hub) addWaiter(id int64) *waiter {
 
 func (h *hub) removeWaiter(id int64, w *waiter) {
 	h.mu.Lock()
-	ws := h.waiters[id]
-	for i, x := range ws {
-		if x == w {
-			ws = append(ws[:i], ws[i+1:]...)
-			h.nwaiters.Add(-1)
-			break
-		}
-	}
-	if len(ws) == 0 {
-		delete(h.waiters, id)
-	} else {
-		h.waiters[id] = ws
+	if removeFrom(h.waiters, id, w) {
+		h.nwaiters.Add(-1)
 	}
 	h.mu.Unlock()
+}
+
+// removeFrom removes v from the list m[k], deleting k once its list is
+// empty, and reports whether v was in it.
+func removeFrom[K, V comparable](m map[K][]V, k K, v V) bool {
+	vs := m[k]
+	i := slices.Index(vs, v)
+	if i < 0 {
+		return false
+	}
+	if vs = slices.Delete(vs, i, i+1); len(vs) == 0 {
+		delete(m, k)
+	} else {
+		m[k] = vs
+	}
+	return true
 }
 
 // recheck asks the waiters of id (all waiters when id is 0) to read storage again.
@@ -79,10 +87,7 @@ func (h *hub) recheck(id int64) {
 	defer h.mu.Unlock()
 	poke := func(ws []*waiter) {
 		for _, w := range ws {
-			select {
-			case w.recheck <- struct{}{}:
-			default:
-			}
+			latch(w.recheck)
 		}
 	}
 	if id != 0 {
@@ -192,17 +197,9 @@ func (h *hub) subscribeProgress(id int64) (<-chan Progress, func()) {
 	return s.ch, func() {
 		once.Do(func() {
 			h.mu.Lock()
-			subs := h.progress[id]
-			for i, x := range subs {
-				if x == s {
-					h.progress[id] = append(subs[:i], subs[i+1:]...)
-					if len(h.progress[id]) == 0 {
-						delete(h.progress, id)
-					}
-					h.nprogress.Add(-1)
-					s.close()
-					break
-				}
+			if removeFrom(h.progress, id, s) {
+				h.nprogress.Add(-1)
+				s.close()
 			}
 			h.mu.Unlock()
 		})
@@ -226,10 +223,7 @@ func (l *listener) push(ev Event) {
 	l.mu.Lock()
 	l.queue = append(l.queue, ev)
 	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
+	latch(l.wake)
 }
 
 // maxSpareEvents caps the buffer a listener keeps for reuse, so that one
@@ -309,5 +303,23 @@ func (s *progressSub) close() {
 	if !s.closed {
 		s.closed = true
 		close(s.ch)
+	}
+}
+
+// notified applies a storage notification to this process's observers.
+func (h *hub) notified(n storage.Notification) {
+	switch n.Kind {
+	case storage.NotifyFinished:
+		h.recheck(n.JobID)
+		h.closeProgress(n.JobID)
+	case storage.NotifyResync:
+		h.recheck(0)
+	case storage.NotifyProgress:
+		var p Progress
+		if err := json.Unmarshal(n.Payload, &p); err != nil {
+			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
+			return
+		}
+		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: time.Now()})
 	}
 }

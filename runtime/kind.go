@@ -96,16 +96,8 @@ func encodeOutput[Out any](c codec, out Out) ([]byte, error) {
 // invalid: kinds are declared once at package level, so a bad one is a
 // programmer error.
 func NewKind[In, Out any](opts KindOpts) *Kind[In, Out] {
-	if opts.Queue == "" {
-		opts.Queue = DefaultQueue
-	}
-	if opts.MaxAttempts == 0 {
-		opts.MaxAttempts = DefaultMaxAttempts
-	}
-	if opts.Backoff == nil {
-		opts.Backoff = DefaultBackoff
-	}
-	if err := validateKindOpts(opts); err != nil {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
 		panic(fmt.Sprintf("runtime.NewKind: %v", err))
 	}
 	return &Kind[In, Out]{opts: opts, codec: newCodec[In, Out]()}
@@ -306,5 +298,3 @@ type inputDecodeError struct{ err error }
 
 func (e *inputDecodeError) Error() string { return e.err.Error() }
 func (e *inputDecodeError) Unwrap() error { return e.err }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

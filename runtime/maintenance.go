@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -158,10 +159,7 @@ func (s *Server) notified(n storage.Notification) {
 			q.wakeUp()
 		}
 		s.mu.Unlock()
-		select {
-		case s.beat <- struct{}{}:
-		default:
-		}
+		latch(s.beat)
 		s.hub.notified(n)
 	default:
 		s.hub.notified(n)
@@ -192,7 +190,7 @@ func (s *Server) publishProgress(rec *storage.ClaimedJob, p Progress) {
 	if s.progressCh == nil {
 		return
 	}
-	payload, err := jsonMarshal(p)
+	payload, err := json.Marshal(p)
 	if err != nil {
 		return
 	}

@@ -17,6 +17,11 @@ type queue struct {
 	work       *workQueue    // hands started jobs to the workers
 }
 
+// newQueue returns queue name configured by qc, whose defaults are filled.
+func newQueue(name string, qc QueueConfig) *queue {
+	return &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), work: newWorkQueue()}
+}
+
 func (q *queue) wakeUp() { latch(q.wake) }
 
 // reserve takes up to want of q's free slots for jobs about to be claimed

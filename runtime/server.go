@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,15 +76,14 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 	if store == nil {
 		return nil, fmt.Errorf("new server: %w: nil storage", ErrInvalidOption)
 	}
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("new server: %w", err)
 	}
 	s := &Server{
 		store:     store,
 		cfg:       cfg,
 		logger:    cfg.Logger,
-		hub:       newHub(cfg.Logger),
 		kinds:     make(map[string]*registeredKind),
 		running:   make(map[int64]*runningJob),
 		stopCh:    make(chan struct{}),
@@ -95,14 +94,8 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		beat:      make(chan struct{}, 1),
 	}
 	s.notifier, _ = store.(storage.Notifier)
-	s.client = &Client{
-		store:        store,
-		srv:          s,
-		hub:          s.hub,
-		maxPayload:   cfg.MaxPayloadBytes,
-		pollInterval: cfg.PollInterval,
-		logger:       cfg.Logger,
-	}
+	s.client = newClient(store, cfg.client(), s)
+	s.hub = s.client.hub
 	s.fin = newFinisher(s)
 	return s, nil
 }
@@ -139,48 +132,40 @@ func (s *Server) Start(ctx context.Context) error {
 	case len(s.kinds) == 0:
 		return errors.New("runtime: start: no handlers registered")
 	}
-	queues, err := s.buildQueues()
-	if err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
 	s.started = true
-	s.queues = queues
-	for name := range s.kinds {
-		s.kindNames = append(s.kindNames, name)
-	}
-	sort.Strings(s.kindNames)
+	s.queues = s.buildQueues()
+	s.kindNames = slices.Sorted(maps.Keys(s.kinds))
 	s.jobBase = context.WithoutCancel(ctx)
 
 	go s.fin.run()
 	s.startMaintenance()
-	for _, q := range queues {
+	for _, q := range s.queues {
 		s.loops.Add(1)
 		go s.fetchLoop(q)
 	}
 	context.AfterFunc(ctx, func() {
-		s.cancelOnce.Do(func() { close(s.cancelCh) })
+		s.cutDrain()
 		s.beginStop()
 	})
-	s.logger.Debug("jobgen: server started", "queues", len(queues), "kinds", len(s.kindNames))
+	s.logger.Debug("jobgen: server started", "queues", len(s.queues), "kinds", len(s.kindNames))
 	return nil
 }
 
-func (s *Server) buildQueues() (map[string]*queue, error) {
+// buildQueues returns the queues s works: the configured ones, or the
+// default queue of every registered kind.
+func (s *Server) buildQueues() map[string]*queue {
 	cfgs := s.cfg.Queues
 	if len(cfgs) == 0 {
 		cfgs = make(map[string]QueueConfig)
 		for _, k := range s.kinds {
-			cfgs[k.opts.Queue] = QueueConfig{}
+			cfgs[k.opts.Queue] = QueueConfig{}.withDefaults()
 		}
 	}
 	queues := make(map[string]*queue, len(cfgs))
 	for name, qc := range cfgs {
-		if qc.MaxWorkers == 0 {
-			qc.MaxWorkers = DefaultMaxWorkers
-		}
-		queues[name] = &queue{name: name, maxWorkers: qc.MaxWorkers, limiter: qc.Limiter, wake: make(chan struct{}, 1), freed: make(chan struct{}, 1), work: newWorkQueue()}
+		queues[name] = newQueue(name, qc)
 	}
-	return queues, nil
+	return queues
 }
 
 // Running returns how many claimed jobs the server holds: running, or
@@ -243,7 +228,7 @@ func (s *Server) Stop(ctx context.Context) error {
 			return s.stuckErr
 		}
 	case <-ctx.Done():
-		s.cancelOnce.Do(func() { close(s.cancelCh) })
+		s.cutDrain()
 		return ctx.Err()
 	}
 }
@@ -251,9 +236,13 @@ func (s *Server) Stop(ctx context.Context) error {
 // StopAndCancel stops the server like Stop but cancels running jobs at once
 // instead of waiting for them to finish.
 func (s *Server) StopAndCancel(ctx context.Context) error {
-	s.cancelOnce.Do(func() { close(s.cancelCh) })
+	s.cutDrain()
 	return s.Stop(ctx)
 }
+
+// cutDrain ends the wait for running jobs of a stop, begun or to come: they
+// are cancelled at once.
+func (s *Server) cutDrain() { s.cancelOnce.Do(func() { close(s.cancelCh) }) }
 
 func (s *Server) beginStop() {
 	s.stopOnce.Do(func() {
@@ -318,12 +307,8 @@ func (s *Server) cancelRunning(cause error) {
 
 func (s *Server) stuckError() error {
 	s.mu.Lock()
-	ids := make([]int64, 0, len(s.running))
-	for id := range s.running {
-		ids = append(ids, id)
-	}
+	ids := slices.Sorted(maps.Keys(s.running))
 	s.mu.Unlock()
-	slices.Sort(ids)
 	return fmt.Errorf("runtime: stop: %d job(s) still running after cancel %v: their handlers ignore ctx; they are released when they return", len(ids), ids)
 }
 
@@ -331,9 +316,7 @@ func (s *Server) stuckError() error {
 // the abort was handled here. When the job's handler has already returned,
 // it waits until the outcome is written and leaves the answer to storage.
 func (s *Server) abortLocal(ctx context.Context, id int64) (bool, error) {
-	s.mu.Lock()
-	rj := s.running[id]
-	s.mu.Unlock()
+	rj := s.runningJob(id)
 	if rj == nil {
 		return false, nil
 	}
