@@ -34,7 +34,7 @@ type Server struct {
 	notifier storage.Notifier // nil when the backend has no notifications
 	cfg      Config
 	logger   *slog.Logger
-	hub      *hub
+	hub      *hub // the attached client's
 	client   *Client
 	fin      *finisher
 
