@@ -125,21 +125,17 @@ func (e *NameError) Error() string {
 // Is matches ErrInvalidName.
 func (e *NameError) Is(target error) bool { return target == ErrInvalidName }
 
-// validateName accepts 1-64 characters of lower-case letters, digits, '_',
-// '-' and '.', starting with a letter or digit.
+// validateName returns a *NameError when name breaks storage.ValidName's
+// rule, saying how.
 func validateName(what, name string) error {
-	if name == "" {
+	switch {
+	case storage.ValidName(name):
+		return nil
+	case name == "":
 		return &NameError{What: what, Name: name, Reason: "empty"}
+	case len(name) > storage.MaxNameLen:
+		return &NameError{What: what, Name: name[:storage.MaxNameLen] + "...", Reason: fmt.Sprintf("longer than %d characters", storage.MaxNameLen)}
+	default:
+		return &NameError{What: what, Name: name, Reason: "want " + storage.NameRule}
 	}
-	if len(name) > 64 {
-		return &NameError{What: what, Name: name[:64] + "...", Reason: "longer than 64 characters"}
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (i > 0 && (c == '_' || c == '-' || c == '.'))
-		if !ok {
-			return &NameError{What: what, Name: name, Reason: "want lower-case letters, digits, '_', '-' or '.', starting with a letter or digit"}
-		}
-	}
-	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // The directive that marks a job: //jobgen:job key=value ...
@@ -57,13 +59,13 @@ type keyDef struct {
 var schema = []keyDef{
 	{
 		Key: "kind", Value: "name", Default: "type name in snake_case",
-		Want: "a name of 1-64 lower-case letters, digits, '_', '-' or '.', starting with a letter or digit",
+		Want: "a name of " + storage.NameRule,
 		Doc:  "stable stored name of the job kind; keep it when renaming the type",
 		set:  setter(func(m *marker) *arg[string] { return &m.Kind }, parseName),
 	},
 	{
 		Key: "queue", Value: "name", Default: `"default"`,
-		Want: "a name of 1-64 lower-case letters, digits, '_', '-' or '.', starting with a letter or digit",
+		Want: "a name of " + storage.NameRule,
 		Doc:  "queue that jobs go to unless Submit says otherwise",
 		set:  setter(func(m *marker) *arg[string] { return &m.Queue }, parseName),
 	},
@@ -109,22 +111,7 @@ func setter[T any](field func(*marker) *arg[T], parse func(string) (T, bool)) fu
 	}
 }
 
-// validName reports whether s is a valid kind or queue name, by the rules
-// the runtime enforces.
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '-' || c == '.')) {
-			return false
-		}
-	}
-	return true
-}
-
-func parseName(s string) (string, bool) { return s, validName(s) }
+func parseName(s string) (string, bool) { return s, storage.ValidName(s) }
 
 func parseInt(s string) (int, bool) {
 	n, err := strconv.Atoi(s)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/templates"
 )
 
@@ -211,7 +212,7 @@ func (m *modeler) job(fj found) (templates.Job, bool) {
 	}
 	if mk.Kind.Set {
 		j.Kind = mk.Kind.Value
-	} else if !validName(j.Kind) {
+	} else if !storage.ValidName(j.Kind) {
 		m.diags.add(m.fset, spec.Name.Pos(), "kind %q derived from the type name is not a valid name: set kind= to %s", j.Kind, lookupKey("kind").Want)
 	}
 	if mk.Queue.Set {
