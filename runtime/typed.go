@@ -1,0 +1,164 @@
+package runtime
+
+import "context"
+
+// KindClient submits, aborts and observes the jobs of one kind with input In
+// and output Out. Generated code names it per kind (ResizeClient for the
+// Resize job) and makes it with NewKindClient; the zero value is not usable.
+// It is a small value, safe for concurrent use.
+type KindClient[In, Out any] struct {
+	kind   *Kind[In, Out]
+	client *Client
+}
+
+// NewKindClient returns the typed client of kind k that works through c.
+func NewKindClient[In, Out any](k *Kind[In, Out], c *Client) KindClient[In, Out] {
+	return KindClient[In, Out]{kind: k, client: c}
+}
+
+// Submit stores a job with the kind's defaults, overridden by opts (which
+// may be nil). A job with the same unique key as an active one is not stored
+// again: the handle then refers to the active job and has Duplicate set.
+func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOpts) (KindHandle[In, Out], error) {
+	h, err := c.kind.Submit(ctx, c.client, args, opts)
+	if err != nil {
+		return KindHandle[In, Out]{}, err
+	}
+	return KindHandle[In, Out]{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
+}
+
+// Abort aborts job id: a pending job at once, a running one by cancelling
+// its context. It returns an error matching ErrFinished when the job had
+// already finished.
+func (c KindClient[In, Out]) Abort(ctx context.Context, id int64) error {
+	return c.client.Abort(ctx, id)
+}
+
+// WaitFor waits until job id finishes and returns its output, or an error
+// matching ErrFailed, ErrAborted or ErrNotFound.
+func (c KindClient[In, Out]) WaitFor(ctx context.Context, id int64) (Out, error) {
+	return c.kind.WaitFor(ctx, c.client, id)
+}
+
+// Get returns job id with its arguments and, once it completed, its output.
+// It returns an error matching ErrWrongKind when the job is of another kind.
+func (c KindClient[In, Out]) Get(ctx context.Context, id int64) (*Info[In, Out], error) {
+	return c.kind.Get(ctx, c.client, id)
+}
+
+// Progress subscribes to job id's progress until cancel is called or the
+// job finishes, when the channel is closed.
+func (c KindClient[In, Out]) Progress(id int64) (updates <-chan Progress, cancel func()) {
+	return c.client.SubscribeProgress(id)
+}
+
+// KindHandle refers to one submitted job of the kind with input In and
+// output Out. KindClient.Submit returns it; the zero value is not usable.
+type KindHandle[In, Out any] struct {
+	// ID is the job's id.
+	ID int64
+	// Duplicate reports that the submit found an active job with the same
+	// unique key and returned it instead of storing a new one.
+	Duplicate bool
+
+	h *Handle[Out]
+}
+
+// Wait waits for the job to finish and returns its output, or an error
+// matching ErrFailed, ErrAborted or ErrNotFound.
+func (h KindHandle[In, Out]) Wait(ctx context.Context) (Out, error) {
+	return h.h.Wait(ctx)
+}
+
+// Abort aborts the job; see KindClient.Abort.
+func (h KindHandle[In, Out]) Abort(ctx context.Context) error {
+	return h.h.Abort(ctx)
+}
+
+// Progress subscribes to the job's progress until cancel is called or the
+// job finishes, when the channel is closed.
+func (h KindHandle[In, Out]) Progress() (updates <-chan Progress, cancel func()) {
+	return h.h.Progress()
+}
+
+// NoOutputClient is KindClient for a kind without output: its waits return
+// only an error. Generated code names it per kind and makes it with
+// NewNoOutputClient; the zero value is not usable.
+type NoOutputClient[In any] struct {
+	c KindClient[In, NoOutput]
+}
+
+// NewNoOutputClient returns the typed client of kind k that works through c.
+func NewNoOutputClient[In any](k *Kind[In, NoOutput], c *Client) NoOutputClient[In] {
+	return NoOutputClient[In]{c: NewKindClient(k, c)}
+}
+
+// Submit stores a job; see KindClient.Submit.
+func (c NoOutputClient[In]) Submit(ctx context.Context, args In, opts *SubmitOpts) (NoOutputHandle[In], error) {
+	h, err := c.c.Submit(ctx, args, opts)
+	return NoOutputHandle[In]{ID: h.ID, Duplicate: h.Duplicate, h: h}, err
+}
+
+// Abort aborts job id; see KindClient.Abort.
+func (c NoOutputClient[In]) Abort(ctx context.Context, id int64) error {
+	return c.c.Abort(ctx, id)
+}
+
+// WaitFor waits until job id finishes and returns nil if it completed, or an
+// error matching ErrFailed, ErrAborted or ErrNotFound.
+func (c NoOutputClient[In]) WaitFor(ctx context.Context, id int64) error {
+	_, err := c.c.WaitFor(ctx, id)
+	return err
+}
+
+// Get returns job id with its arguments; see KindClient.Get.
+func (c NoOutputClient[In]) Get(ctx context.Context, id int64) (*Info[In, NoOutput], error) {
+	return c.c.Get(ctx, id)
+}
+
+// Progress subscribes to job id's progress; see KindClient.Progress.
+func (c NoOutputClient[In]) Progress(id int64) (updates <-chan Progress, cancel func()) {
+	return c.c.Progress(id)
+}
+
+// NoOutputHandle refers to one submitted job of a kind with input In and no
+// output. NoOutputClient.Submit returns it; the zero value is not usable.
+type NoOutputHandle[In any] struct {
+	// ID is the job's id.
+	ID int64
+	// Duplicate reports that the submit found an active job with the same
+	// unique key and returned it instead of storing a new one.
+	Duplicate bool
+
+	h KindHandle[In, NoOutput]
+}
+
+// Wait waits for the job to finish and returns nil if it completed, or an
+// error matching ErrFailed, ErrAborted or ErrNotFound.
+func (h NoOutputHandle[In]) Wait(ctx context.Context) error {
+	_, err := h.h.Wait(ctx)
+	return err
+}
+
+// Abort aborts the job; see KindClient.Abort.
+func (h NoOutputHandle[In]) Abort(ctx context.Context) error {
+	return h.h.Abort(ctx)
+}
+
+// Progress subscribes to the job's progress until cancel is called or the
+// job finishes, when the channel is closed.
+func (h NoOutputHandle[In]) Progress() (updates <-chan Progress, cancel func()) {
+	return h.h.Progress()
+}
+
+// NoOutputFunc adapts a handler that returns only an error to the
+// HandlerFunc of a kind without output. It returns nil when f is nil, which
+// Kind.Register rejects.
+func NoOutputFunc[In any](f func(ctx context.Context, job *Job[In]) error) HandlerFunc[In, NoOutput] {
+	if f == nil {
+		return nil
+	}
+	return func(ctx context.Context, job *Job[In]) (NoOutput, error) {
+		return NoOutput{}, f(ctx, job)
+	}
+}
