@@ -6,8 +6,9 @@ package example
 import (
 	"context"
 	"errors"
-	"github.com/jobgen/jobgen/runtime"
 	"time"
+
+	"github.com/jobgen/jobgen/runtime"
 )
 
 // CrunchKind is the Crunch job kind, stored as "crunch".
@@ -19,84 +20,22 @@ var CrunchKind = runtime.NewKind[Crunch, CrunchResult](runtime.KindOpts{
 
 // CrunchHandle refers to one submitted Crunch job. Submit returns it; the zero
 // value is not usable.
-type CrunchHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[CrunchResult]
-}
-
-// Wait waits for the job to finish and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h CrunchHandle) Wait(ctx context.Context) (CrunchResult, error) {
-	return h.h.Wait(ctx)
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h CrunchHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h CrunchHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+type CrunchHandle = runtime.KindHandle[Crunch, CrunchResult]
 
 // CrunchClient submits, aborts and observes Crunch jobs.
-type CrunchClient struct {
-	c *runtime.Client
-}
+type CrunchClient = runtime.KindClient[Crunch, CrunchResult]
 
 // NewCrunchClient returns a CrunchClient that works through c.
 func NewCrunchClient(c *runtime.Client) CrunchClient {
-	return CrunchClient{c: c}
-}
-
-// Submit stores a Crunch job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c CrunchClient) Submit(ctx context.Context, args Crunch, opts *runtime.SubmitOpts) (CrunchHandle, error) {
-	h, err := CrunchKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return CrunchHandle{}, err
-	}
-	return CrunchHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
-
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c CrunchClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
-
-// WaitFor waits until job id finishes and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c CrunchClient) WaitFor(ctx context.Context, id int64) (CrunchResult, error) {
-	return CrunchKind.WaitFor(ctx, c.c, id)
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c CrunchClient) Get(ctx context.Context, id int64) (*runtime.Info[Crunch, CrunchResult], error) {
-	return CrunchKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c CrunchClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+	return runtime.NewKindClient(CrunchKind, c)
 }
 
 // CrunchHandler runs Crunch jobs.
 type CrunchHandler interface {
 	// HandleCrunch runs one Crunch job and returns its output. Return
-	// runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d, err)
-	// to retry after d; any other error is retried with the kind's backoff until
-	// the attempts run out.
+	// runtime.Permanent(err) to fail without retrying,
+	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
+	// with the kind's backoff until the attempts run out.
 	HandleCrunch(ctx context.Context, job *runtime.Job[Crunch]) (CrunchResult, error)
 }
 
@@ -108,8 +47,8 @@ func (f CrunchHandlerFunc) HandleCrunch(ctx context.Context, job *runtime.Job[Cr
 	return f(ctx, job)
 }
 
-// RegisterCrunchHandler makes srv run Crunch jobs with h. It fails when h is nil,
-// the kind is already registered or srv has started.
+// RegisterCrunchHandler makes srv run Crunch jobs with h. It fails when h is
+// nil, the kind is already registered or srv has started.
 func RegisterCrunchHandler(srv *runtime.Server, h CrunchHandler) error {
 	if h == nil {
 		return errors.New("register crunch: nil handler")
@@ -125,84 +64,22 @@ var ReportKind = runtime.NewKind[Report, ReportResult](runtime.KindOpts{
 
 // ReportHandle refers to one submitted Report job. Submit returns it; the zero
 // value is not usable.
-type ReportHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[ReportResult]
-}
-
-// Wait waits for the job to finish and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h ReportHandle) Wait(ctx context.Context) (ReportResult, error) {
-	return h.h.Wait(ctx)
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h ReportHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h ReportHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+type ReportHandle = runtime.KindHandle[Report, ReportResult]
 
 // ReportClient submits, aborts and observes Report jobs.
-type ReportClient struct {
-	c *runtime.Client
-}
+type ReportClient = runtime.KindClient[Report, ReportResult]
 
 // NewReportClient returns a ReportClient that works through c.
 func NewReportClient(c *runtime.Client) ReportClient {
-	return ReportClient{c: c}
-}
-
-// Submit stores a Report job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c ReportClient) Submit(ctx context.Context, args Report, opts *runtime.SubmitOpts) (ReportHandle, error) {
-	h, err := ReportKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return ReportHandle{}, err
-	}
-	return ReportHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
-
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c ReportClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
-
-// WaitFor waits until job id finishes and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c ReportClient) WaitFor(ctx context.Context, id int64) (ReportResult, error) {
-	return ReportKind.WaitFor(ctx, c.c, id)
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c ReportClient) Get(ctx context.Context, id int64) (*runtime.Info[Report, ReportResult], error) {
-	return ReportKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c ReportClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+	return runtime.NewKindClient(ReportKind, c)
 }
 
 // ReportHandler runs Report jobs.
 type ReportHandler interface {
 	// HandleReport runs one Report job and returns its output. Return
-	// runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d, err)
-	// to retry after d; any other error is retried with the kind's backoff until
-	// the attempts run out.
+	// runtime.Permanent(err) to fail without retrying,
+	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
+	// with the kind's backoff until the attempts run out.
 	HandleReport(ctx context.Context, job *runtime.Job[Report]) (ReportResult, error)
 }
 
@@ -214,8 +91,8 @@ func (f ReportHandlerFunc) HandleReport(ctx context.Context, job *runtime.Job[Re
 	return f(ctx, job)
 }
 
-// RegisterReportHandler makes srv run Report jobs with h. It fails when h is nil,
-// the kind is already registered or srv has started.
+// RegisterReportHandler makes srv run Report jobs with h. It fails when h is
+// nil, the kind is already registered or srv has started.
 func RegisterReportHandler(srv *runtime.Server, h ReportHandler) error {
 	if h == nil {
 		return errors.New("register report: nil handler")
@@ -235,84 +112,22 @@ var ResizeKind = runtime.NewKind[Resize, ResizeResult](runtime.KindOpts{
 
 // ResizeHandle refers to one submitted Resize job. Submit returns it; the zero
 // value is not usable.
-type ResizeHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[ResizeResult]
-}
-
-// Wait waits for the job to finish and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h ResizeHandle) Wait(ctx context.Context) (ResizeResult, error) {
-	return h.h.Wait(ctx)
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h ResizeHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h ResizeHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+type ResizeHandle = runtime.KindHandle[Resize, ResizeResult]
 
 // ResizeClient submits, aborts and observes Resize jobs.
-type ResizeClient struct {
-	c *runtime.Client
-}
+type ResizeClient = runtime.KindClient[Resize, ResizeResult]
 
 // NewResizeClient returns a ResizeClient that works through c.
 func NewResizeClient(c *runtime.Client) ResizeClient {
-	return ResizeClient{c: c}
-}
-
-// Submit stores a Resize job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c ResizeClient) Submit(ctx context.Context, args Resize, opts *runtime.SubmitOpts) (ResizeHandle, error) {
-	h, err := ResizeKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return ResizeHandle{}, err
-	}
-	return ResizeHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
-
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c ResizeClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
-
-// WaitFor waits until job id finishes and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c ResizeClient) WaitFor(ctx context.Context, id int64) (ResizeResult, error) {
-	return ResizeKind.WaitFor(ctx, c.c, id)
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c ResizeClient) Get(ctx context.Context, id int64) (*runtime.Info[Resize, ResizeResult], error) {
-	return ResizeKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c ResizeClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+	return runtime.NewKindClient(ResizeKind, c)
 }
 
 // ResizeHandler runs Resize jobs.
 type ResizeHandler interface {
 	// HandleResize runs one Resize job and returns its output. Return
-	// runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d, err)
-	// to retry after d; any other error is retried with the kind's backoff until
-	// the attempts run out.
+	// runtime.Permanent(err) to fail without retrying,
+	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
+	// with the kind's backoff until the attempts run out.
 	HandleResize(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error)
 }
 
@@ -324,8 +139,8 @@ func (f ResizeHandlerFunc) HandleResize(ctx context.Context, job *runtime.Job[Re
 	return f(ctx, job)
 }
 
-// RegisterResizeHandler makes srv run Resize jobs with h. It fails when h is nil,
-// the kind is already registered or srv has started.
+// RegisterResizeHandler makes srv run Resize jobs with h. It fails when h is
+// nil, the kind is already registered or srv has started.
 func RegisterResizeHandler(srv *runtime.Server, h ResizeHandler) error {
 	if h == nil {
 		return errors.New("register resize: nil handler")
@@ -341,87 +156,24 @@ var SendMessageKind = runtime.NewKind[SendMessage, runtime.NoOutput](runtime.Kin
 	Backoff:     runtime.ExponentialBackoff(10 * time.Millisecond),
 })
 
-// SendMessageHandle refers to one submitted SendMessage job. Submit returns it; the zero
-// value is not usable.
-type SendMessageHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[runtime.NoOutput]
-}
-
-// Wait waits for the job to finish and returns nil if it completed, or an
-// error matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h SendMessageHandle) Wait(ctx context.Context) error {
-	_, err := h.h.Wait(ctx)
-	return err
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h SendMessageHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h SendMessageHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+// SendMessageHandle refers to one submitted SendMessage job. Submit returns
+// it; the zero value is not usable.
+type SendMessageHandle = runtime.NoOutputHandle[SendMessage]
 
 // SendMessageClient submits, aborts and observes SendMessage jobs.
-type SendMessageClient struct {
-	c *runtime.Client
-}
+type SendMessageClient = runtime.NoOutputClient[SendMessage]
 
 // NewSendMessageClient returns a SendMessageClient that works through c.
 func NewSendMessageClient(c *runtime.Client) SendMessageClient {
-	return SendMessageClient{c: c}
-}
-
-// Submit stores a SendMessage job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c SendMessageClient) Submit(ctx context.Context, args SendMessage, opts *runtime.SubmitOpts) (SendMessageHandle, error) {
-	h, err := SendMessageKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return SendMessageHandle{}, err
-	}
-	return SendMessageHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
-
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c SendMessageClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
-
-// WaitFor waits until job id finishes and returns nil if it completed, or an
-// error matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c SendMessageClient) WaitFor(ctx context.Context, id int64) error {
-	_, err := SendMessageKind.WaitFor(ctx, c.c, id)
-	return err
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c SendMessageClient) Get(ctx context.Context, id int64) (*runtime.Info[SendMessage, runtime.NoOutput], error) {
-	return SendMessageKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c SendMessageClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+	return runtime.NewNoOutputClient(SendMessageKind, c)
 }
 
 // SendMessageHandler runs SendMessage jobs.
 type SendMessageHandler interface {
-	// HandleSendMessage runs one SendMessage job. Return runtime.Permanent(err) to fail
-	// without retrying, runtime.RetryAfter(d, err) to retry after d; any other
-	// error is retried with the kind's backoff until the attempts run out.
+	// HandleSendMessage runs one SendMessage job. Return
+	// runtime.Permanent(err) to fail without retrying,
+	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
+	// with the kind's backoff until the attempts run out.
 	HandleSendMessage(ctx context.Context, job *runtime.Job[SendMessage]) error
 }
 
@@ -433,19 +185,18 @@ func (f SendMessageHandlerFunc) HandleSendMessage(ctx context.Context, job *runt
 	return f(ctx, job)
 }
 
-// RegisterSendMessageHandler makes srv run SendMessage jobs with h. It fails when h is nil,
-// the kind is already registered or srv has started.
+// RegisterSendMessageHandler makes srv run SendMessage jobs with h. It fails
+// when h is nil, the kind is already registered or srv has started.
 func RegisterSendMessageHandler(srv *runtime.Server, h SendMessageHandler) error {
 	if h == nil {
 		return errors.New("register send_message: nil handler")
 	}
-	return SendMessageKind.Register(srv, func(ctx context.Context, job *runtime.Job[SendMessage]) (runtime.NoOutput, error) {
-		return runtime.NoOutput{}, h.HandleSendMessage(ctx, job)
-	})
+	return SendMessageKind.Register(srv, runtime.NoOutputFunc(h.HandleSendMessage))
 }
 
-// Handlers runs every job kind of package example. Register takes one, so a type
-// that lacks a handler method is a compile error, not a run-time surprise.
+// Handlers runs every job kind of package example. Register takes one, so a
+// type that lacks a handler method is a compile error, not a
+// run-time surprise.
 type Handlers interface {
 	CrunchHandler
 	ReportHandler
@@ -453,8 +204,8 @@ type Handlers interface {
 	SendMessageHandler
 }
 
-// Register makes srv run every job kind of package example with h. It stops at the
-// first kind that fails to register and returns that error.
+// Register makes srv run every job kind of package example with h. It stops at
+// the first kind that fails to register and returns that error.
 func Register(srv *runtime.Server, h Handlers) error {
 	if err := RegisterCrunchHandler(srv, h); err != nil {
 		return err
@@ -483,7 +234,8 @@ type Clients struct {
 	SendMessage SendMessageClient
 }
 
-// NewClients returns the typed clients of package example, all working through c.
+// NewClients returns the typed clients of package example, all working
+// through c.
 func NewClients(c *runtime.Client) Clients {
 	return Clients{
 		Crunch:      NewCrunchClient(c),

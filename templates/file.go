@@ -83,7 +83,7 @@ func Kind(f *jen.File, j Job) {
 			),
 		)
 	}
-	f.Commentf("%s is the %s job kind, stored as %q.", n.Kind, j.Name, j.Kind)
+	docf(f, "%s is the %s job kind, stored as %q.", n.Kind, j.Name, j.Kind)
 	f.Var().Id(n.Kind).Op("=").Add(kind)
 }
 

@@ -33,6 +33,10 @@ var (
 		Name: "Count", Source: "jobs.go", Kind: "count", Queue: "default",
 		Output: &Type{Name: "int"},
 	}
+	export = Job{
+		Name: "ExportInvoicesToAccounting", Source: "jobs.go", Kind: "export", Queue: "default",
+		Output: &Type{Name: "int"},
+	}
 	pkg  = Package{Path: "example.com/p", Name: "p", Jobs: []Job{ping, resize, stamp}}
 	pair = Package{Path: "example.com/p", Name: "p", Jobs: []Job{ping, resize}}
 )
@@ -117,39 +121,11 @@ var CountKind = runtime.NewKind[Count, int](runtime.KindOpts{
 			emit: func(f *jen.File) { Handle(f, resize) },
 			want: `package p
 
-import (
-	"context"
-	runtime "github.com/jobgen/jobgen/runtime"
-)
+import runtime "github.com/jobgen/jobgen/runtime"
 
 // ResizeHandle refers to one submitted Resize job. Submit returns it; the zero
 // value is not usable.
-type ResizeHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[ResizeResult]
-}
-
-// Wait waits for the job to finish and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h ResizeHandle) Wait(ctx context.Context) (ResizeResult, error) {
-	return h.h.Wait(ctx)
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h ResizeHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h ResizeHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+type ResizeHandle = runtime.KindHandle[Resize, ResizeResult]
 `,
 		},
 		{
@@ -157,40 +133,11 @@ func (h ResizeHandle) Progress() (<-chan runtime.Progress, func()) {
 			emit: func(f *jen.File) { Handle(f, ping) },
 			want: `package p
 
-import (
-	"context"
-	runtime "github.com/jobgen/jobgen/runtime"
-)
+import runtime "github.com/jobgen/jobgen/runtime"
 
 // PingHandle refers to one submitted Ping job. Submit returns it; the zero
 // value is not usable.
-type PingHandle struct {
-	// ID is the job's id.
-	ID int64
-	// Duplicate reports that the submit found an active job with the same
-	// unique key and returned it instead of storing a new one.
-	Duplicate bool
-
-	h *runtime.Handle[runtime.NoOutput]
-}
-
-// Wait waits for the job to finish and returns nil if it completed, or an
-// error matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (h PingHandle) Wait(ctx context.Context) error {
-	_, err := h.h.Wait(ctx)
-	return err
-}
-
-// Abort aborts the job; see runtime.Client.Abort.
-func (h PingHandle) Abort(ctx context.Context) error {
-	return h.h.Abort(ctx)
-}
-
-// Progress subscribes to the job's progress until cancel is called or the
-// job finishes, when the channel is closed.
-func (h PingHandle) Progress() (<-chan runtime.Progress, func()) {
-	return h.h.Progress()
-}
+type PingHandle = runtime.NoOutputHandle[Ping]
 `,
 		},
 		{
@@ -198,54 +145,14 @@ func (h PingHandle) Progress() (<-chan runtime.Progress, func()) {
 			emit: func(f *jen.File) { Client(f, resize) },
 			want: `package p
 
-import (
-	"context"
-	runtime "github.com/jobgen/jobgen/runtime"
-)
+import runtime "github.com/jobgen/jobgen/runtime"
 
 // ResizeClient submits, aborts and observes Resize jobs.
-type ResizeClient struct {
-	c *runtime.Client
-}
+type ResizeClient = runtime.KindClient[Resize, ResizeResult]
 
 // NewResizeClient returns a ResizeClient that works through c.
 func NewResizeClient(c *runtime.Client) ResizeClient {
-	return ResizeClient{c: c}
-}
-
-// Submit stores a Resize job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c ResizeClient) Submit(ctx context.Context, args Resize, opts *runtime.SubmitOpts) (ResizeHandle, error) {
-	h, err := ResizeKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return ResizeHandle{}, err
-	}
-	return ResizeHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
-
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c ResizeClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
-
-// WaitFor waits until job id finishes and returns its output, or an error
-// matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c ResizeClient) WaitFor(ctx context.Context, id int64) (ResizeResult, error) {
-	return ResizeKind.WaitFor(ctx, c.c, id)
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c ResizeClient) Get(ctx context.Context, id int64) (*runtime.Info[Resize, ResizeResult], error) {
-	return ResizeKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c ResizeClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+	return runtime.NewKindClient(ResizeKind, c)
 }
 `,
 		},
@@ -254,55 +161,32 @@ func (c ResizeClient) Progress(id int64) (<-chan runtime.Progress, func()) {
 			emit: func(f *jen.File) { Client(f, ping) },
 			want: `package p
 
-import (
-	"context"
-	runtime "github.com/jobgen/jobgen/runtime"
-)
+import runtime "github.com/jobgen/jobgen/runtime"
 
 // PingClient submits, aborts and observes Ping jobs.
-type PingClient struct {
-	c *runtime.Client
-}
+type PingClient = runtime.NoOutputClient[Ping]
 
 // NewPingClient returns a PingClient that works through c.
 func NewPingClient(c *runtime.Client) PingClient {
-	return PingClient{c: c}
+	return runtime.NewNoOutputClient(PingKind, c)
 }
+`,
+		},
+		{
+			name: "Client of a long name that takes an",
+			emit: func(f *jen.File) { Client(f, export) },
+			want: `package p
 
-// Submit stores a Ping job with the kind's defaults, overridden by opts
-// (which may be nil). A job with the same unique key as an active one is not
-// stored again: the handle then refers to the active job and has Duplicate set.
-func (c PingClient) Submit(ctx context.Context, args Ping, opts *runtime.SubmitOpts) (PingHandle, error) {
-	h, err := PingKind.Submit(ctx, c.c, args, opts)
-	if err != nil {
-		return PingHandle{}, err
-	}
-	return PingHandle{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
-}
+import runtime "github.com/jobgen/jobgen/runtime"
 
-// Abort aborts job id: a pending job at once, a running one by cancelling its
-// context. It returns an error matching runtime.ErrFinished when the job had
-// already finished.
-func (c PingClient) Abort(ctx context.Context, id int64) error {
-	return c.c.Abort(ctx, id)
-}
+// ExportInvoicesToAccountingClient submits, aborts and observes
+// ExportInvoicesToAccounting jobs.
+type ExportInvoicesToAccountingClient = runtime.KindClient[ExportInvoicesToAccounting, int]
 
-// WaitFor waits until job id finishes and returns nil if it completed, or an
-// error matching runtime.ErrFailed, runtime.ErrAborted or runtime.ErrNotFound.
-func (c PingClient) WaitFor(ctx context.Context, id int64) error {
-	_, err := PingKind.WaitFor(ctx, c.c, id)
-	return err
-}
-
-// Get returns job id with its arguments and, once it completed, its output.
-func (c PingClient) Get(ctx context.Context, id int64) (*runtime.Info[Ping, runtime.NoOutput], error) {
-	return PingKind.Get(ctx, c.c, id)
-}
-
-// Progress subscribes to job id's progress until cancel is called or the job
-// finishes, when the channel is closed.
-func (c PingClient) Progress(id int64) (<-chan runtime.Progress, func()) {
-	return c.c.SubscribeProgress(id)
+// NewExportInvoicesToAccountingClient returns an
+// ExportInvoicesToAccountingClient that works through c.
+func NewExportInvoicesToAccountingClient(c *runtime.Client) ExportInvoicesToAccountingClient {
+	return runtime.NewKindClient(ExportInvoicesToAccountingKind, c)
 }
 `,
 		},
@@ -320,9 +204,9 @@ import (
 // ResizeHandler runs Resize jobs.
 type ResizeHandler interface {
 	// HandleResize runs one Resize job and returns its output. Return
-	// runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d, err)
-	// to retry after d; any other error is retried with the kind's backoff until
-	// the attempts run out.
+	// runtime.Permanent(err) to fail without retrying,
+	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
+	// with the kind's backoff until the attempts run out.
 	HandleResize(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error)
 }
 
@@ -334,8 +218,8 @@ func (f ResizeHandlerFunc) HandleResize(ctx context.Context, job *runtime.Job[Re
 	return f(ctx, job)
 }
 
-// RegisterResizeHandler makes srv run Resize jobs with h. It fails when h is nil,
-// the kind is already registered or srv has started.
+// RegisterResizeHandler makes srv run Resize jobs with h. It fails when h is
+// nil, the kind is already registered or srv has started.
 func RegisterResizeHandler(srv *runtime.Server, h ResizeHandler) error {
 	if h == nil {
 		return errors.New("register resize: nil handler")
@@ -377,9 +261,7 @@ func RegisterPingHandler(srv *runtime.Server, h PingHandler) error {
 	if h == nil {
 		return errors.New("register ping: nil handler")
 	}
-	return PingKind.Register(srv, func(ctx context.Context, job *runtime.Job[Ping]) (runtime.NoOutput, error) {
-		return runtime.NoOutput{}, h.HandlePing(ctx, job)
-	})
+	return PingKind.Register(srv, runtime.NoOutputFunc(h.HandlePing))
 }
 `,
 		},
@@ -517,6 +399,36 @@ func TestDuration(t *testing.T) {
 	} {
 		if got := fmt.Sprintf("%#v", duration(d)); got != want {
 			t.Errorf("duration(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text  string
+		width int
+		want  []string
+	}{
+		{"", 10, []string{""}},
+		{"short", 10, []string{"short"}},
+		{"one two three four", 9, []string{"one two", "three", "four"}},
+		{"a widow stays with company", 20, []string{"a widow stays", "with company"}},
+		{"an unbreakablewordthatislong here", 10, []string{"an", "unbreakablewordthatislong", "here"}},
+		{"call f(a," + nbsp + "b) now", 11, []string{"call", "f(a, b) now"}},
+		{"héllo wörld", 11, []string{"héllo wörld"}},
+	} {
+		if got := wrap(tc.text, tc.width); !cmp.Equal(got, tc.want) {
+			t.Errorf("wrap(%q, %d) = %q, want %q", tc.text, tc.width, got, tc.want)
+		}
+	}
+}
+
+func TestArticle(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{"ExportClient": "an", "ResizeClient": "a", "UploadClient": "an", "": "a"} {
+		if got := article(name); got != want {
+			t.Errorf("article(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

@@ -361,7 +361,7 @@ func TestRenderDebug(t *testing.T) {
 		if err == nil || outs != nil {
 			t.Fatalf("render = %d outputs, %v; want an error", len(outs), err)
 		}
-		if got := strings.Contains(buf.String(), "type Not An IdentifierHandle struct"); got != debug {
+		if got := strings.Contains(buf.String(), "type Not An IdentifierHandle = runtime.NoOutputHandle"); got != debug {
 			t.Errorf("debug=%v: printed the source = %v:\n%s", debug, got, buf.String())
 		}
 	}

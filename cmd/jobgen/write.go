@@ -3,12 +3,13 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"golang.org/x/tools/imports"
 
 	"github.com/jobgen/jobgen/templates"
 )
@@ -44,7 +45,7 @@ func render(p templates.Package, dir string, debug bool, debugOut io.Writer) ([]
 		if err := f.Render(&raw); err != nil {
 			return nil, fmt.Errorf("render %s: %w", src, err)
 		}
-		data, err := format.Source(raw.Bytes())
+		data, err := formatSource(raw.Bytes())
 		if err != nil {
 			if debug {
 				fmt.Fprintf(debugOut, "unformatted output for %s:\n%s\n", src, raw.Bytes())
@@ -54,6 +55,12 @@ func render(p templates.Package, dir string, debug bool, debugOut io.Writer) ([]
 		outs = append(outs, output{Path: filepath.Join(dir, outputName(src)), Data: data})
 	}
 	return outs, nil
+}
+
+// formatSource formats src as goimports does, without adding or removing
+// imports: gofmt, and the imports grouped (standard library first).
+func formatSource(src []byte) ([]byte, error) {
+	return imports.Process("", src, &imports.Options{FormatOnly: true, Comments: true, TabIndent: true, TabWidth: 8})
 }
 
 // outputName is the name of the file generated for source.
