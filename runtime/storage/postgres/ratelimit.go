@@ -6,11 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/jobgen/jobgen/runtime/limit"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
-
-var _ limit.Limiter = (*RateLimiter)(nil)
 
 // rateTimeout bounds each database round trip of a RateLimiter, whose
 // interface has no context.
