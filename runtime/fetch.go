@@ -117,7 +117,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 	}
 	n := free
 	if q.limiter != nil {
-		got, wait, err := q.limiter.Acquire(time.Now(), free)
+		got, wait, err := q.limiter.Acquire(context.Background(), time.Now(), free)
 		if err != nil {
 			q.unreserve(free)
 			s.logger.Error("jobgen: limiter failed", "queue", q.name, "err", err)
@@ -171,7 +171,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 }
 
 func (s *Server) limiterRelease(q *queue, n int) {
-	if err := q.limiter.Release(time.Now(), n); err != nil {
+	if err := q.limiter.Release(context.Background(), time.Now(), n); err != nil {
 		s.logger.Error("jobgen: limiter release failed", "queue", q.name, "err", err)
 	}
 }

@@ -250,7 +250,7 @@ func (s *Server) jobsDone(batch []finishReq) {
 		rj.markWritten()
 		rj.cancel(nil)
 		if rj.q.limiter != nil {
-			if err := rj.q.limiter.Done(time.Now()); err != nil {
+			if err := rj.q.limiter.Done(context.Background(), time.Now()); err != nil {
 				s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
 			}
 		}

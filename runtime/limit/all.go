@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -17,6 +18,11 @@ import (
 // everything it took and admits none; all errors are joined. Every
 // limiter's accounting stays whole either way.
 //
+// Hold and Reset go to every limiter, so a hold through the composite
+// holds each of them wherever else it is used, and a reset resets each.
+// The composite also keeps a hold of its own, so that one of no limiters
+// can be held too: Reset ends it, a Reset of a member alone does not.
+//
 // The result is safe for concurrent use if the limiters are. A limiter may
 // be part of several composites and used on its own at the same time.
 func All(limiters ...Limiter) Limiter {
@@ -29,22 +35,28 @@ func All(limiters ...Limiter) Limiter {
 	return a
 }
 
-// all is the composite built by All. It keeps no state of its own.
-type all struct{ ls []Limiter }
+// all is the composite built by All. Its only state is its hold.
+type all struct {
+	ls   []Limiter
+	hold hold
+}
 
 // Acquire implements Limiter.
-func (a *all) Acquire(now time.Time, max int) (int, time.Duration, error) {
+func (a *all) Acquire(ctx context.Context, now time.Time, max int) (int, time.Duration, error) {
 	ls := a.ls
 	if max < 0 {
 		return 0, 0, ErrNegativeCount
 	}
 	var (
 		errs []error
-		wait time.Duration
+		wait = a.hold.wait(now)
 		n    = max // the running minimum: every limiter before i holds n
 	)
+	if wait > 0 {
+		n = 0 // held: only collect the limiters' waits
+	}
 	for i, l := range ls {
-		got, w, err := l.Acquire(now, n)
+		got, w, err := l.Acquire(ctx, now, n)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -53,12 +65,12 @@ func (a *all) Acquire(now time.Time, max int) (int, time.Duration, error) {
 			got = 0
 		}
 		if got > n { // a limiter that admits more than it was asked for
-			errs = appendErr(errs, l.Release(now, got-n))
+			errs = appendErr(errs, l.Release(ctx, now, got-n))
 			got = n
 		}
 		if got < n {
 			for _, e := range ls[:i] {
-				errs = appendErr(errs, e.Release(now, n-got))
+				errs = appendErr(errs, e.Release(ctx, now, n-got))
 			}
 			n = got
 		}
@@ -67,7 +79,7 @@ func (a *all) Acquire(now time.Time, max int) (int, time.Duration, error) {
 	if errs != nil {
 		if n > 0 {
 			for _, l := range ls {
-				errs = appendErr(errs, l.Release(now, n))
+				errs = appendErr(errs, l.Release(ctx, now, n))
 			}
 		}
 		return 0, wait, errors.Join(errs...)
@@ -79,22 +91,42 @@ func (a *all) Acquire(now time.Time, max int) (int, time.Duration, error) {
 }
 
 // Release implements Limiter.
-func (a *all) Release(now time.Time, n int) error {
+func (a *all) Release(ctx context.Context, now time.Time, n int) error {
 	if n < 0 {
 		return ErrNegativeCount
 	}
 	var errs []error
 	for _, l := range a.ls {
-		errs = appendErr(errs, l.Release(now, n))
+		errs = appendErr(errs, l.Release(ctx, now, n))
 	}
 	return errors.Join(errs...)
 }
 
 // Done implements Limiter.
-func (a *all) Done(now time.Time) error {
+func (a *all) Done(ctx context.Context, now time.Time) error {
 	var errs []error
 	for _, l := range a.ls {
-		errs = appendErr(errs, l.Done(now))
+		errs = appendErr(errs, l.Done(ctx, now))
+	}
+	return errors.Join(errs...)
+}
+
+// Hold implements Limiter.
+func (a *all) Hold(ctx context.Context, until time.Time) error {
+	a.hold.extend(until)
+	var errs []error
+	for _, l := range a.ls {
+		errs = appendErr(errs, l.Hold(ctx, until))
+	}
+	return errors.Join(errs...)
+}
+
+// Reset implements Limiter.
+func (a *all) Reset(ctx context.Context) error {
+	a.hold.clear()
+	var errs []error
+	for _, l := range a.ls {
+		errs = appendErr(errs, l.Reset(ctx))
 	}
 	return errors.Join(errs...)
 }

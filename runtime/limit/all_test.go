@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -8,16 +9,19 @@ import (
 )
 
 // fake is a Limiter for the composite's tests: it admits up to max, or
-// extra more than asked for, fails Acquire with err when err is set, and
-// keeps the same accounting as the real limiters.
+// extra more than asked for, fails Acquire, Hold and Reset with err when
+// err is set, and keeps the same accounting as the real limiters. It
+// records its holds and resets and otherwise ignores them.
 type fake struct {
-	mu    sync.Mutex
-	held  int
-	extra int
-	err   error
+	mu     sync.Mutex
+	held   int
+	extra  int
+	err    error
+	holds  []time.Time
+	resets int
 }
 
-func (f *fake) Acquire(_ time.Time, max int) (int, time.Duration, error) {
+func (f *fake) Acquire(_ context.Context, _ time.Time, max int) (int, time.Duration, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := max + f.extra
@@ -25,7 +29,7 @@ func (f *fake) Acquire(_ time.Time, max int) (int, time.Duration, error) {
 	return n, 0, f.err // err with n > 0 breaks the contract on purpose
 }
 
-func (f *fake) Release(_ time.Time, n int) error {
+func (f *fake) Release(_ context.Context, _ time.Time, n int) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if n > f.held {
@@ -36,7 +40,21 @@ func (f *fake) Release(_ time.Time, n int) error {
 	return nil
 }
 
-func (f *fake) Done(now time.Time) error { return f.Release(now, 1) }
+func (f *fake) Done(ctx context.Context, now time.Time) error { return f.Release(ctx, now, 1) }
+
+func (f *fake) Hold(_ context.Context, until time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holds = append(f.holds, until)
+	return f.err
+}
+
+func (f *fake) Reset(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resets++
+	return f.err
+}
 
 func (f *fake) heldNow() int {
 	f.mu.Lock()
@@ -48,8 +66,8 @@ func TestAllEmptyAdmitsEverything(t *testing.T) {
 	t.Parallel()
 	a := All(nil, nil)
 	acquire(t, a, t0, 7, 7, 0)
-	wantErr(t, "Release", a.Release(t0, 7), nil)
-	wantErr(t, "Done", a.Done(t0), nil)
+	wantErr(t, "Release", a.Release(ctx, t0, 7), nil)
+	wantErr(t, "Done", a.Done(ctx, t0), nil)
 }
 
 func TestAllAdmitsTheMinimum(t *testing.T) {
@@ -71,10 +89,10 @@ func TestAllAdmitsTheMinimum(t *testing.T) {
 		t.Fatalf("Rate.TokensAt = %v, want 2: nothing taken while concurrency is full", got)
 	}
 	for range 3 {
-		wantErr(t, "Done", a.Done(t0.Add(time.Hour)), nil)
+		wantErr(t, "Done", a.Done(ctx, t0.Add(time.Hour)), nil)
 	}
 	acquire(t, a, t0.Add(time.Hour), 5, 2, 0)
-	wantErr(t, "Release", a.Release(t0.Add(time.Hour), 2), nil)
+	wantErr(t, "Release", a.Release(ctx, t0.Add(time.Hour), 2), nil)
 	if c.InUse() != 0 || r.held != 0 {
 		t.Fatalf("after releasing everything: concurrency holds %d, rate %d", c.InUse(), r.held)
 	}
@@ -102,7 +120,7 @@ func TestAllSpacingReleaseIsUndone(t *testing.T) {
 	a := All(s, c)
 	acquire(t, a, t0, 1, 1, 0)
 	acquire(t, a, t0.Add(2*time.Second), 1, 0, 0) // concurrency full
-	wantErr(t, "Done", a.Done(t0.Add(2*time.Second)), nil)
+	wantErr(t, "Done", a.Done(ctx, t0.Add(2*time.Second)), nil)
 	// The refused attempt at 2s did not count as a start.
 	acquire(t, a, t0.Add(2*time.Second), 1, 1, 0)
 }
@@ -114,7 +132,7 @@ func TestAllChildErrorKeepsAccounting(t *testing.T) {
 	bad := &fake{err: boom} // admits what it is asked for, and fails
 	after := &fake{}
 	a := All(c, bad, after)
-	n, _, err := a.Acquire(t0, 2)
+	n, _, err := a.Acquire(ctx, t0, 2)
 	if n != 0 || !errors.Is(err, boom) {
 		t.Fatalf("Acquire = %d, %v; want 0 and boom", n, err)
 	}
@@ -140,10 +158,10 @@ func TestAllOverRelease(t *testing.T) {
 	c1, c2 := Must(NewConcurrency(2)), Must(NewConcurrency(2))
 	a := All(c1, c2)
 	acquire(t, a, t0, 1, 1, 0)
-	wantErr(t, "Release(2) holding 1", a.Release(t0, 2), ErrOverRelease)
-	wantErr(t, "Done holding 0", a.Done(t0), ErrOverRelease)
-	wantErr(t, "Release(-1)", a.Release(t0, -1), ErrNegativeCount)
-	if _, _, err := a.Acquire(t0, -1); err != ErrNegativeCount {
+	wantErr(t, "Release(2) holding 1", a.Release(ctx, t0, 2), ErrOverRelease)
+	wantErr(t, "Done holding 0", a.Done(ctx, t0), ErrOverRelease)
+	wantErr(t, "Release(-1)", a.Release(ctx, t0, -1), ErrNegativeCount)
+	if _, _, err := a.Acquire(ctx, t0, -1); err != ErrNegativeCount {
 		t.Fatalf("Acquire(-1): err = %v, want ErrNegativeCount", err)
 	}
 	acquire(t, a, t0, 5, 2, 0)

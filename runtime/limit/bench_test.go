@@ -13,11 +13,11 @@ func benchAcquireDone(b *testing.B, l Limiter, step time.Duration) {
 	now := t0
 	for b.Loop() {
 		now = now.Add(step)
-		n, _, err := l.Acquire(now, 1)
+		n, _, err := l.Acquire(ctx, now, 1)
 		if err != nil || n != 1 {
 			b.Fatalf("Acquire = %d, %v", n, err)
 		}
-		if err := l.Done(now); err != nil {
+		if err := l.Done(ctx, now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,11 +46,11 @@ func BenchmarkAllRefused(b *testing.B) {
 	c := Must(NewConcurrency(4))
 	r := Must(NewRate(2e6, 4))
 	full := Must(NewConcurrency(1))
-	full.Acquire(t0, 1)
+	full.Acquire(ctx, t0, 1)
 	l := All(c, r, full)
 	b.ReportAllocs()
 	for b.Loop() {
-		if n, _, err := l.Acquire(t0, 4); err != nil || n != 0 {
+		if n, _, err := l.Acquire(ctx, t0, 4); err != nil || n != 0 {
 			b.Fatalf("Acquire = %d, %v", n, err)
 		}
 	}
@@ -76,12 +76,12 @@ func BenchmarkParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					now := t0.Add(time.Duration(clock.Add(1)))
-					n, _, err := l.Acquire(now, 1)
+					n, _, err := l.Acquire(ctx, now, 1)
 					if err != nil || n != 1 {
 						b.Errorf("Acquire = %d, %v", n, err)
 						return
 					}
-					if err := l.Done(now); err != nil {
+					if err := l.Done(ctx, now); err != nil {
 						b.Error(err)
 						return
 					}

@@ -18,9 +18,9 @@ func TestConcurrencyGrants(t *testing.T) {
 	acquire(t, c, t0, 5, 1, 0) // only one free
 	acquire(t, c, t0, 5, 0, 0) // full: wait for a job to end
 	acquire(t, c, t0, 0, 0, 0)
-	wantErr(t, "Done", c.Done(t0), nil)
+	wantErr(t, "Done", c.Done(ctx, t0), nil)
 	acquire(t, c, t0, 5, 1, 0)
-	wantErr(t, "Release", c.Release(t0, 2), nil)
+	wantErr(t, "Release", c.Release(ctx, t0, 2), nil)
 	acquire(t, c, t0, 5, 2, 0)
 	if got := c.InUse(); got != 3 {
 		t.Fatalf("InUse() = %d, want 3", got)
@@ -31,10 +31,10 @@ func TestConcurrencyOverRelease(t *testing.T) {
 	t.Parallel()
 	c := Must(NewConcurrency(3))
 	acquire(t, c, t0, 1, 1, 0)
-	wantErr(t, "Release(2) holding 1", c.Release(t0, 2), ErrOverRelease)
-	wantErr(t, "Done holding 0", c.Done(t0), ErrOverRelease)
-	wantErr(t, "Release(-1)", c.Release(t0, -1), ErrNegativeCount)
-	if _, _, err := c.Acquire(t0, -1); err != ErrNegativeCount {
+	wantErr(t, "Release(2) holding 1", c.Release(ctx, t0, 2), ErrOverRelease)
+	wantErr(t, "Done holding 0", c.Done(ctx, t0), ErrOverRelease)
+	wantErr(t, "Release(-1)", c.Release(ctx, t0, -1), ErrNegativeCount)
+	if _, _, err := c.Acquire(ctx, t0, -1); err != ErrNegativeCount {
 		t.Fatalf("Acquire(-1): err = %v, want ErrNegativeCount", err)
 	}
 	// The surplus did not raise the limit.
@@ -46,5 +46,5 @@ func TestConcurrencyZeroValue(t *testing.T) {
 	t.Parallel()
 	var c Concurrency
 	acquire(t, &c, t0, 1, 0, 0)
-	wantErr(t, "Done", c.Done(t0), ErrOverRelease)
+	wantErr(t, "Done", c.Done(ctx, t0), ErrOverRelease)
 }

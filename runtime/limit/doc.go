@@ -4,21 +4,31 @@
 // time between starts) and [All], which admits only what every one of
 // several limiters admits.
 //
-// A [Limiter] is driven by the caller's clock: every method takes the
-// current time, so tests pass times explicitly and never sleep. The
-// limiters keep their state in the process; a limit shared by many
-// processes belongs in storage instead.
+// A [Limiter] is driven by the caller's clock: every method that admits or
+// gives back takes the current time, so tests pass times explicitly and
+// never sleep. Every method takes a context first, which bounds the I/O of
+// a limiter kept in storage; the limiters here never block and ignore it.
+// They keep their state in the process; a limit shared by many processes
+// belongs in storage instead.
 //
 // A server's fetch loop uses a limiter like this:
 //
-//	n, wait, err := l.Acquire(time.Now(), freeSlots)
+//	n, wait, err := l.Acquire(ctx, time.Now(), freeSlots)
 //	if n == 0 {
 //		// sleep wait, or until a running job ends when wait is 0
 //	}
 //	claimed := claim(n)
-//	l.Release(time.Now(), n-len(claimed)) // admissions the claim did not use
+//	l.Release(ctx, time.Now(), n-len(claimed)) // admissions the claim did not use
 //	// ... and when each claimed job ends, however it ends:
-//	l.Done(time.Now())
+//	l.Done(ctx, time.Now())
+//
+// Hold pauses admissions until a time, for example when a service the
+// jobs call answers "too many requests, retry in a minute"; a later hold
+// extends the pause, an earlier one does not shorten it. Reset ends the
+// pause and starts the limiter afresh:
+//
+//	l.Hold(ctx, time.Now().Add(time.Minute)) // Acquire admits none for a minute
+//	l.Reset(ctx)                             // admit again, with a full bucket
 //
 // Limiters are built with constructors that validate their arguments and
 // return an error; [Must] turns such an error into a panic for limiters

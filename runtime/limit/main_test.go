@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -9,6 +10,9 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// ctx is the context of every call: the limiters here ignore it.
+var ctx = context.Background()
 
 // t0 is the start of every test's clock.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -19,7 +23,7 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 // wantWait and no error.
 func acquire(t *testing.T, l Limiter, now time.Time, max, wantN int, wantWait time.Duration) {
 	t.Helper()
-	n, wait, err := l.Acquire(now, max)
+	n, wait, err := l.Acquire(ctx, now, max)
 	if err != nil || n != wantN || wait != wantWait {
 		t.Fatalf("Acquire(t0+%v, %d) = %d, %v, %v; want %d, %v, nil",
 			now.Sub(t0), max, n, wait, err, wantN, wantWait)

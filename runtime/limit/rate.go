@@ -1,6 +1,7 @@
 package limit
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -20,6 +21,10 @@ import (
 // no job does not spend the rate. A job's end frees nothing; Done only
 // checks the caller's accounting.
 //
+// A hold stops admissions but not the refill: the bucket fills up while
+// held, so when the hold ends up to burst starts are admitted at once.
+// Reset ends the hold and fills the bucket, as NewRate made it.
+//
 // Time that goes backwards (concurrent callers reading the clock in one
 // order and calling in another) refills nothing and never rewinds the
 // bucket.
@@ -33,6 +38,7 @@ type Rate struct {
 	tokens float64   // tokens in the bucket at last
 	last   time.Time // when tokens was last brought up to date
 	held   int       // admissions acquired and not yet released or done
+	hold   hold      // set by Hold, ended by Reset
 }
 
 var _ Limiter = (*Rate)(nil)
@@ -59,7 +65,7 @@ func (l *Rate) Limit() rate.Limit { return l.limit }
 func (l *Rate) Burst() int { return l.burst }
 
 // TokensAt returns how many tokens the bucket holds at now, which is how
-// many starts Acquire would admit (rounded down).
+// many starts Acquire would admit (rounded down) if l were not held.
 func (l *Rate) TokensAt(now time.Time) float64 {
 	if l.limit == rate.Inf {
 		return math.Inf(1)
@@ -71,14 +77,22 @@ func (l *Rate) TokensAt(now time.Time) float64 {
 }
 
 // Acquire admits as many starts as the bucket holds whole tokens at now,
-// up to max. When it admits none, wait is how long until the next token;
-// it is [rate.InfDuration] when the rate is zero.
-func (l *Rate) Acquire(now time.Time, max int) (int, time.Duration, error) {
+// up to max, unless l is held. When it admits none, wait is how long until
+// the next token, or until the hold ends if that is later; it is
+// [rate.InfDuration] when the rate is zero.
+func (l *Rate) Acquire(_ context.Context, now time.Time, max int) (int, time.Duration, error) {
 	if max < 0 {
 		return 0, 0, ErrNegativeCount
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if w := l.hold.wait(now); w > 0 {
+		if l.limit == rate.Inf {
+			return 0, w, nil
+		}
+		tokens, _ := l.advance(now)
+		return 0, maxDuration(w, l.wait(now, tokens)), nil
+	}
 	if l.limit == rate.Inf {
 		l.held += max
 		return max, 0, nil
@@ -95,7 +109,7 @@ func (l *Rate) Acquire(now time.Time, max int) (int, time.Duration, error) {
 }
 
 // Release puts n unused tokens back in the bucket (never above burst).
-func (l *Rate) Release(now time.Time, n int) error {
+func (l *Rate) Release(_ context.Context, now time.Time, n int) error {
 	if n < 0 {
 		return ErrNegativeCount
 	}
@@ -118,13 +132,29 @@ func (l *Rate) Release(now time.Time, n int) error {
 
 // Done records that an admitted job has ended. It frees no token: the
 // start has happened and counts against the rate.
-func (l *Rate) Done(time.Time) error {
+func (l *Rate) Done(context.Context, time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.held == 0 {
 		return ErrOverRelease
 	}
 	l.held--
+	return nil
+}
+
+// Hold admits no start before until. The bucket keeps filling meanwhile.
+func (l *Rate) Hold(_ context.Context, until time.Time) error {
+	l.hold.extend(until)
+	return nil
+}
+
+// Reset ends the hold and fills the bucket to burst. Admissions still
+// held stay held; a Release of them later adds nothing past burst.
+func (l *Rate) Reset(context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hold.clear()
+	l.tokens = float64(l.burst)
 	return nil
 }
 

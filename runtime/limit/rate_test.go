@@ -58,7 +58,7 @@ func TestRateMatchesXTimeRate(t *testing.T) {
 		for step := range 2000 {
 			now = now.Add(time.Duration(rng.Int64N(int64(2 * time.Second / time.Duration(tc.r+1)))))
 			max := rng.IntN(tc.burst + 2)
-			n, wait, err := r.Acquire(now, max)
+			n, wait, err := r.Acquire(ctx, now, max)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,14 +81,14 @@ func TestRateReleaseRestoresTokens(t *testing.T) {
 	t.Parallel()
 	r := Must(NewRate(10, 3))
 	acquire(t, r, t0, 3, 3, 0)
-	wantErr(t, "Release", r.Release(t0, 2), nil)
+	wantErr(t, "Release", r.Release(ctx, t0, 2), nil)
 	acquire(t, r, t0, 5, 2, 0) // the released tokens are there again
 	acquire(t, r, t0, 5, 0, ms(100))
 	// Done frees no token.
-	wantErr(t, "Done", r.Done(t0), nil)
+	wantErr(t, "Done", r.Done(ctx, t0), nil)
 	acquire(t, r, t0, 5, 0, ms(100))
 	// A release never fills the bucket past the burst.
-	wantErr(t, "Release", r.Release(t0.Add(time.Hour), 2), nil)
+	wantErr(t, "Release", r.Release(ctx, t0.Add(time.Hour), 2), nil)
 	if got := r.TokensAt(t0.Add(time.Hour)); got != 3 {
 		t.Fatalf("TokensAt = %v after a release into a full bucket, want 3", got)
 	}
@@ -99,13 +99,13 @@ func TestRateOverRelease(t *testing.T) {
 	t.Parallel()
 	r := Must(NewRate(10, 3))
 	acquire(t, r, t0, 1, 1, 0)
-	wantErr(t, "Release(3) holding 1", r.Release(t0, 3), ErrOverRelease)
+	wantErr(t, "Release(3) holding 1", r.Release(ctx, t0, 3), ErrOverRelease)
 	if got := r.TokensAt(t0); got != 3 {
 		t.Fatalf("TokensAt = %v after over-release, want 3 (only the held token back)", got)
 	}
-	wantErr(t, "Done holding 0", r.Done(t0), ErrOverRelease)
-	wantErr(t, "Release(-1)", r.Release(t0, -1), ErrNegativeCount)
-	if _, _, err := r.Acquire(t0, -1); err != ErrNegativeCount {
+	wantErr(t, "Done holding 0", r.Done(ctx, t0), ErrOverRelease)
+	wantErr(t, "Release(-1)", r.Release(ctx, t0, -1), ErrNegativeCount)
+	if _, _, err := r.Acquire(ctx, t0, -1); err != ErrNegativeCount {
 		t.Fatalf("Acquire(-1): err = %v, want ErrNegativeCount", err)
 	}
 	acquire(t, r, t0, 10, 3, 0)
@@ -125,9 +125,9 @@ func TestRateInfinite(t *testing.T) {
 	t.Parallel()
 	r := Must(NewRate(rate.Inf, 0))
 	acquire(t, r, t0, 1000, 1000, 0)
-	wantErr(t, "Release", r.Release(t0, 999), nil)
-	wantErr(t, "Done", r.Done(t0), nil)
-	wantErr(t, "Done", r.Done(t0), ErrOverRelease)
+	wantErr(t, "Release", r.Release(ctx, t0, 999), nil)
+	wantErr(t, "Done", r.Done(ctx, t0), nil)
+	wantErr(t, "Done", r.Done(ctx, t0), ErrOverRelease)
 }
 
 func TestRateZero(t *testing.T) {
@@ -135,7 +135,7 @@ func TestRateZero(t *testing.T) {
 	r := Must(NewRate(0, 2))
 	acquire(t, r, t0, 5, 2, 0)
 	acquire(t, r, t0.Add(time.Hour), 5, 0, rate.InfDuration)
-	wantErr(t, "Release", r.Release(t0, 1), nil)
+	wantErr(t, "Release", r.Release(ctx, t0, 1), nil)
 	acquire(t, r, t0.Add(time.Hour), 5, 1, 0)
 
 	var zero Rate

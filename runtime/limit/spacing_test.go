@@ -25,7 +25,7 @@ func TestSpacingGrants(t *testing.T) {
 	acquire(t, s, t0.Add(ms(100)), 1, 1, 0)
 	acquire(t, s, t0.Add(ms(150)), 1, 0, ms(50))
 	// A job's end frees nothing.
-	wantErr(t, "Done", s.Done(t0.Add(ms(150))), nil)
+	wantErr(t, "Done", s.Done(ctx, t0.Add(ms(150))), nil)
 	acquire(t, s, t0.Add(ms(150)), 1, 0, ms(50))
 }
 
@@ -36,12 +36,12 @@ func TestSpacingReleaseRestoresLastStart(t *testing.T) {
 	acquire(t, s, t0.Add(ms(150)), 1, 1, 0)
 	// The start at 150ms did not happen: the next may come 100ms after
 	// the one at 0, not after 150ms.
-	wantErr(t, "Release", s.Release(t0.Add(ms(151)), 1), nil)
+	wantErr(t, "Release", s.Release(ctx, t0.Add(ms(151)), 1), nil)
 	acquire(t, s, t0.Add(ms(160)), 1, 1, 0)
 	// Restoring goes one level deep: releasing this one too brings back
 	// the start at 0, and a third release restores nothing older.
-	wantErr(t, "Release", s.Release(t0.Add(ms(160)), 1), nil)
-	wantErr(t, "Release", s.Release(t0.Add(ms(160)), 1), nil)
+	wantErr(t, "Release", s.Release(ctx, t0.Add(ms(160)), 1), nil)
+	wantErr(t, "Release", s.Release(ctx, t0.Add(ms(160)), 1), nil)
 	acquire(t, s, t0.Add(ms(50)), 1, 0, ms(50))
 }
 
@@ -49,7 +49,7 @@ func TestSpacingFirstReleaseAllowsImmediateStart(t *testing.T) {
 	t.Parallel()
 	s := Must(NewSpacing(time.Hour))
 	acquire(t, s, t0, 1, 1, 0)
-	wantErr(t, "Release", s.Release(t0, 1), nil)
+	wantErr(t, "Release", s.Release(ctx, t0, 1), nil)
 	acquire(t, s, t0, 1, 1, 0)
 }
 
@@ -57,12 +57,12 @@ func TestSpacingOverRelease(t *testing.T) {
 	t.Parallel()
 	s := Must(NewSpacing(ms(100)))
 	acquire(t, s, t0, 1, 1, 0)
-	wantErr(t, "Done", s.Done(t0), nil)
+	wantErr(t, "Done", s.Done(ctx, t0), nil)
 	// Nothing is held: the release must not undo the start at 0.
-	wantErr(t, "Release(1) holding 0", s.Release(t0, 1), ErrOverRelease)
-	wantErr(t, "Done holding 0", s.Done(t0), ErrOverRelease)
-	wantErr(t, "Release(-1)", s.Release(t0, -1), ErrNegativeCount)
-	if _, _, err := s.Acquire(t0, -1); err != ErrNegativeCount {
+	wantErr(t, "Release(1) holding 0", s.Release(ctx, t0, 1), ErrOverRelease)
+	wantErr(t, "Done holding 0", s.Done(ctx, t0), ErrOverRelease)
+	wantErr(t, "Release(-1)", s.Release(ctx, t0, -1), ErrNegativeCount)
+	if _, _, err := s.Acquire(ctx, t0, -1); err != ErrNegativeCount {
 		t.Fatalf("Acquire(-1): err = %v, want ErrNegativeCount", err)
 	}
 	acquire(t, s, t0.Add(ms(50)), 1, 0, ms(50))

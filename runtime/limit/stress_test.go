@@ -29,7 +29,7 @@ func stress(t *testing.T, l Limiter, limit, full int) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			for range iterations {
-				n, _, err := l.Acquire(now(), 1+rng.IntN(limit+1))
+				n, _, err := l.Acquire(ctx, now(), 1+rng.IntN(limit+1))
 				if err != nil {
 					t.Error(err)
 					return
@@ -39,7 +39,7 @@ func stress(t *testing.T, l Limiter, limit, full int) {
 					continue
 				}
 				claimed := rng.IntN(n + 1)
-				if err := l.Release(now(), n-claimed); err != nil {
+				if err := l.Release(ctx, now(), n-claimed); err != nil {
 					t.Error(err)
 					return
 				}
@@ -51,7 +51,7 @@ func stress(t *testing.T, l Limiter, limit, full int) {
 				for range claimed {
 					// The job is gone before its admission is given back.
 					running.Add(-1)
-					if err := l.Done(now()); err != nil {
+					if err := l.Done(ctx, now()); err != nil {
 						t.Error(err)
 						return
 					}
@@ -69,7 +69,7 @@ func stress(t *testing.T, l Limiter, limit, full int) {
 	// Everything was given back: the full limit is free again.
 	end := t0.Add(time.Hour)
 	acquire(t, l, end, 100, full, 0)
-	if err := l.Release(end, full); err != nil {
+	if err := l.Release(ctx, end, full); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d jobs, at most %d at once", started.Load(), peak.Load())

@@ -13,7 +13,7 @@ import (
 // failingDone is a limiter whose bookkeeping of finished jobs fails.
 type failingDone struct{ limit.Limiter }
 
-func (failingDone) Done(time.Time) error { return errTest }
+func (failingDone) Done(context.Context, time.Time) error { return errTest }
 
 func testLimiterErrorNoLeak(t *testing.T, newStore NewStore) {
 	conc := limit.Must(limit.NewConcurrency(2))
