@@ -68,7 +68,8 @@
 //
 // Store.RateLimiter returns a limit.Limiter whose token bucket lives in the
 // database (one row per key), so every process shares one rate. Give it to
-// a queue through runtime.QueueConfig.Limiter.
+// a queue through runtime.QueueConfig.Limiter. Its hold is kept in the same
+// row, so a Hold pauses the bucket for every process.
 //
 // # Notifications
 //
