@@ -149,7 +149,7 @@ func (s *Store) Publish(ctx context.Context, n storage.Notification) error {
 	if err != nil {
 		return fmt.Errorf("postgres: publish: %w", err)
 	}
-	_, err = s.db.Exec(ctx, "SELECT pg_notify($1, $2)", s.n.channel, payload)
+	_, err = s.run.Exec(ctx, "SELECT pg_notify($1, $2)", s.n.channel, payload)
 	return translate("publish", err)
 }
 

@@ -22,5 +22,7 @@ import (
 // the store closes views too); its Subscribe listens outside tx, like the
 // store's.
 func (s *Store) WithTx(tx pgx.Tx) *Store {
-	return &Store{pool: s.pool, db: tx, n: s.n, q: s.q, root: s.root, subs: nil}
+	v := &Store{pool: s.pool, n: s.n, q: s.q, root: s.root}
+	v.run = txRunner{Tx: tx, s: v}
+	return v
 }

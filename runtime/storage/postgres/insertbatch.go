@@ -57,7 +57,7 @@ func (b *insertBatcher) insert(ctx context.Context, s *Store, p *storage.JobInse
 	if !b.busy {
 		b.busy = true
 		b.mu.Unlock()
-		rs, err := s.insertChecked(ctx, s.db, []*storage.JobInsertParams{p}, time.Time{})
+		rs, err := s.insertChecked(ctx, []*storage.JobInsertParams{p}, time.Time{})
 		b.next(s)
 		if err != nil {
 			return nil, err
@@ -150,7 +150,7 @@ func (b *insertBatcher) write(s *Store, batch []*insertCall) {
 		})
 		defer stop()
 	}
-	rs, err := s.insertChecked(ctx, s.db, jobs, time.Time{})
+	rs, err := s.insertChecked(ctx, jobs, time.Time{})
 	for i, c := range batch {
 		if err != nil {
 			c.err = err

@@ -1,0 +1,38 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// JobAbort aborts a pending job at once, records an abort request on a
+// running one (and notifies its owner), and leaves a finished job alone.
+func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	for range maxStatementRetries {
+		j, err := scanJob(s.run.QueryRow(ctx, s.q.abort, ts(p.Now), p.ID, s.n.channel))
+		switch {
+		case err == nil && j.State == storage.StateAborted:
+			return &storage.JobAbortResult{Result: storage.AbortedNow, Job: j}, nil
+		case err == nil:
+			return &storage.JobAbortResult{Result: storage.AbortRequested, Job: j}, nil
+		case err != pgx.ErrNoRows:
+			return nil, translate("abort", err)
+		}
+		// Finished, unknown, or changed under us: read it again.
+		j, err = s.get(ctx, p.ID)
+		if err != nil {
+			return nil, translate("abort", err)
+		}
+		if j.State.Terminal() {
+			return &storage.JobAbortResult{Result: storage.AbortTooLate, Job: j}, nil
+		}
+	}
+	return nil, fmt.Errorf("postgres: abort job %d: its state kept changing", p.ID)
+}

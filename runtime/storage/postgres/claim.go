@@ -1,0 +1,178 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// JobClaim claims up to p.Limit ready jobs in one statement (see claimSQL),
+// with its plan pinned (see pinGenericSQL), and reads the clock and the
+// next run_after behind it in the same round trip and transaction.
+func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: claim: %w", err)
+	}
+	var res *storage.JobClaimResult
+	err := retry(ctx, func() (err error) {
+		res, err = s.run.claim(ctx, p)
+		return err
+	})
+	if err != nil {
+		return nil, translate("claim", err)
+	}
+	return res, nil
+}
+
+// claim sends the pin, the claim and its peek in one round trip.
+func (r poolRunner) claim(ctx context.Context, p *storage.JobClaimParams) (res *storage.JobClaimResult, err error) {
+	err = r.batch(ctx, pinGenericSQL, func(b *pgx.Batch) { r.s.queueClaim(b, p) }, func(br pgx.BatchResults) (err error) {
+		res, err = readBatchClaim(br, p)
+		return err
+	})
+	return res, err
+}
+
+// claim runs the claim and then its peek in the caller's transaction, both
+// planned for their actual parameters.
+func (r txRunner) claim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	args := append([]any{pgx.QueryExecModeExec}, r.s.claimArgs(p)...)
+	rows, err := r.Query(ctx, r.s.q.claim, args...)
+	if err != nil {
+		return nil, err
+	}
+	return readClaim(rows, p, func() pgx.Row { return r.QueryRow(ctx, r.s.q.claimPeek, args[:4]...) })
+}
+
+// claimArgs are the arguments of claimSQL; the first three are those of
+// claimPeekSQL.
+func (s *Store) claimArgs(p *storage.JobClaimParams) []any {
+	return []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
+}
+
+// queueClaim queues the claim and its peek on b; readBatchClaim reads them.
+func (s *Store) queueClaim(b *pgx.Batch, p *storage.JobClaimParams) {
+	args := s.claimArgs(p)
+	b.Queue(s.q.claim, args...)
+	b.Queue(s.q.claimPeek, args[:3]...)
+}
+
+// readBatchClaim reads the claim and peek that queueClaim queued.
+func readBatchClaim(br pgx.BatchResults, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	return readClaim(rows, p, br.QueryRow)
+}
+
+// readClaim reads the claimed jobs from rows, which it closes, then the
+// clock and next run_after from the row peek returns, and puts the jobs in
+// claim order.
+func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*storage.JobClaimResult, error) {
+	var claimed []claimedRow
+	c := newClaimScanner(p)
+	for rows.Next() {
+		r, err := c.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		claimed = append(claimed, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		now  time.Time
+		next pgtype.Timestamptz
+	)
+	if err := peek().Scan(&now, &next); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(claimed, func(a, b claimedRow) int {
+		return cmp.Or(cmp.Compare(a.priority, b.priority), a.runAfter.Compare(b.runAfter), cmp.Compare(a.job.ID, b.job.ID))
+	})
+	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: timestamptz(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
+	for i, r := range claimed {
+		res.Jobs[i] = r.job
+	}
+	return res, nil
+}
+
+// claimedRow is one row of claimColumns: a claimed job and its place in
+// claim order.
+type claimedRow struct {
+	job      *storage.ClaimedJob
+	priority int
+	runAfter time.Time
+}
+
+// claimScanner reads rows of claimColumns. Its scan targets are reused
+// from row to row, and kind and queue names that are among the claim's own
+// parameters are shared rather than copied, so a row costs the
+// allocations of its job and its input only: the claim is the hottest read.
+type claimScanner struct {
+	names              []string // the claim's kinds and queue
+	job                storage.ClaimedJob
+	kind, queue        sharedName
+	leaseExp, deadline pgtype.Timestamptz
+	createdAt          time.Time
+	timeoutNS          int64
+	priority           int
+	runAfter           time.Time
+	targets            []any
+}
+
+func newClaimScanner(p *storage.JobClaimParams) *claimScanner {
+	c := &claimScanner{names: slices.Concat(p.Kinds, []string{p.Queue})}
+	c.kind = sharedName{dst: &c.job.Kind, names: c.names}
+	c.queue = sharedName{dst: &c.job.Queue, names: c.names}
+	c.targets = []any{&c.job.ID, &c.kind, &c.queue, &c.job.Input, &c.job.Attempt, &c.job.MaxAttempts, &c.job.LeaseToken,
+		&c.leaseExp, &c.deadline, &c.timeoutNS, &c.createdAt, &c.priority, &c.runAfter}
+	return c
+}
+
+// scan reads one row.
+func (c *claimScanner) scan(rows pgx.Rows) (claimedRow, error) {
+	c.job.Input = nil // the previous row's job keeps its input; scan into a new one
+	if err := rows.Scan(c.targets...); err != nil {
+		return claimedRow{}, err
+	}
+	j := c.job
+	j.LeaseExpiresAt = timestamptz(c.leaseExp)
+	j.Deadline = timestamptz(c.deadline)
+	j.Timeout = time.Duration(c.timeoutNS)
+	j.CreatedAt = c.createdAt.UTC()
+	return claimedRow{job: &j, priority: c.priority, runAfter: c.runAfter}, nil
+}
+
+// sharedName scans a text column into *dst: the string of names equal to
+// the column's value when there is one, otherwise a copy of the value.
+type sharedName struct {
+	dst   *string
+	names []string
+}
+
+// ScanBytes implements pgtype.BytesScanner; v is valid only during the call.
+func (n *sharedName) ScanBytes(v []byte) error {
+	for _, name := range n.names {
+		if string(v) == name {
+			*n.dst = name
+			return nil
+		}
+	}
+	*n.dst = string(v)
+	return nil
+}

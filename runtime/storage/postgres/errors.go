@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// translate turns driver errors into the storage sentinels, wrapping them
+// with what the store was doing. It is the only place that does so.
+func translate(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)
+	case isClosedPool(err):
+		return fmt.Errorf("postgres: %s: %w", op, storage.ErrClosed)
+	case errors.Is(err, storage.ErrClosed), errors.Is(err, storage.ErrNotFound),
+		errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrSchemaTooNew):
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "55P03": // lock_not_available
+			return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrBusy, err)
+		case "42P01": // undefined_table
+			return fmt.Errorf("postgres: %s (is the schema migrated? see Store.Migrate): %w", op, err)
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// isClosedPool recognises the error of a pool that was closed: pgxpool
+// reports it with a plain error value of its pool library.
+func isClosedPool(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "closed pool" {
+			return true
+		}
+	}
+	return false
+}
+
+// retryable reports errors after which a fenced, idempotent statement may
+// simply be run again: deadlocks and serialization failures roll the whole
+// statement back.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40P01" || pgErr.Code == "40001"
+	}
+	return false
+}
+
+// maxStatementRetries bounds how often a fenced statement is re-run after a
+// deadlock or serialization failure rolled it back.
+const maxStatementRetries = 5
+
+// retry runs f again after a deadlock or serialization failure, which roll
+// the whole statement back, so a fenced statement can simply be re-run.
+func retry(ctx context.Context, f func() error) error {
+	var err error
+	for range maxStatementRetries {
+		if err = f(); err == nil || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
