@@ -4,14 +4,12 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/internal/migration"
 )
 
 //go:embed migrations/*.sql
@@ -36,25 +34,15 @@ var migrations = loadMigrations()
 // and works with.
 var SchemaVersion = migrations[len(migrations)-1].Version
 
+// loadMigrations reads the embedded migration files.
 func loadMigrations() []Migration {
-	files, err := fs.Glob(migrationFS, "migrations/*.sql")
+	files, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
-		panic(err)
+		panic("postgres: embedded " + err.Error())
 	}
-	sort.Strings(files)
-	var ms []Migration
+	ms := make([]Migration, len(files))
 	for i, f := range files {
-		base := strings.TrimPrefix(f, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != i+1 {
-			panic(fmt.Sprintf("postgres: migration %s: want version %d", base, i+1))
-		}
-		b, err := migrationFS.ReadFile(f)
-		if err != nil {
-			panic(err)
-		}
-		ms = append(ms, Migration{Version: v, Name: base, SQL: string(b)})
+		ms[i] = Migration(f)
 	}
 	return ms
 }
