@@ -95,6 +95,29 @@ const (
 	sqlDeleteHeld = `DELETE FROM jobgen_jobs WHERE id = ? AND state = 'running' AND lease_token = ?`
 )
 
+// The statements run as text: the rarer writes and the reads.
+const (
+	sqlGet = `SELECT ` + jobColumns + ` FROM jobgen_jobs WHERE id = ?`
+
+	// sqlListSelect and sqlListOrder frame the conditions of a list, which
+	// JobList joins with AND.
+	sqlListSelect = `SELECT ` + jobColumns + ` FROM jobgen_jobs WHERE `
+	sqlListOrder  = ` ORDER BY id LIMIT ?`
+
+	// sqlAbortPending aborts a pending job; sqlRequestAbort records an
+	// abort request on a running one (see JobAbort).
+	sqlAbortPending = `UPDATE jobgen_jobs SET state = 'aborted', finished_at = ?
+	WHERE id = ? AND state = 'pending'`
+	sqlRequestAbort = `UPDATE jobgen_jobs SET abort_requested_at = coalesce(abort_requested_at, ?)
+	WHERE id = ? AND state = 'running'`
+
+	// sqlDeleteFinished deletes up to ?3 jobs in state ?1 that finished
+	// before ?2, oldest first.
+	sqlDeleteFinished = `DELETE FROM jobgen_jobs WHERE id IN (
+	SELECT id FROM jobgen_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?
+	ORDER BY finished_at, id LIMIT ?)`
+)
+
 // stmts holds the statements prepared on the writer connection.
 type stmts struct {
 	insert, findUnique, failExpired, claimPending, claimExpired, nextToken, claimOne, nextRunAfter *sql.Stmt

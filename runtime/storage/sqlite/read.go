@@ -14,7 +14,7 @@ func (s *Store) JobGet(ctx context.Context, p *storage.JobGetParams) (*storage.J
 	if err := s.check("get"); err != nil {
 		return nil, err
 	}
-	j, err := scanJob(s.read.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobgen_jobs WHERE id = ?`, p.ID))
+	j, err := scanJob(s.read.QueryRowContext(ctx, sqlGet, p.ID))
 	if err != nil {
 		return nil, s.mapErr(fmt.Sprintf("get job %d", p.ID), err)
 	}
@@ -47,8 +47,7 @@ func (s *Store) JobList(ctx context.Context, p *storage.JobListParams) ([]*stora
 		}
 	}
 	args = append(args, p.ListLimit())
-	q := `SELECT ` + jobColumns + ` FROM jobgen_jobs WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id LIMIT ?`
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	rows, err := s.read.QueryContext(ctx, sqlListSelect+strings.Join(where, " AND ")+sqlListOrder, args...)
 	if err != nil {
 		return nil, s.mapErr("list", err)
 	}

@@ -351,8 +351,7 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 	err := s.withTx(ctx, "abort", func(ctx context.Context, tx *sql.Tx) error {
 		// Plain UPDATEs and one SELECT: an UPDATE … RETURNING that changes
 		// an indexed column is far slower in SQLite.
-		r, err := tx.ExecContext(ctx, `UPDATE jobgen_jobs SET state = 'aborted', finished_at = ?
-			WHERE id = ? AND state = 'pending'`, now, p.ID)
+		r, err := tx.ExecContext(ctx, sqlAbortPending, now, p.ID)
 		if err != nil {
 			return err
 		}
@@ -362,8 +361,7 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 		} else if n == 1 {
 			res.Result = storage.AbortedNow
 		} else {
-			r, err := tx.ExecContext(ctx, `UPDATE jobgen_jobs SET abort_requested_at = coalesce(abort_requested_at, ?)
-				WHERE id = ? AND state = 'running'`, now, p.ID)
+			r, err := tx.ExecContext(ctx, sqlRequestAbort, now, p.ID)
 			if err != nil {
 				return err
 			}
@@ -373,7 +371,7 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 				res.Result = storage.AbortRequested
 			}
 		}
-		j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobgen_jobs WHERE id = ?`, p.ID))
+		j, err := scanJob(tx.QueryRowContext(ctx, sqlGet, p.ID))
 		if err != nil {
 			return fmt.Errorf("job %d: %w", p.ID, err)
 		}
@@ -397,10 +395,7 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 	}
 	var n int64
 	err := s.withTx(ctx, "delete finished", func(ctx context.Context, tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM jobgen_jobs WHERE id IN (
-			SELECT id FROM jobgen_jobs WHERE state = ? AND finished_at IS NOT NULL AND finished_at < ?
-			ORDER BY finished_at, id LIMIT ?)`,
-			string(p.State), p.FinishedBefore.UnixMicro(), p.DeleteLimit())
+		r, err := tx.ExecContext(ctx, sqlDeleteFinished, string(p.State), p.FinishedBefore.UnixMicro(), p.DeleteLimit())
 		if err != nil {
 			return err
 		}
