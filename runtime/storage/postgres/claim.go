@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -17,11 +16,8 @@ import (
 // with its plan pinned (see pinGenericSQL), and reads the clock and the
 // next run_after behind it in the same round trip and transaction.
 func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkParams("claim", p); err != nil {
 		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres: claim: %w", err)
 	}
 	var res *storage.JobClaimResult
 	err := retry(ctx, func() (err error) {

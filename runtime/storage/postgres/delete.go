@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -10,11 +9,8 @@ import (
 // JobDeleteFinished deletes up to p.DeleteLimit() jobs in terminal state
 // p.State that finished before p.FinishedBefore, oldest first.
 func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinishedParams) (int, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkParams("delete finished", p); err != nil {
 		return 0, err
-	}
-	if err := p.Validate(); err != nil {
-		return 0, fmt.Errorf("postgres: delete finished: %w", err)
 	}
 	tag, err := s.run.Exec(ctx, s.q.deleteFinished, string(p.State), ts(p.FinishedBefore), p.DeleteLimit())
 	if err != nil {

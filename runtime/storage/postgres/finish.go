@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"slices"
 	"sort"
 
@@ -16,11 +15,8 @@ import (
 // fenced by its lease token, and notifies "finished" for applied terminal
 // ones and "inserted" for jobs back to pending.
 func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkParams("finish", p); err != nil {
 		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres: finish: %w", err)
 	}
 	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
 	// Entries apply in order. An id given twice goes into a later round, so

@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -14,11 +13,8 @@ import (
 // JobHeartbeat extends every lease still held with its token in one
 // statement, and reports the lost ones and those with an abort request.
 func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams) (*storage.JobHeartbeatResult, error) {
-	if err := s.check(); err != nil {
+	if err := s.checkParams("heartbeat", p); err != nil {
 		return nil, err
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("postgres: heartbeat: %w", err)
 	}
 	res := &storage.JobHeartbeatResult{}
 	if len(p.Leases) == 0 {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -19,8 +18,8 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 	if err := s.checkInserts([]*storage.JobInsertParams{i}); err != nil {
 		return nil, nil, err
 	}
-	if err := c.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("postgres: claim: %w", err)
+	if err := s.checkParams("claim", c); err != nil {
+		return nil, nil, err
 	}
 	return s.run.insertClaim(ctx, i, c)
 }

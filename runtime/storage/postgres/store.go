@@ -139,3 +139,14 @@ func (s *Store) check() error {
 	}
 	return nil
 }
+
+// checkParams is check, then p's validation, whose error it wraps with op.
+func (s *Store) checkParams(op string, p interface{ Validate() error }) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	return nil
+}

@@ -294,6 +294,22 @@ func waitCompleted(t *testing.T, s *Store, n int, deadline time.Time, procs ...*
 	}
 }
 
+// completedOnce fails the test when the workers' logs in dir record a
+// job's completion more than once, and returns how many they record.
+func completedOnce(t *testing.T, dir string) int {
+	t.Helper()
+	done := map[int64]int{}
+	for _, r := range readPairs(t, filepath.Join(dir, "w*.done")) {
+		done[r[0]]++
+	}
+	for id, c := range done {
+		if c != 1 {
+			t.Fatalf("job %d completed %d times", id, c)
+		}
+	}
+	return len(done)
+}
+
 // readPairs reads "a b" lines from every file matching pattern.
 func readPairs(t *testing.T, pattern string) [][2]int64 {
 	t.Helper()
@@ -391,17 +407,8 @@ func TestProcessesShareOneFile(t *testing.T) {
 			t.Fatalf("job %d ran %d times", id, c)
 		}
 	}
-	done := map[int64]int{}
-	for _, r := range readPairs(t, filepath.Join(dir, "w*.done")) {
-		done[r[0]]++
-	}
-	for id, c := range done {
-		if c != 1 {
-			t.Fatalf("job %d completed %d times", id, c)
-		}
-	}
-	if len(done) != n {
-		t.Fatalf("%d completions recorded, want %d", len(done), n)
+	if done := completedOnce(t, dir); done != n {
+		t.Fatalf("%d completions recorded, want %d", done, n)
 	}
 	t.Logf("jobs run per worker: %v", perWorker)
 	integrityCheck(t, db)
@@ -447,15 +454,7 @@ func TestWorkerKilled(t *testing.T) {
 	if c := countStates(t, s); c[storage.StateCompleted] != n || len(c) != 1 {
 		t.Fatalf("states %v, want %d completed", c, n)
 	}
-	done := map[int64]int{}
-	for _, r := range readPairs(t, filepath.Join(dir, "w*.done")) {
-		done[r[0]]++
-	}
-	for id, c := range done {
-		if c != 1 {
-			t.Fatalf("job %d completed %d times", id, c)
-		}
-	}
+	done := completedOnce(t, dir)
 	runs := map[int64]int{}
 	for _, r := range readPairs(t, filepath.Join(dir, "w*.exec")) {
 		runs[r[0]]++
@@ -477,6 +476,6 @@ func TestWorkerKilled(t *testing.T) {
 		t.Fatal("no job was claimed again after a kill")
 	}
 	t.Logf("completions recorded %d of %d (a kill may cut a record after its commit); jobs run again %d; jobs with attempt > 1: %d",
-		len(done), n, rerun, rescued)
+		done, n, rerun, rescued)
 	integrityCheck(t, db)
 }
