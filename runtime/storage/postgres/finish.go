@@ -117,7 +117,7 @@ func (s *Store) finishArgs(st finishStatement, p *storage.JobFinishParams, order
 		c := newFinishColumns(p, order, true)
 		return s.q.finishUpdate, []any{ts(p.Now), c.ids, c.toks, c.outcomes, c.outputs, c.msgs, c.codes, c.delays}, pinSQL
 	}
-	var channel *string // finishSQL notifies when given the channel
+	var channel any // finishSQL notifies when given the channel
 	if st == stmtFinishNotify {
 		channel = &s.n.channel
 	}
