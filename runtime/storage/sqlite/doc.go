@@ -84,5 +84,7 @@
 //
 // go-sqlite3 is a cgo package: building needs a C compiler (gcc or clang)
 // and CGO_ENABLED=1. The first build compiles SQLite itself and takes about a
-// minute; later builds are cached.
+// minute; later builds are cached. A program built with CGO_ENABLED=0 still
+// compiles with this package, but Open and OpenDSN return an error that says
+// so; the memory and postgres backends need no cgo.
 package sqlite

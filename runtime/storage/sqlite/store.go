@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
@@ -93,22 +91,14 @@ var (
 	_ storage.InsertClaimer = (*Store)(nil)
 )
 
-// driverName is go-sqlite3 with a connect hook that caps the WAL file.
+// driverName is go-sqlite3 with a connect hook that caps the WAL file
+// (registered in driver.go).
 const driverName = "jobgen-sqlite3"
 
 // walFileLimit is the size the WAL file is cut back to after SQLite
 // restarts the log (PRAGMA journal_size_limit); without it the file keeps
 // its largest size for good.
 const walFileLimit = 16 << 20
-
-func init() {
-	sql.Register(driverName, &sqlite3.SQLiteDriver{
-		ConnectHook: func(c *sqlite3.SQLiteConn) error {
-			_, err := c.Exec("PRAGMA journal_size_limit = "+strconv.Itoa(walFileLimit), nil)
-			return err
-		},
-	})
-}
 
 // Open opens (creating it if needed) the SQLite database at path, applies
 // the schema migrations this version knows, and returns a Store. It fails
@@ -154,6 +144,9 @@ func escapePath(path string) string {
 // must name a file: the writer and the readers are separate connections, so
 // an in-memory database would not be shared between them.
 func OpenDSN(dsn string, opts *Options) (*Store, error) {
+	if err := driverMissing(); err != nil {
+		return nil, err
+	}
 	o := opts.withDefaults()
 	base, query, _ := strings.Cut(dsn, "?")
 	params, err := url.ParseQuery(query)
@@ -280,8 +273,7 @@ func (s *Store) mapErr(op string, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+	if isLocked(err) {
 		return fmt.Errorf("sqlite: %s: %w: database locked by another connection past the busy timeout: %w", op, storage.ErrBusy, err)
 	}
 	if s.closed.Load() || errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {

@@ -1,0 +1,29 @@
+//go:build cgo
+
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"strconv"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec("PRAGMA journal_size_limit = "+strconv.Itoa(walFileLimit), nil)
+			return err
+		},
+	})
+}
+
+// driverMissing returns nil: this build has the SQLite driver.
+func driverMissing() error { return nil }
+
+// isLocked reports whether err is SQLite's SQLITE_BUSY or SQLITE_LOCKED.
+func isLocked(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+}
