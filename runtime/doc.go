@@ -7,17 +7,23 @@
 // typed clients and handler interfaces, so most programs never call this
 // package's generic API directly. It is usable without the generator too:
 //
-//	var resize = runtime.NewKind[Resize, ResizeResult](runtime.KindOpts{Name: "resize"})
+//	var greet = runtime.NewKind[Greet, Greeting](runtime.KindOpts{Name: "greet"})
 //
 //	srv, err := runtime.NewServer(store, runtime.Config{})
-//	// handle err
-//	resize.Register(srv, func(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error) {
-//		return ResizeResult{Width: job.Args.Width}, nil
+//	...
+//	err = greet.Register(srv, func(ctx context.Context, job *runtime.Job[Greet]) (Greeting, error) {
+//		return Greeting{Text: "hello, " + job.Args.Name}, nil
 //	})
-//	srv.Start(ctx)
+//	...
+//	if err := srv.Start(ctx); err != nil {
+//	...
 //	defer srv.Stop(ctx)
-//	h, err := resize.Submit(ctx, srv.Client(), Resize{Width: 640}, nil)
+//
+//	h, err := greet.Submit(ctx, srv.Client(), Greet{Name: "gopher"}, nil)
+//	...
 //	res, err := h.Wait(ctx)
+//
+// The package's Example runs this code in full.
 //
 // Storage is pluggable (package storage and its backends memory, sqlite and
 // postgres); the runtime keeps nothing that storage cannot rebuild after a

@@ -29,9 +29,12 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	greet.Register(srv, func(ctx context.Context, job *runtime.Job[Greet]) (Greeting, error) {
+	err = greet.Register(srv, func(ctx context.Context, job *runtime.Job[Greet]) (Greeting, error) {
 		return Greeting{Text: "hello, " + job.Args.Name}, nil
 	})
+	if err != nil {
+		panic(err)
+	}
 	if err := srv.Start(ctx); err != nil {
 		panic(err)
 	}

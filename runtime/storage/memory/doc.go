@@ -21,6 +21,8 @@
 //	defer store.Close()
 //	srv, err := runtime.NewServer(store, runtime.Config{})
 //
+// ExampleNew shows a whole server on it.
+//
 // The jobs a Store returns are copies, except that their Input and Output
 // share memory with the stored job: treat those byte slices as read-only.
 // Times are kept to the microsecond, as the database backends keep them,

@@ -8,10 +8,14 @@
 // New wraps a *pgxpool.Pool the caller owns; Connect opens (and owns) a
 // pool from a DSN:
 //
-//	store, err := postgres.Connect(ctx, "postgres://app@db/app", &postgres.Options{AutoMigrate: true})
-//	...
+//	store, err := postgres.Connect(ctx, dsn, &postgres.Options{Schema: schema, AutoMigrate: true})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	defer store.Close()
-//	srv := runtime.NewServer(store, runtime.Config{...})
+//	srv, err := runtime.NewServer(store, runtime.Config{})
+//
+// ExampleConnect runs a whole server on it.
 //
 // Options.Schema (default "public") and Options.TablePrefix place jobgen's
 // tables; both must be plain identifiers and are always quoted. Every
@@ -113,7 +117,18 @@
 //
 // Store.WithTx returns a view whose statements run inside the caller's
 // pgx.Tx: a job submitted through it exists only if that transaction
-// commits, and its notification is delivered at commit.
+// commits, and its notification is delivered at commit. A client on the
+// view submits in the transaction:
+//
+//	tx, err := store.Pool().Begin(ctx)
+//	...
+//	client, err := runtime.NewClient(store.WithTx(tx), runtime.ClientConfig{})
+//	...
+//	h, err := example.NewClients(client).SendMessage.Submit(ctx, example.SendMessage{To: whom, Body: "welcome"}, nil)
+//	...
+//	if err := tx.Commit(ctx); err != nil {
+//
+// ExampleStore_WithTx runs it.
 //
 // # Tests
 //
@@ -123,5 +138,8 @@
 // unreachable server fails them instead. Every test store lives in a fresh
 // schema of its own that is dropped afterwards. The process tests re-run the
 // test binary as worker and submitter processes (selected by
-// JOBGEN_TEST_POSTGRES_ROLE) and are skipped with -short.
+// JOBGEN_TEST_POSTGRES_ROLE) and are skipped with -short. The examples run
+// on the same server, or on the local one above when JOBGEN_TEST_POSTGRES
+// is unset, each in a schema of its own; an example cannot skip, so without
+// a server leave them out with -skip Example.
 package postgres

@@ -9,14 +9,8 @@ import (
 // JobInsertMany, or a runtime client built on it) exists only if tx
 // commits, and its notifications are delivered at that commit. Use it for
 // transactional submit, for example to enqueue an email in the same
-// transaction that creates the user:
-//
-//	tx, err := pool.Begin(ctx)
-//	...
-//	client := runtime.NewClient(store.WithTx(tx))
-//	_, err = emails.Submit(ctx, Email{...}, nil)
-//	...
-//	err = tx.Commit(ctx)
+// transaction that creates the user, through a runtime.NewClient on the
+// view (see ExampleStore_WithTx).
 //
 // The view is only good while tx is open. Its Close does nothing (closing
 // the store closes views too); its Subscribe listens outside tx, like the

@@ -4,12 +4,16 @@
 //
 // # Opening
 //
-//	store, err := sqlite.Open("jobs.db", nil) // or &sqlite.Options{BusyTimeout: 10 * time.Second}
+//	store, err := sqlite.Open(filepath.Join(dir, "jobs.db"), nil)
 //	if err != nil {
-//		return err
+//		log.Fatal(err)
 //	}
 //	defer store.Close()
-//	srv, err := runtime.NewServer(store, runtime.Config{...})
+//	srv, err := runtime.NewServer(store, runtime.Config{})
+//
+// The package's Example runs a whole server on it. Options tune the store,
+// such as &sqlite.Options{BusyTimeout: 10 * time.Second} for a file that
+// other processes write to as well.
 //
 // Open creates the file if needed and applies the embedded, versioned schema
 // migrations in one transaction. A file migrated by a newer jobgen is
