@@ -20,10 +20,11 @@ import (
 // The files of the README's new module ("Install"), as TestInstall writes
 // them; TestDocSnippetsAreExamples finds them in the README.
 const (
-	installJobs = `package main
+	// installGenerate is split so that go generate in this tree does not
+	// take it for a directive of this file.
+	installGenerate = "//go:" + "generate go tool jobgen"
 
-//go:generate go tool jobgen
-
+	installJobs = "package main\n\n" + installGenerate + "\n" + `
 // Greet asks for a greeting.
 //
 //jobgen:job output=Greeting
