@@ -139,7 +139,7 @@
 // schema of its own that is dropped afterwards. The process tests re-run the
 // test binary as worker and submitter processes (selected by
 // JOBGEN_TEST_POSTGRES_ROLE) and are skipped with -short. The examples run
-// on the same server, or on the local one above when JOBGEN_TEST_POSTGRES
-// is unset, each in a schema of its own; an example cannot skip, so without
-// a server leave them out with -skip Example.
+// on the same server, each in a schema of its own; when JOBGEN_TEST_POSTGRES
+// is unset (and not required) TestMain leaves them out, since an example
+// cannot skip itself.
 package postgres

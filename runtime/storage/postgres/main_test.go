@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -28,7 +30,26 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(envRole); role != "" {
 		os.Exit(runRole(role))
 	}
+	skipExamplesWithoutServer()
 	goleak.VerifyTestMain(mainRunner{m})
+}
+
+// skipExamplesWithoutServer leaves the examples out when no server is
+// configured and none is required, as the tests skip then: an Example
+// cannot skip itself.
+func skipExamplesWithoutServer() {
+	if os.Getenv(envDSN) != "" || os.Getenv(envRequired) == "1" {
+		return
+	}
+	flag.Parse()
+	skip := "^Example"
+	if prev := flag.Lookup("test.skip").Value.String(); prev != "" {
+		skip = prev + "|" + skip
+	}
+	if err := flag.Set("test.skip", skip); err != nil {
+		panic(err)
+	}
+	fmt.Fprintf(os.Stderr, "postgres: %s is not set: the examples are left out, as the tests skip\n", envDSN)
 }
 
 // mainRunner closes the shared pool after the tests, before goleak looks
