@@ -28,6 +28,13 @@ type Store struct {
 	finished [3]timeQueue
 
 	scratch []*lane // lanes of the claim in progress
+
+	// bus, set by the first Peer, carries the notifications of the
+	// changes to every peer's subscribers; notes holds those of the call
+	// in progress until it lets go of mu (see unlock). Both are nil for a
+	// store without peers, which pays one nil check per call.
+	bus   *bus
+	notes []storage.Notification
 }
 
 var (
@@ -197,11 +204,14 @@ func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*sto
 		job storage.Job
 	})
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError("insert job")
 	}
 	j, dup := s.insert(p, clock(p.Now))
+	if s.bus != nil && !dup {
+		s.noteInserted(p.Queue)
+	}
 	j.export(&out.job)
 	out.res = storage.JobInsertResult{Job: &out.job, Duplicate: dup}
 	return &out.res, nil
@@ -220,7 +230,7 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 	jobs := make([]storage.Job, len(p.Jobs))
 	out := make([]*storage.JobInsertResult, len(p.Jobs))
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError("insert jobs")
 	}
@@ -231,6 +241,9 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 			t = micros(jp.Now)
 		}
 		j, dup := s.insert(jp, t)
+		if s.bus != nil && !dup {
+			s.noteInserted(jp.Queue)
+		}
 		j.export(&jobs[i])
 		res[i] = storage.JobInsertResult{Job: &jobs[i], Duplicate: dup}
 		out[i] = &res[i]
@@ -294,6 +307,29 @@ func (s *Store) schedule(j *job, now int64) {
 	j.lane.deferred.push(timeEntry{at: j.runAfter, id: j.id, j: j, ver: j.ver})
 }
 
+// unlock lets go of s.mu and then hands the notifications of the call to
+// the bus, so a peer never hears of a change before it can see it.
+func (s *Store) unlock() {
+	if s.bus == nil {
+		s.mu.Unlock()
+		return
+	}
+	notes := s.notes
+	s.notes = nil
+	s.mu.Unlock()
+	s.bus.send(notes)
+}
+
+// noteInserted records that jobs became pending in queue, once per call.
+func (s *Store) noteInserted(queue string) {
+	for _, n := range s.notes {
+		if n.Kind == storage.NotifyInserted && n.Queue == queue {
+			return
+		}
+	}
+	s.notes = append(s.notes, storage.Notification{Kind: storage.NotifyInserted, Queue: queue})
+}
+
 // JobClaim claims up to p.Limit ready jobs of p.Queue and p.Kinds. Before
 // claiming it rescues the jobs of those kinds whose lease has expired: each
 // becomes claimable again, or failed with error code "lease_expired" when it
@@ -303,7 +339,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 		return nil, fmt.Errorf("memory: claim jobs: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError("claim jobs")
 	}
@@ -320,13 +356,17 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 		return nil, nil, fmt.Errorf("memory: claim jobs: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, nil, closedError("insert and claim")
 	}
 	j, dup := s.insert(i, clock(i.Now))
 	res := &storage.JobInsertResult{Job: j.clone(), Duplicate: dup}
-	return res, s.claim(c), nil
+	cl := s.claim(c)
+	if s.bus != nil && !dup && j.state == statePending {
+		s.noteInserted(i.Queue) // the claim left it: others may claim it
+	}
+	return res, cl, nil
 }
 
 // claim is JobClaim with the lock held.
@@ -473,6 +513,9 @@ func (s *Store) readyTop(l *lane, now int64) *readyEntry {
 func (s *Store) terminate(j *job, st state, now int64, del bool) {
 	j.state = st
 	j.finished = now
+	if s.bus != nil {
+		s.notes = append(s.notes, storage.Notification{Kind: storage.NotifyFinished, JobID: j.id})
+	}
 	j.loc = locNone
 	if j.uniqueKey != "" {
 		uk := uniqueKey{j.lane.kind, j.uniqueKey}
@@ -557,7 +600,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 	}
 	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError("finish jobs")
 	}
@@ -585,11 +628,17 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 			j.state = statePending
 			j.runAfter = after(now, f.RetryDelay)
 			s.schedule(j, now)
+			if s.bus != nil {
+				s.noteInserted(j.lane.queue)
+			}
 		case storage.OutcomeRelease:
 			j.state = statePending
 			j.attempt--
 			j.runAfter = now
 			s.schedule(j, now)
+			if s.bus != nil {
+				s.noteInserted(j.lane.queue)
+			}
 		}
 	}
 	return res, nil
@@ -599,7 +648,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 // running one and leaves a finished one alone.
 func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError("abort job")
 	}
@@ -616,6 +665,9 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 	case stateRunning:
 		if j.abortReq == unset {
 			j.abortReq = now
+		}
+		if s.bus != nil {
+			s.notes = append(s.notes, storage.Notification{Kind: storage.NotifyAbortRequested, JobID: j.id})
 		}
 		res.Result = storage.AbortRequested
 	default:
