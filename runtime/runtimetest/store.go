@@ -9,8 +9,8 @@ import (
 )
 
 // hookStore wraps a store, counts its calls and lets a test step into them.
-// It hides the inner store's notifications, so the runtime behaves as it
-// does over a polling backend; the rules tested here hold either way.
+// By itself it is only a storage.Storage; wrap (see below) passes on what
+// else the inner store implements.
 type hookStore struct {
 	storage.Storage
 
@@ -113,6 +113,23 @@ func (s *hookStore) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteF
 	return s.Storage.JobDeleteFinished(ctx, p)
 }
 
+// wrap returns s as the runtime is to see it: with the inner store's
+// JobInsertClaim when insertClaim is set and the inner store has one, and
+// with its notifications when it has them.
+func (s *hookStore) wrap(insertClaim bool) storage.Storage {
+	_, ic := s.Storage.(storage.InsertClaimer)
+	_, n := s.Storage.(storage.Notifier)
+	switch {
+	case ic && insertClaim && n:
+		return insertClaimNotifierStore{insertClaimStore{s}}
+	case ic && insertClaim:
+		return insertClaimStore{s}
+	case n:
+		return notifierStore{s}
+	}
+	return s
+}
+
 // insertClaimStore is a hookStore over a store that can insert and claim in
 // one call; it passes that on (storage.InsertClaimer), counted as an
 // insert. Claim hooks do not see these claims.
@@ -122,4 +139,42 @@ func (s insertClaimStore) JobInsertClaim(ctx context.Context, i *storage.JobInse
 	s.inserts.Add(1)
 	s.insertClaims.Add(1)
 	return s.Storage.(storage.InsertClaimer).JobInsertClaim(ctx, i, c)
+}
+
+// notifierStore is a hookStore that passes on the inner store's
+// notifications (storage.Notifier).
+type notifierStore struct{ *hookStore }
+
+func (s notifierStore) Subscribe(ctx context.Context) (<-chan storage.Notification, error) {
+	return s.Storage.(storage.Notifier).Subscribe(ctx)
+}
+
+func (s notifierStore) Publish(ctx context.Context, n storage.Notification) error {
+	return s.Storage.(storage.Notifier).Publish(ctx, n)
+}
+
+// insertClaimNotifierStore passes on both JobInsertClaim and notifications.
+type insertClaimNotifierStore struct{ insertClaimStore }
+
+func (s insertClaimNotifierStore) Subscribe(ctx context.Context) (<-chan storage.Notification, error) {
+	return notifierStore{s.hookStore}.Subscribe(ctx)
+}
+
+func (s insertClaimNotifierStore) Publish(ctx context.Context, n storage.Notification) error {
+	return notifierStore{s.hookStore}.Publish(ctx, n)
+}
+
+// hideNotifier returns s without its notifications, so the runtime over it
+// behaves as over a backend that has none; JobInsertClaim stays.
+func hideNotifier(s storage.Storage) storage.Storage {
+	if _, ok := s.(storage.Notifier); !ok {
+		return s
+	}
+	if ic, ok := s.(storage.InsertClaimer); ok {
+		return struct {
+			storage.Storage
+			storage.InsertClaimer
+		}{s, ic}
+	}
+	return struct{ storage.Storage }{s}
 }

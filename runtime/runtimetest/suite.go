@@ -9,14 +9,89 @@ import (
 
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/storagetest"
 )
 
 // NewStore returns a fresh, empty store for one test and registers its
 // cleanup with t.
 type NewStore func(t *testing.T) storage.Storage
 
-// Run runs the whole behaviour suite against stores from newStore.
-func Run(t *testing.T, newStore NewStore) {
+// Run runs the behaviour suite against the backend b. Every test runs with
+// notifications hidden ("Poll": the runtime then learns of other
+// processes' changes by polling and heartbeats) and, when the backend's
+// stores notify, again with them ("Notify"). The cross-process tests run a
+// second server or a detached client on a store from b.Open, in both
+// configurations; they are skipped when b.Open is nil.
+func Run(t *testing.T, b storagetest.Backend) {
+	t.Run("Poll", func(t *testing.T) {
+		t.Parallel()
+		runSuite(t, b, false)
+	})
+	if notifies(t, b) {
+		t.Run("Notify", func(t *testing.T) {
+			t.Parallel()
+			runSuite(t, b, true)
+		})
+	}
+}
+
+// notifies reports whether b's stores implement storage.Notifier: those
+// from New, or else those from Open.
+func notifies(t *testing.T, b storagetest.Backend) bool {
+	s := b.New(t)
+	if _, ok := s.(storage.Notifier); ok {
+		return true
+	}
+	if b.Open == nil {
+		return false
+	}
+	_, ok := b.Open(t, s).(storage.Notifier)
+	return ok
+}
+
+// stores opens the stores of one test: the first for the test's own
+// server, and then more over the same jobs for other processes.
+type stores struct {
+	b      storagetest.Backend
+	notify bool
+	base   storage.Storage // the store from New the others share
+}
+
+func newStores(t *testing.T, b storagetest.Backend, notify bool) *stores {
+	return &stores{b: b, notify: notify, base: b.New(t)}
+}
+
+// first returns the test's own store: with notifications when the
+// configuration has them, else with them hidden.
+func (ss *stores) first(t *testing.T) storage.Storage {
+	s := ss.base
+	if _, ok := s.(storage.Notifier); ss.notify && !ok {
+		s = ss.b.Open(t, s)
+	}
+	return ss.configure(s)
+}
+
+// another returns another store over the first's jobs, for another
+// process, or skips the test when the backend has none.
+func (ss *stores) another(t *testing.T) storage.Storage {
+	t.Helper()
+	if ss.b.Open == nil {
+		t.Skip("the backend's stores cannot share their jobs")
+	}
+	return ss.configure(ss.b.Open(t, ss.base))
+}
+
+// configure hides s's notifications unless the configuration has them.
+func (ss *stores) configure(s storage.Storage) storage.Storage {
+	if ss.notify {
+		return s
+	}
+	return hideNotifier(s)
+}
+
+// runSuite runs every test once, with or without notifications.
+func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
+	newStore := func(t *testing.T) storage.Storage { return newStores(t, b, notify).first(t) }
 	for _, tc := range []struct {
 		name string
 		test func(*testing.T, NewStore)
@@ -61,6 +136,22 @@ func Run(t *testing.T, newStore NewStore) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.test(t, newStore)
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, *stores)
+	}{
+		{"CrossProcessWakeup", testCrossWakeup},
+		{"CrossProcessWaitFor", testCrossWaitFor},
+		{"CrossProcessWaitForAttached", testCrossWaitForAttached},
+		{"CrossProcessProgress", testCrossProgress},
+		{"CrossProcessAbort", testCrossAbort},
+		{"CrossProcessAbortPending", testCrossAbortPending},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.test(t, newStores(t, b, notify))
 		})
 	}
 }
@@ -117,13 +208,10 @@ func newLoopEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register fu
 func buildEnv(t *testing.T, newStore NewStore, cfg runtime.Config, register func(*runtime.Server), insertClaim bool) *env {
 	t.Helper()
 	store := &hookStore{Storage: newStore(t)}
-	var wrapped storage.Storage = store
 	if _, ok := store.Storage.(storage.InsertClaimer); !ok {
 		insertClaim = false
 	}
-	if insertClaim {
-		wrapped = insertClaimStore{store}
-	}
+	wrapped := store.wrap(insertClaim)
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger
 	}

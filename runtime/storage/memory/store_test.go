@@ -7,32 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jobgen/jobgen/runtime/runtimetest"
 	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/runtime/storage/memory"
-	"github.com/jobgen/jobgen/runtime/storage/storagetest"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// newTestStore returns a fresh store for one test.
-func newTestStore(t *testing.T) storage.Storage {
-	s := memory.New()
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func TestConformance(t *testing.T) {
-	t.Parallel()
-	storagetest.Run(t, newTestStore)
-}
-
-func TestRuntime(t *testing.T) {
-	t.Parallel()
-	runtimetest.Run(t, newTestStore)
 }
 
 // TestManyJobs runs more jobs than the conformance suite does, through

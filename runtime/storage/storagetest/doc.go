@@ -1,22 +1,30 @@
 // Package storagetest is the conformance suite of the storage contract:
 // every rule that runtime/storage states for backends, written as tests.
 // Every backend runs all of it, unchanged, from a few lines in its own
-// tests:
+// tests, which say how to open its stores:
 //
-//	func TestConformance(t *testing.T) {
-//		storagetest.Run(t, func(t *testing.T) storage.Storage {
+//	var backend = storagetest.Backend{
+//		New: func(t *testing.T) storage.Storage {
 //			s := memory.New()
 //			t.Cleanup(func() { s.Close() })
 //			return s
-//		})
+//		},
+//		Open: func(t *testing.T, s storage.Storage) storage.Storage {
+//			p := s.(*memory.Store).Peer()
+//			t.Cleanup(func() { p.Close() })
+//			return p
+//		},
 //	}
 //
-// The suite speaks only through the storage.Storage interface, and through
-// storage.InsertClaimer where a backend implements it (its tests are skipped
-// otherwise). What it asks
-// of a backend beyond the interface:
+//	func TestConformance(t *testing.T) { storagetest.Run(t, backend) }
 //
-//   - newStore returns a fresh, empty store on every call and registers its
+// The suite speaks only through the storage.Storage interface, and through
+// storage.InsertClaimer and storage.Notifier where a backend implements
+// them (their tests are skipped otherwise). The Notifier tests need a
+// second store over the same jobs, from Backend.Open, to listen as another
+// process would. What the suite asks of a backend beyond the interface:
+//
+//   - New returns a fresh, empty store on every call and registers its
 //     own cleanup with t.Cleanup. Every test calls t.Parallel and gets its
 //     own store, so stores must be independent of each other (the
 //     PostgreSQL backend gives each one its own schema).
@@ -51,4 +59,24 @@
 //   - JobDeleteFinished deletes jobs that finished strictly before
 //     FinishedBefore.
 //   - Calls after Close return an error matching storage.ErrClosed.
+//
+// What the suite asks of a Notifier, where the interface's comments are
+// short:
+//
+//   - A subscriber hears what is done through any store over the same
+//     jobs: NotifyInserted with the Queue for jobs that became pending
+//     there (inserted, deferred, retried or released), NotifyAbortRequested
+//     with the JobID of a running job whose abort was requested, and
+//     NotifyFinished with the JobID of every job that reached a terminal
+//     state (finished, deleted as it finished, aborted while pending, or
+//     failed by a claim after its lease expired). It hears only after the
+//     change can be read through its own store.
+//   - Notifications carry ids: only a published progress report has a
+//     Payload. Extra notifications are allowed; they are hints.
+//   - Publish reaches every subscriber of every store, the publisher's
+//     own included, and rejects a notification without a valid kind with
+//     an error matching storage.ErrInvalid.
+//   - A subscription's channel is closed when its context ends or its
+//     store is closed; Subscribe and Publish then fail with
+//     storage.ErrClosed. Closing one store leaves the others working.
 package storagetest

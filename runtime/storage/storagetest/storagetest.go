@@ -13,10 +13,22 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
-// Run runs the whole conformance suite against the backend that newStore
-// builds. newStore must return a fresh, empty store on each call and
-// register its own cleanup; see the package documentation.
-func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
+// Backend tells the suites how to open a backend's stores.
+type Backend struct {
+	// New returns a fresh, empty store on each call and registers its
+	// cleanup with t. Stores from different calls share nothing.
+	New func(t *testing.T) storage.Storage
+	// Open returns another store over the jobs of s, a store from New, the
+	// way a second process opens the same database: a change made through
+	// either is seen through the other, and each has notifications of its
+	// own where the backend has them. It registers its cleanup with t.
+	// Leave it nil when a backend's stores cannot share their jobs; the
+	// tests that need two stores are skipped then.
+	Open func(t *testing.T, s storage.Storage) storage.Storage
+}
+
+// Run runs the whole conformance suite against the backend b.
+func Run(t *testing.T, b Backend) {
 	t.Helper()
 	topics := []struct {
 		name string
@@ -38,9 +50,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Storage) {
 	for _, tc := range topics {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, newStore)
+			tc.run(t, b.New)
 		})
 	}
+	t.Run("Notifier", func(t *testing.T) {
+		t.Parallel()
+		testNotifier(t, b)
+	})
 }
 
 // factory builds a fresh store for one test.
