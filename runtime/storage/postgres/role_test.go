@@ -49,8 +49,6 @@ func runRole(role string) int {
 		err = runWorker()
 	case "submitter":
 		err = runSubmitter()
-	case "crossworker":
-		err = runCrossWorker()
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
