@@ -25,6 +25,9 @@ type hookStore struct {
 	afterGet func(job *storage.Job)
 	// abortErr, when set, is returned by JobAbort instead of aborting.
 	abortErr error
+	// publish, when set, is called instead of the inner Publish, with a
+	// function that calls it.
+	publish func(n storage.Notification, publish func() error) error
 }
 
 func (s *hookStore) hooks() (func(*storage.JobClaimResult), func(*storage.Job), error) {
@@ -42,6 +45,12 @@ func (s *hookStore) setAfterClaim(f func(*storage.JobClaimResult)) {
 func (s *hookStore) setAfterGet(f func(*storage.Job)) {
 	s.mu.Lock()
 	s.afterGet = f
+	s.mu.Unlock()
+}
+
+func (s *hookStore) setPublish(f func(n storage.Notification, publish func() error) error) {
+	s.mu.Lock()
+	s.publish = f
 	s.mu.Unlock()
 }
 
@@ -150,7 +159,14 @@ func (s notifierStore) Subscribe(ctx context.Context) (<-chan storage.Notificati
 }
 
 func (s notifierStore) Publish(ctx context.Context, n storage.Notification) error {
-	return s.Storage.(storage.Notifier).Publish(ctx, n)
+	publish := func() error { return s.Storage.(storage.Notifier).Publish(ctx, n) }
+	s.mu.Lock()
+	hook := s.publish
+	s.mu.Unlock()
+	if hook != nil {
+		return hook(n, publish)
+	}
+	return publish()
 }
 
 // insertClaimNotifierStore passes on both JobInsertClaim and notifications.

@@ -118,6 +118,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"SubmitAfterStopFails", testSubmitAfterStop},
 		{"StopReportsStuckHandlers", testStopReportsStuckHandlers},
 		{"ProgressWithoutStorageWrites", testProgressNoWrites},
+		{"ProgressEchoAfterFinish", testProgressEchoAfterFinish},
 		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
 		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
 		{"RetriesThenFails", testRetriesThenFails},
