@@ -23,6 +23,14 @@
 //
 // ExampleNew shows a whole server on it.
 //
+// A Store has no notifications. Its Peer method returns another store over
+// the same jobs that implements storage.Notifier: a server or detached
+// client on a Peer hears what is done through the Store and its other peers
+// (inserts, finishes, abort requests, published progress) as it would over
+// PostgreSQL, so a test can run a worker and an observer as two processes
+// without a database. Closing a Peer ends only its own subscriptions and
+// calls; closing the Store drops every job.
+//
 // The jobs a Store returns are copies, except that their Input and Output
 // share memory with the stored job: treat those byte slices as read-only.
 // Times are kept to the microsecond, as the database backends keep them,
