@@ -29,7 +29,19 @@
 //     reach, in the PostgreSQL burn-down row;
 //   - jobgen's memory backend beside a bare channel worker pool doing the same
 //     no-op work (10×N jobs, since a memory burn-down of N is over too fast to
-//     time).
+//     time);
+//   - horizon held (pg-horizon): one producer submits single jobs at a fixed
+//     rate (default 200/s) to 16 workers whose handlers sleep 1 ms, through
+//     three phases: clean, held (another session pins the cluster's xmin
+//     horizon, so vacuum cannot remove dead row versions: a transaction idle
+//     with an xid, or with -horizon-holder rr REPEATABLE READ readers holding
+//     a snapshot) and recovery. Each phase reports pickup latency p50/p95/p99
+//     (from a fixed-size histogram), completion rate (in the whole phase and
+//     in its last minute), the largest queue depth, the table's dead tuples
+//     and size, and the claim index's scans and entries read. Its phases take
+//     5 minutes per system (-horizon-clean, -horizon-hold, -horizon-recover),
+//     so it runs only when -only selects it, or with -smoke (phases of a few
+//     seconds).
 //
 // Every run checks that each job ran exactly once and that storage holds every
 // job as completed, and fails loudly otherwise, so a broken system cannot look
@@ -43,6 +55,8 @@
 //	go run . -pg 'postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
 //	go run . -smoke                      # tiny N, one repetition, every row
 //	go run . -only pg-burndown -reps 1 -cpuprofile pg.prof   # jobgen only
+//	go run . -only pg-horizon -horizon-hold 8m                # the README's horizon row
+//	go run . -only pg-horizon -horizon-holder rr
 //
 // The PostgreSQL URL defaults to $JOBGEN_BENCH_POSTGRES.
 package main
@@ -81,6 +95,7 @@ type options struct {
 	storageStats bool
 	timeout      time.Duration
 	logger       *slog.Logger
+	horizon      horizonOptions
 }
 
 func main() {
@@ -120,14 +135,19 @@ func run() error {
 	flag.BoolVar(&o.storageStats, "storage-stats", false, "report calls, jobs per call and time of jobgen's storage calls per run (to standard error)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit on any one timed run")
 	flag.BoolVar(&debug, "v", false, "log the systems' own warnings and errors")
+	horizonFlags(&o.horizon)
 	flag.Parse()
 
 	if o.smoke {
 		o.n, o.reps, o.latN = 1000, 1, 5
 		o.timeout = 2 * time.Minute
+		o.horizon.smoke()
 	}
 	if o.n < 10 || o.reps < 1 || o.workers < 1 || o.latN < 1 || o.bareLoops < 1 {
 		return errors.New("-n must be at least 10, and -reps, -workers, -lat-n and -bare-loops at least 1")
+	}
+	if err := o.horizon.validate(); err != nil {
+		return err
 	}
 	var err error
 	if only != "" {
@@ -156,7 +176,7 @@ func run() error {
 	rows := allRows(&o)
 	var selected []*row
 	for _, r := range rows {
-		if o.only == nil || o.only.MatchString(r.name) {
+		if o.only != nil && o.only.MatchString(r.name) || o.only == nil && (!r.optIn || o.smoke) {
 			selected = append(selected, r)
 		}
 	}

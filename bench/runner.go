@@ -33,9 +33,16 @@ type contender struct {
 // row is one line of the comparison: the same measurement of several
 // contenders, jobgen first.
 type row struct {
-	name       string
-	title      string
-	pg         bool // needs the PostgreSQL server
+	name  string
+	title string
+	pg    bool // needs the PostgreSQL server
+	// optIn rows run only when -only selects them, or with -smoke.
+	optIn bool
+	// brief rows print their own figures as they go; the line of each
+	// repetition only says how long it took.
+	brief bool
+	// reps, when set, is the row's number of repetitions instead of -reps.
+	reps       int
 	metrics    []metric
 	contenders []contender
 }
@@ -62,7 +69,11 @@ func runRow(ctx context.Context, e *env, r *row, contenders []contender) (*rowRe
 		res.names = append(res.names, c.name)
 		res.samples[c.name] = make(map[string][]float64)
 	}
-	for rep := range e.opts.reps {
+	reps := e.opts.reps
+	if r.reps > 0 {
+		reps = r.reps
+	}
+	for rep := range reps {
 		for i := range contenders {
 			c := contenders[(i+rep)%len(contenders)]
 			if err := ctx.Err(); err != nil {
@@ -81,7 +92,9 @@ func runRow(ctx context.Context, e *env, r *row, contenders []contender) (*rowRe
 			for _, m := range r.metrics {
 				if v, ok := out[m.name]; ok {
 					res.samples[c.name][m.name] = append(res.samples[c.name][m.name], v)
-					parts = append(parts, fmt.Sprintf("%s %s", m.name, formatValue(v, m.unit)))
+					if !r.brief {
+						parts = append(parts, fmt.Sprintf("%s %s", m.name, formatValue(v, m.unit)))
+					}
 				}
 			}
 			fmt.Printf("%-22s rep %d  %-24s %s  (%.1fs)\n", r.name, rep+1, c.name, strings.Join(parts, ", "), time.Since(start).Seconds())
@@ -124,8 +137,11 @@ func percentile(xs []float64, p float64) float64 {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func formatValue(v float64, unit string) string {
-	if unit == "ms" {
+	switch {
+	case unit == "ms":
 		return fmt.Sprintf("%.2f ms", v)
+	case v < 100 && v != math.Trunc(v):
+		return fmt.Sprintf("%.1f %s", v, unit)
 	}
 	return groupThousands(v) + " " + unit
 }
@@ -161,6 +177,15 @@ What is measured (medians over the repetitions; min–max across them; ratios ar
     same client's subscription, which its batch completer delivers on a 50 ms tick, flushing small batches every
     250 ms). Cross-process: workers in a child process; start is taken on the host's wall clock; River has no
     cross-process completion wait, so its done is n/a (the submitter polls JobGet only to pace itself).
+  horizon held (pg-horizon; runs only when -only selects it, or with -smoke): one producer submits at a fixed rate
+    (-horizon-rate) to -horizon-workers workers whose handlers sleep -horizon-work, through three phases: clean, held
+    (another session pins the xmin horizon: idle in a transaction with an xid, or REPEATABLE READ readers holding
+    a snapshot) and recovery. Per phase: start = submit call → handler start of the jobs started in the phase
+    (logarithmic histogram, buckets 2% apart); done = completions in the phase (and in its last minute) per second;
+    depth max = submitted but not started, sampled every 100 ms; dead tuples and size (table, indexes, TOAST) at the
+    phase's end; claims = scans of the index the claim reads ready jobs from, per second, and the entries each scan
+    read; buffers = the table's and its indexes' buffer accesses per completed job (the server's cumulative
+    statistics, which lag by about a second). With the server's autovacuum off the bench vacuums the table itself.
   Every run checks each job ran exactly once and storage holds every job completed at attempt 1.
 `
 
