@@ -393,24 +393,19 @@ type phaseResult result
 
 // line formats a phase's figures on one line.
 func (r phaseResult) line() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "start p50/p95/p99 %s/%s/%s ms", num(r["start p50"]), num(r["start p95"]), num(r["start p99"]))
-	fmt.Fprintf(&b, ", done %s/s (last min %s/s), submitted %s/s", num(r["done"]), num(r["done last min"]), num(r["submitted"]))
-	fmt.Fprintf(&b, ", depth max %s, dead tuples %s, size %.1f MB", num(r["depth max"]), num(r["dead tuples"]), r["size"])
-	fmt.Fprintf(&b, ", claims %s/s, %s entries/scan, %s buffers/job", num(r["claims"]), num(r["claim entries"]), num(r["buffers"]))
-	return b.String()
-}
-
-// num formats a figure of a phase line: n/a when missing, one decimal
-// below 100.
-func num(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "n/a"
-	case v < 100:
-		return fmt.Sprintf("%.1f", v)
+	num := func(k string) string {
+		v, ok := r[k]
+		if !ok || math.IsNaN(v) {
+			return "n/a"
+		}
+		return strings.TrimSuffix(formatValue(v, ""), " ")
 	}
-	return groupThousands(v)
+	var b strings.Builder
+	fmt.Fprintf(&b, "start p50/p95/p99 %s/%s/%s ms", num("start p50"), num("start p95"), num("start p99"))
+	fmt.Fprintf(&b, ", done %s/s (last min %s/s), submitted %s/s", num("done"), num("done last min"), num("submitted"))
+	fmt.Fprintf(&b, ", depth max %s, dead tuples %s, size %s MB", num("depth max"), num("dead tuples"), num("size"))
+	fmt.Fprintf(&b, ", claims %s/s, %s entries/scan, %s buffers/job", num("claims"), num("claim entries"), num("buffers"))
+	return b.String()
 }
 
 // maxInFlight bounds the producer's submits in flight, so a stalled
