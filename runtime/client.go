@@ -22,11 +22,13 @@ type Client struct {
 	maxPayload   int
 	pollInterval time.Duration
 	logger       *slog.Logger
+	clk          timeSource
 
 	// watch is the detached client's storage subscription, started by the
 	// first WaitFor or progress subscription on a backend with notifications.
 	watchOnce   sync.Once
 	watchCancel context.CancelFunc
+	watchReady  chan struct{} // closed once Subscribe has returned
 	watchDone   chan struct{}
 }
 
@@ -46,18 +48,21 @@ func NewClient(store storage.Storage, cfg ClientConfig) (*Client, error) {
 // newClient returns a client over store with cfg, whose defaults are
 // filled: attached to srv, or detached when srv is nil.
 func newClient(store storage.Storage, cfg ClientConfig, srv *Server) *Client {
+	clk := newTimeSource(cfg.Clock)
 	return &Client{
 		store:        store,
 		srv:          srv,
-		hub:          newHub(cfg.Logger),
+		hub:          newHub(cfg.Logger, clk),
 		maxPayload:   cfg.MaxPayloadBytes,
 		pollInterval: cfg.PollInterval,
 		logger:       cfg.Logger,
+		clk:          clk,
 	}
 }
 
-// Close stops a detached client's storage subscription. It does nothing for
-// an attached client, whose server owns the subscription.
+// Close stops a detached client's storage subscription, also one still
+// connecting. It does nothing for an attached client, whose server owns the
+// subscription.
 func (c *Client) Close() error {
 	if c.srv != nil {
 		return nil
@@ -85,7 +90,7 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 	// in flight may still start the job first.
 	inserted := func(res *storage.JobInsertResult) {
 		if !res.Duplicate && c.hub.listening() {
-			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: time.Now()})
+			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: c.clk.now()})
 		}
 	}
 	if c.srv != nil {
@@ -115,6 +120,7 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 		MaxAttempts: k.MaxAttempts,
 		Timeout:     k.Timeout,
 		UniqueKey:   key,
+		Now:         c.clk.storeNow(),
 	}
 	if o := opts; o != nil {
 		if err := o.validate(); err != nil {
@@ -151,7 +157,7 @@ func (c *Client) Abort(ctx context.Context, id int64) error {
 			return nil
 		}
 	}
-	res, err := c.store.JobAbort(ctx, &storage.JobAbortParams{ID: id})
+	res, err := c.store.JobAbort(ctx, &storage.JobAbortParams{ID: id, Now: c.clk.storeNow()})
 	if err != nil {
 		return fmt.Errorf("abort job %d: %w", id, err)
 	}
@@ -160,7 +166,7 @@ func (c *Client) Abort(ctx context.Context, id int64) error {
 		return fmt.Errorf("abort job %d: %w (state %s)", id, ErrFinished, res.Job.State)
 	case storage.AbortedNow:
 		job := res.Job
-		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job), At: time.Now()})
+		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job), At: c.clk.now()})
 	}
 	return nil
 }
@@ -177,12 +183,12 @@ func (c *Client) Get(ctx context.Context, id int64) (*storage.Job, error) {
 // wait returns job id once it is finished: the job when it completed, or the
 // job and a *JobError when it failed or was aborted. The waiter is
 // registered before storage is read, so a job finishing in between is never
-// missed.
+// missed. It polls on the client's clock.
 func (c *Client) wait(ctx context.Context, id int64) (*storage.Job, error) {
 	w := c.hub.addWaiter(id)
 	defer c.hub.removeWaiter(id, w)
-	c.watch()
-	timer := time.NewTimer(c.pollInterval)
+	c.watch(ctx)
+	timer := c.clk.clock.NewTimer(c.pollInterval)
 	defer timer.Stop()
 	for {
 		job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
@@ -199,7 +205,7 @@ func (c *Client) wait(ctx context.Context, id int64) (*storage.Job, error) {
 		case job := <-w.done:
 			return waitResult(job)
 		case <-w.recheck:
-		case <-timer.C:
+		case <-timer.C():
 			timer.Reset(c.pollInterval)
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -219,7 +225,7 @@ func waitResult(job *storage.Job) (*storage.Job, error) {
 // running in this process arrive directly; others arrive through the
 // backend's notifications where it has them.
 func (c *Client) SubscribeProgress(id int64) (updates <-chan Progress, cancel func()) {
-	c.watch()
+	c.watch(nil)
 	return c.hub.subscribeProgress(id)
 }
 
@@ -231,8 +237,10 @@ func (c *Client) Subscribe(fn func(Event)) (cancel func()) {
 }
 
 // watch starts the detached client's storage subscription once, when the
-// backend has notifications.
-func (c *Client) watch() {
+// backend has notifications, and waits until it listens or ctx ends; a nil
+// ctx does not wait. The subscription connects on a goroutine of its own,
+// so a hung connection holds up neither a caller past its ctx nor Close.
+func (c *Client) watch(ctx context.Context) {
 	if c.srv != nil {
 		return
 	}
@@ -241,19 +249,31 @@ func (c *Client) watch() {
 		return
 	}
 	c.watchOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		ch, err := n.Subscribe(ctx)
-		if err != nil {
-			cancel()
-			c.logger.Warn("jobgen: storage subscription failed; waiting by polling", "err", err)
-			return
-		}
-		c.watchCancel, c.watchDone = cancel, make(chan struct{})
-		go func() {
-			defer close(c.watchDone)
-			for n := range ch {
-				c.hub.notified(n)
-			}
-		}()
+		sub, cancel := context.WithCancel(context.Background())
+		c.watchCancel, c.watchReady, c.watchDone = cancel, make(chan struct{}), make(chan struct{})
+		go c.runWatch(sub, n)
 	})
+	if ctx == nil || c.watchReady == nil {
+		return
+	}
+	select {
+	case <-c.watchReady:
+	case <-ctx.Done():
+	}
+}
+
+// runWatch subscribes and applies notifications until ctx ends (Close).
+func (c *Client) runWatch(ctx context.Context, n storage.Notifier) {
+	defer close(c.watchDone)
+	ch, err := n.Subscribe(ctx)
+	close(c.watchReady)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.logger.Warn("jobgen: storage subscription failed; waiting by polling", "err", err)
+		}
+		return
+	}
+	for n := range ch {
+		c.hub.notified(n)
+	}
 }

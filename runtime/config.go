@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/jobgen/jobgen/runtime/clock"
 	"github.com/jobgen/jobgen/runtime/limit"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -35,7 +36,8 @@ type Config struct {
 	PollInterval time.Duration
 	// LeaseDuration is how long a claim holds a job before another server
 	// may rescue it. Running jobs' leases are renewed every third of it.
-	// Defaults to 30s.
+	// It also bounds each storage call the server makes on its own (claims,
+	// heartbeats, outcome writes, retention sweeps). Defaults to 30s.
 	LeaseDuration time.Duration
 	// StopTimeout bounds how long Stop waits for running jobs before it
 	// cancels them. Defaults to 30s; a negative value skips the wait.
@@ -47,6 +49,14 @@ type Config struct {
 	// Logger receives the server's logs. Defaults to slog.Default(). Job
 	// arguments are never logged.
 	Logger *slog.Logger
+	// Clock is the server's time: lease renewals, deferred jobs, retry
+	// backoff, deadlines, retention, polling and event times follow it.
+	// Defaults to the system clock (clock.Real), with which storage keeps
+	// its own clock; the time of any other clock (clock.Fake in tests) is
+	// passed to every storage call, so storage sees the same time. Handler
+	// timeouts, Stop's timeouts and the bounds of storage calls run on
+	// the system clock, and so do limiters.
+	Clock clock.Clock
 }
 
 // QueueConfig configures one queue of a server.
@@ -86,6 +96,9 @@ type ClientConfig struct {
 	PollInterval time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Clock is the client's time (see Config.Clock): submits, aborts and
+	// WaitFor's polling follow it. Defaults to the system clock.
+	Clock clock.Clock
 }
 
 // withDefaults returns c with its zero fields set to their defaults. An
@@ -95,7 +108,7 @@ func (c Config) withDefaults() Config {
 	// The settings the attached client takes from c get the client's
 	// defaults, with the server's poll interval.
 	client := c.client().withDefaults(DefaultPollInterval)
-	c.MaxPayloadBytes, c.PollInterval, c.Logger = client.MaxPayloadBytes, client.PollInterval, client.Logger
+	c.MaxPayloadBytes, c.PollInterval, c.Logger, c.Clock = client.MaxPayloadBytes, client.PollInterval, client.Logger, client.Clock
 	c.LeaseDuration = cmp.Or(c.LeaseDuration, DefaultLeaseDuration)
 	c.StopTimeout = cmp.Or(c.StopTimeout, DefaultStopTimeout)
 	c.Retention.SweepInterval = cmp.Or(c.Retention.SweepInterval, time.Minute)
@@ -135,7 +148,7 @@ func (c Config) validate() error {
 
 // client returns the settings of the server's attached client.
 func (c Config) client() ClientConfig {
-	return ClientConfig{MaxPayloadBytes: c.MaxPayloadBytes, PollInterval: c.PollInterval, Logger: c.Logger}
+	return ClientConfig{MaxPayloadBytes: c.MaxPayloadBytes, PollInterval: c.PollInterval, Logger: c.Logger, Clock: c.Clock}
 }
 
 // withDefaults returns q with its zero fields set to their defaults.
@@ -151,6 +164,9 @@ func (c ClientConfig) withDefaults(poll time.Duration) ClientConfig {
 	c.MaxPayloadBytes = cmp.Or(c.MaxPayloadBytes, DefaultMaxPayloadBytes)
 	c.PollInterval = cmp.Or(c.PollInterval, poll)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
 	return c
 }
 

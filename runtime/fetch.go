@@ -12,11 +12,18 @@ import (
 // storage notification or the poll timer; a wake-up that arrives while it is busy is
 // latched (q.wake, q.freed), so the next wait returns at once. When nothing is
 // ready it sleeps until the earliest deferred job is due or the poll
-// interval passes, whichever is sooner.
+// interval passes, whichever is sooner, on the server's clock; its timer is
+// armed only while it sleeps (see clock.Fake.BlockUntil). The short pauses
+// of cooldown and coalesce run on the system clock.
 func (s *Server) fetchLoop(q *queue) {
 	defer s.loops.Done()
-	timer := time.NewTimer(time.Hour)
+	defer q.bound.stop()
+	timer := s.clk.clock.NewTimer(time.Hour)
+	timer.Stop()
 	defer timer.Stop()
+	pause := time.NewTimer(time.Hour)
+	pause.Stop()
+	defer pause.Stop()
 	for {
 		select {
 		case <-s.stopCh:
@@ -40,14 +47,16 @@ func (s *Server) fetchLoop(q *queue) {
 		timer.Reset(delay)
 		select {
 		case <-q.wake:
-			if !s.cooldown(q, timer, claimed, took) {
+			timer.Stop()
+			if !s.cooldown(q, pause, claimed, took) {
 				return
 			}
 		case <-freed:
-			if !s.coalesce(q, timer) {
+			timer.Stop()
+			if !s.coalesce(q, pause) {
 				return
 			}
-		case <-timer.C:
+		case <-timer.C():
 		case <-s.stopCh:
 			return
 		}
@@ -136,18 +145,21 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 			s.limiterRelease(q, got-n)
 		}
 	}
-	res, err := s.store.JobClaim(context.Background(), &storage.JobClaimParams{
+	res, err := s.store.JobClaim(q.bound.get(s.serving, time.Now(), s.cfg.LeaseDuration), &storage.JobClaimParams{
 		Queue:         q.name,
 		Kinds:         s.kindNames,
 		Limit:         n,
 		LeaseDuration: s.cfg.LeaseDuration,
+		Now:           s.clk.storeNow(),
 	})
 	if err != nil {
 		q.unreserve(n)
 		if q.limiter != nil {
 			s.limiterRelease(q, n)
 		}
-		s.logger.Error("jobgen: claim failed", "queue", q.name, "err", err)
+		if s.serving.Err() == nil { // else the hard stop cancelled it
+			s.logger.Error("jobgen: claim failed", "queue", q.name, "err", err)
+		}
 		return poll, false, false
 	}
 	q.unreserve(n - len(res.Jobs))
@@ -190,7 +202,7 @@ func (s *Server) submit(ctx context.Context, p *storage.JobInsertParams, inserte
 	defer s.submitting.Add(-1)
 	ic, can := s.store.(storage.InsertClaimer)
 	var q *queue
-	if alone && can && !p.RunAfter.After(time.Now()) {
+	if alone && can && !p.RunAfter.After(s.clk.now()) {
 		q = s.reserveForSubmit(p)
 	}
 	if q == nil {
@@ -210,6 +222,7 @@ func (s *Server) submit(ctx context.Context, p *storage.JobInsertParams, inserte
 		Kinds:         s.kindNames,
 		Limit:         1,
 		LeaseDuration: s.cfg.LeaseDuration,
+		Now:           p.Now,
 	})
 	if err != nil {
 		q.slotFreed()

@@ -27,14 +27,12 @@ type finisher struct {
 	ch   chan finishReq
 	done chan struct{}
 
-	// The write context (see writeCtx) and buffers reused by every flush;
-	// only the finisher's goroutine uses them.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	deadline time.Time
-	params   storage.JobFinishParams
-	idx      []int  // batch index of each entry of params.Jobs
-	applied  []bool // per batch entry: its outcome was written
+	// The bound of the writes and buffers reused by every flush; only the
+	// finisher's goroutine uses them.
+	bound   callBound
+	params  storage.JobFinishParams
+	idx     []int  // batch index of each entry of params.Jobs
+	applied []bool // per batch entry: its outcome was written
 }
 
 func newFinisher(s *Server) *finisher {
@@ -54,11 +52,7 @@ func (f *finisher) close() {
 
 func (f *finisher) run() {
 	defer close(f.done)
-	defer func() {
-		if f.cancel != nil {
-			f.cancel()
-		}
-	}()
+	defer f.bound.stop()
 	batch := make([]finishReq, 0, finishBatch)
 	for req := range f.ch {
 		batch = append(batch[:0], req)
@@ -103,7 +97,7 @@ func (f *finisher) fill(batch []finishReq) []finishReq {
 // never lands, the jobs' leases expire and another claim runs them again.
 func (f *finisher) flush(batch []finishReq) {
 	s := f.s
-	f.params.Jobs, f.idx = f.params.Jobs[:0], f.idx[:0]
+	f.params.Jobs, f.idx, f.params.Now = f.params.Jobs[:0], f.idx[:0], s.clk.storeNow()
 	for i, req := range batch {
 		if req.rj.lost.Load() {
 			continue // another claim owns the job now
@@ -124,7 +118,7 @@ func (f *finisher) flush(batch []finishReq) {
 			f.applied[i] = res.Applied[k]
 		}
 	}
-	now := time.Now()
+	now := s.clk.now()
 	for i, req := range batch {
 		if f.applied[i] {
 			s.written(req, now)
@@ -135,36 +129,30 @@ func (f *finisher) flush(batch []finishReq) {
 	s.jobsDone(batch)
 }
 
+// write writes p, retrying a failed write with backoff on the server's
+// clock, until the stop is abandoned (see callCtx). Each write is bounded
+// by about one lease duration, after which the jobs would be rescued
+// anyway.
 func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+	s := f.s
 	backoff := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		res, err := f.s.store.JobFinish(f.writeCtx(time.Now()), p)
+		res, err := s.store.JobFinish(f.bound.get(s.life, time.Now(), s.cfg.LeaseDuration), p)
 		if err == nil {
 			return res, nil
 		}
-		if attempt == 5 {
+		if attempt == 5 || s.life.Err() != nil {
 			return nil, err
 		}
-		f.s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(p.Jobs), "attempt", attempt, "err", err)
-		time.Sleep(backoff)
+		s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(p.Jobs), "attempt", attempt, "err", err)
+		wait := s.clk.clock.NewTimer(backoff)
+		select {
+		case <-wait.C():
+		case <-s.life.Done():
+		}
+		wait.Stop()
 		backoff *= 4
 	}
-}
-
-// writeCtx returns the context that bounds a write: about one lease
-// duration, after which the jobs would be rescued anyway. A timer per write
-// costs more than a fast backend's whole write, so one context serves
-// until less than half of its time is left.
-func (f *finisher) writeCtx(now time.Time) context.Context {
-	lease := f.s.cfg.LeaseDuration
-	if f.cancel == nil || f.deadline.Sub(now) < lease/2 {
-		if f.cancel != nil {
-			f.cancel()
-		}
-		f.deadline = now.Add(lease)
-		f.ctx, f.cancel = context.WithDeadline(context.Background(), f.deadline)
-	}
-	return f.ctx
 }
 
 // deleteOnFinish reports whether a job reaching outcome's state is deleted

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -17,6 +16,7 @@ import (
 // run on their own goroutines with their own queues.
 type hub struct {
 	logger *slog.Logger
+	clk    timeSource // dates events from notifications
 
 	// nwaiters, nlisteners and nprogress let the hot path skip the lock
 	// when nobody observes.
@@ -30,9 +30,10 @@ type hub struct {
 	progress  map[int64][]*progressSub
 }
 
-func newHub(logger *slog.Logger) *hub {
+func newHub(logger *slog.Logger, clk timeSource) *hub {
 	return &hub{
 		logger:   logger,
+		clk:      clk,
 		waiters:  make(map[int64][]*waiter),
 		progress: make(map[int64][]*progressSub),
 	}
@@ -320,6 +321,6 @@ func (h *hub) notified(n storage.Notification) {
 			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
 			return
 		}
-		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: time.Now()})
+		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: h.clk.now()})
 	}
 }

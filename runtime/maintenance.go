@@ -19,7 +19,7 @@ func (s *Server) startMaintenance() {
 		go s.sweepLoop()
 	}
 	if s.notifier != nil {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(s.serving)
 		ch, err := s.notifier.Subscribe(ctx)
 		if err != nil {
 			cancel()
@@ -38,39 +38,50 @@ func (s *Server) startMaintenance() {
 // duration, in one storage call per round, and only while jobs run.
 func (s *Server) heartbeatLoop() {
 	defer s.maint.Done()
-	ticker := time.NewTicker(s.cfg.LeaseDuration / 3)
+	ticker := s.clk.clock.NewTicker(s.cfg.LeaseDuration / 3)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-s.maintStop:
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 		case <-s.beat:
 		}
 		s.heartbeat()
 	}
 }
 
+// heartbeat renews the leases of the jobs whose handlers still run. A job
+// whose handler has returned is left out: its outcome write is on its way,
+// fenced by its lease token, and tells whether the lease still held (see
+// finisher.flush), so a lease the heartbeat finds gone because that write
+// committed first is no alarm.
 func (s *Server) heartbeat() {
 	s.mu.Lock()
-	if len(s.running) == 0 {
-		s.mu.Unlock()
-		return
-	}
 	leases := make([]storage.Lease, 0, len(s.running))
 	for id, rj := range s.running {
-		leases = append(leases, storage.Lease{ID: id, Token: rj.rec.LeaseToken})
+		if !rj.isDecided() {
+			leases = append(leases, storage.Lease{ID: id, Token: rj.rec.LeaseToken})
+		}
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LeaseDuration)
+	if len(leases) == 0 {
+		return
+	}
+	ctx, cancel := s.callCtx(s.life)
 	defer cancel()
-	res, err := s.store.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: s.cfg.LeaseDuration})
+	res, err := s.store.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: s.cfg.LeaseDuration, Now: s.clk.storeNow()})
 	if err != nil {
 		s.logger.Error("jobgen: heartbeat failed", "jobs", len(leases), "err", err)
 		return
 	}
 	for _, id := range res.Lost {
-		if rj := s.runningJob(id); rj != nil {
+		rj := s.runningJob(id)
+		switch {
+		case rj == nil: // written and released meanwhile
+		case rj.isDecided():
+			s.logger.Debug("jobgen: lease gone after the handler returned; the outcome write tells", "job_id", id, "kind", rj.rec.Kind)
+		default:
 			s.logger.Warn("jobgen: lease lost; cancelling the job, its outcome will not be written", "job_id", id, "kind", rj.rec.Kind)
 			rj.lost.Store(true)
 			rj.cancel(ErrLeaseLost)
@@ -86,14 +97,14 @@ func (s *Server) heartbeat() {
 // sweepLoop deletes finished jobs older than their retention TTL.
 func (s *Server) sweepLoop() {
 	defer s.maint.Done()
-	ticker := time.NewTicker(s.cfg.Retention.SweepInterval)
+	ticker := s.clk.clock.NewTicker(s.cfg.Retention.SweepInterval)
 	defer ticker.Stop()
 	for {
 		s.sweep()
 		select {
 		case <-s.maintStop:
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 		}
 	}
 }
@@ -107,9 +118,13 @@ func (s *Server) sweep() {
 		if x.ttl <= 0 {
 			continue
 		}
-		n, err := s.store.JobDeleteFinished(context.Background(), &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: time.Now().Add(-x.ttl)})
+		ctx, cancel := s.callCtx(s.serving)
+		n, err := s.store.JobDeleteFinished(ctx, &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: s.clk.now().Add(-x.ttl)})
+		cancel()
 		if err != nil {
-			s.logger.Error("jobgen: retention sweep failed", "state", x.state, "err", err)
+			if s.serving.Err() == nil { // else the hard stop cancelled it
+				s.logger.Error("jobgen: retention sweep failed", "state", x.state, "err", err)
+			}
 			continue
 		}
 		if n > 0 {
@@ -166,6 +181,10 @@ func (s *Server) notified(n storage.Notification) {
 	}
 }
 
+// publishTimeout bounds one progress publish: progress is a hint, and a late
+// one is worth little.
+const publishTimeout = 5 * time.Second
+
 // progressPublisher sends local progress to other processes. Progress is a
 // hint: when the publisher falls behind, reports are dropped.
 func (s *Server) progressPublisher() {
@@ -175,7 +194,7 @@ func (s *Server) progressPublisher() {
 		case <-s.maintStop:
 			return
 		case n := <-s.progressCh:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(s.serving, publishTimeout)
 			if err := s.notifier.Publish(ctx, n); err != nil {
 				s.logger.Debug("jobgen: progress publish failed", "job_id", n.JobID, "err", err)
 			}

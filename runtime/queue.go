@@ -15,6 +15,7 @@ type queue struct {
 	wake       chan struct{} // capacity 1: a wake-up is latched until the loop waits
 	freed      chan struct{} // capacity 1: a slot was freed
 	work       *workQueue    // hands started jobs to the workers
+	bound      callBound     // bounds the fetch loop's claims; only the loop uses it
 }
 
 // newQueue returns queue name configured by qc, whose defaults are filled.

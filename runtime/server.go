@@ -34,6 +34,7 @@ type Server struct {
 	notifier storage.Notifier // nil when the backend has no notifications
 	cfg      Config
 	logger   *slog.Logger
+	clk      timeSource
 	hub      *hub // the attached client's
 	client   *Client
 	fin      *finisher
@@ -47,6 +48,11 @@ type Server struct {
 	queues    map[string]*queue // fixed at Start
 	jobBase   context.Context   // parent of job contexts
 	closing   atomic.Bool       // Stop has begun
+
+	// The lifetime contexts of the server's storage calls (see callCtx).
+	life, serving       context.Context
+	endLife, endServing context.CancelFunc
+	stopAfterStart      func() bool // unregisters Start's ctx watch
 
 	stopOnce   sync.Once
 	cancelOnce sync.Once
@@ -84,6 +90,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		store:     store,
 		cfg:       cfg,
 		logger:    cfg.Logger,
+		clk:       newTimeSource(cfg.Clock),
 		kinds:     make(map[string]*registeredKind),
 		running:   make(map[int64]*runningJob),
 		stopCh:    make(chan struct{}),
@@ -93,6 +100,8 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		maintStop: make(chan struct{}),
 		beat:      make(chan struct{}, 1),
 	}
+	s.life, s.endLife = context.WithCancel(context.Background())
+	s.serving, s.endServing = context.WithCancel(s.life)
 	s.notifier, _ = store.(storage.Notifier)
 	s.client = newClient(store, cfg.client(), s)
 	s.hub = s.client.hub
@@ -143,7 +152,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.loops.Add(1)
 		go s.fetchLoop(q)
 	}
-	context.AfterFunc(ctx, func() {
+	s.stopAfterStart = context.AfterFunc(ctx, func() {
 		s.cutDrain()
 		s.beginStop()
 	})
@@ -202,9 +211,13 @@ func (s *Server) queue(name string) *queue {
 // Stop stops claiming, waits for running jobs up to Config.StopTimeout,
 // then cancels what is left with cause ErrStopped and waits briefly for it.
 // Jobs cut off go back to pending without using an attempt. If ctx ends
-// first, Stop cuts the drain short and returns ctx.Err(); calling it again
-// waits for the rest. It returns an error naming the jobs whose handlers
-// did not return after being cancelled; a later call waits for them.
+// first, Stop cuts the drain short, cancels the server's storage calls in
+// flight (jobs whose outcome is then not written are rescued when their
+// leases expire) and returns ctx.Err(), even if a storage call ignores its
+// context; calling it again waits for the rest. It returns an error naming
+// the jobs whose handlers did not return after being cancelled; a later
+// call waits for them. Once Stop has returned nil, nothing of the server
+// runs any more.
 func (s *Server) Stop(ctx context.Context) error {
 	s.beginStop()
 	select {
@@ -229,6 +242,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 	case <-ctx.Done():
 		s.cutDrain()
+		s.endLife()
 		return ctx.Err()
 	}
 }
@@ -241,8 +255,14 @@ func (s *Server) StopAndCancel(ctx context.Context) error {
 }
 
 // cutDrain ends the wait for running jobs of a stop, begun or to come: they
-// are cancelled at once.
-func (s *Server) cutDrain() { s.cancelOnce.Do(func() { close(s.cancelCh) }) }
+// are cancelled at once, and so are claims and other storage calls a
+// stopping server no longer needs (see callCtx).
+func (s *Server) cutDrain() {
+	s.cancelOnce.Do(func() {
+		close(s.cancelCh)
+		s.endServing()
+	})
+}
 
 func (s *Server) beginStop() {
 	s.stopOnce.Do(func() {
@@ -252,6 +272,7 @@ func (s *Server) beginStop() {
 		s.mu.Unlock()
 		close(s.stopCh)
 		if !started {
+			s.endLife()
 			close(s.doneCh)
 			return
 		}
@@ -293,6 +314,8 @@ func (s *Server) shutdown() {
 	s.workers.Wait()
 	close(s.maintStop)
 	s.maint.Wait()
+	s.stopAfterStart()
+	s.endLife()
 	s.logger.Debug("jobgen: server stopped")
 	close(s.doneCh)
 }

@@ -180,7 +180,7 @@ func (s *Server) worker(q *queue, rj *runningJob) {
 // run runs the handler and hands its outcome to the finisher.
 func (s *Server) run(rj *runningJob) {
 	if rec := rj.rec; s.hub.listening() {
-		s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: time.Now()})
+		s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: s.clk.now()})
 	}
 	out, err := s.call(rj)
 	f, jobErr := s.outcome(rj, out, err)
@@ -197,7 +197,7 @@ func (rj *runningJob) reportProgress(p Progress) {
 		return // never after the outcome
 	}
 	rec := rj.rec
-	rj.s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: time.Now()})
+	rj.s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: rj.s.clk.now()})
 	rj.s.publishProgress(rec, p)
 }
 
