@@ -133,6 +133,12 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"BadListenersBlockNobody", testBadListeners},
 		{"HeartbeatKeepsLeases", testHeartbeatKeepsLeases},
 		{"LeaseLostCancelsJob", testLeaseLostCancelsJob},
+		{"HungCallStop", testHungCallStop},
+		{"FakeClockRescue", testFakeClockRescue},
+		{"FakeClockDeferred", testFakeClockDeferred},
+		{"FakeClockBackoff", testFakeClockBackoff},
+		{"NoFalseLeaseAlarm", testNoFalseLeaseAlarm},
+		{"LeaseLossLoggedOnce", testLeaseLossLoggedOnce},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
