@@ -10,10 +10,10 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
-// The tests of this file run the server on a fake clock (Config.Clock) and
-// move time instead of waiting for it. A server waits on two timers of the
-// clock while it is idle: its fetch loop's (one queue) and its heartbeat
-// ticker's.
+// Tests with a fake clock (Config.Clock) move time instead of waiting for
+// it. A server of one queue waits on two timers of its clock while no
+// WaitFor polls: its fetch loop's, while the loop sleeps, and its heartbeat
+// ticker's, once the heartbeat has started.
 const idleWaiters = 2
 
 // newFakeClock returns a fake clock at the present, in the microseconds
