@@ -108,6 +108,14 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 	return res, nil
 }
 
+// override returns *v when it is set, else def.
+func override[T any](v *T, def T) T {
+	if v != nil {
+		return *v
+	}
+	return def
+}
+
 func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *SubmitOpts) (*storage.JobInsertParams, error) {
 	if len(input) > c.maxPayload {
 		return nil, fmt.Errorf("%w: encoded input is %d bytes, limit %d", ErrPayloadTooLarge, len(input), c.maxPayload)
@@ -127,9 +135,9 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 			return nil, err
 		}
 		p.Queue = cmp.Or(o.Queue, p.Queue)
-		p.Priority = cmp.Or(o.Priority, p.Priority)
-		p.MaxAttempts = cmp.Or(o.MaxAttempts, p.MaxAttempts)
-		p.Timeout = cmp.Or(o.Timeout, p.Timeout)
+		p.Priority = override(o.Priority, p.Priority)
+		p.MaxAttempts = override(o.MaxAttempts, p.MaxAttempts)
+		p.Timeout = override(o.Timeout, p.Timeout)
 		p.UniqueKey = cmp.Or(o.UniqueKey, p.UniqueKey)
 		p.RunAfter = o.RunAfter
 		p.Deadline = o.Deadline

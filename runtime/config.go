@@ -217,22 +217,28 @@ func (o KindOpts) validate() error {
 	return nil
 }
 
-// SubmitOpts override a kind's defaults for one job. A nil *SubmitOpts or a
-// zero field keeps the default.
+// SubmitOpts override a kind's defaults for one job. A nil *SubmitOpts, a
+// nil pointer field or an empty string keeps the kind's default; a pointer
+// overrides it, zero included:
+//
+//	&runtime.SubmitOpts{Priority: new(0), MaxAttempts: new(1), Timeout: new(time.Minute)}
 type SubmitOpts struct {
-	// Queue overrides the kind's queue.
+	// Queue overrides the kind's queue when not empty.
 	Queue string
-	// Priority overrides the kind's priority when non-zero.
-	Priority int
-	// MaxAttempts overrides the kind's attempts when non-zero.
-	MaxAttempts int
+	// Priority overrides the kind's priority when set; a smaller number
+	// runs first.
+	Priority *int
+	// MaxAttempts overrides the kind's attempts when set; at least 1.
+	MaxAttempts *int
 	// RunAfter defers the job until then.
 	RunAfter time.Time
 	// Deadline fails the job without running it if it has not started by then.
 	Deadline time.Time
-	// Timeout overrides the kind's per-run timeout when non-zero.
-	Timeout time.Duration
-	// UniqueKey overrides the key the kind derives from the input.
+	// Timeout overrides the kind's per-run timeout when set; zero means
+	// no timeout.
+	Timeout *time.Duration
+	// UniqueKey overrides the key the kind derives from the input when not
+	// empty.
 	UniqueKey string
 }
 
@@ -245,12 +251,12 @@ func (o *SubmitOpts) validate() error {
 		}
 	}
 	switch {
-	case o.MaxAttempts < 0 || o.MaxAttempts > maxAttemptsLimit:
-		return fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, o.MaxAttempts, maxAttemptsLimit)
-	case o.Timeout < 0 || o.Timeout > maxTimeout:
-		return fmt.Errorf("%w: timeout %v, want 0 to %v", ErrInvalidOption, o.Timeout, maxTimeout)
-	case o.Priority < -maxPriority || o.Priority > maxPriority:
-		return fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, o.Priority, -maxPriority, maxPriority)
+	case o.MaxAttempts != nil && (*o.MaxAttempts < 1 || *o.MaxAttempts > maxAttemptsLimit):
+		return fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, *o.MaxAttempts, maxAttemptsLimit)
+	case o.Timeout != nil && (*o.Timeout < 0 || *o.Timeout > maxTimeout):
+		return fmt.Errorf("%w: timeout %v, want 0 (none) to %v", ErrInvalidOption, *o.Timeout, maxTimeout)
+	case o.Priority != nil && (*o.Priority < -maxPriority || *o.Priority > maxPriority):
+		return fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, *o.Priority, -maxPriority, maxPriority)
 	case !o.Deadline.IsZero() && !o.RunAfter.IsZero() && o.Deadline.Before(o.RunAfter):
 		return fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, o.Deadline, o.RunAfter)
 	}

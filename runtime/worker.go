@@ -142,10 +142,8 @@ func (s *Server) start(rj *runningJob, now time.Time, stopping bool) bool {
 		err := fmt.Errorf("no handler for kind %q in this server", rec.Kind)
 		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeRelease}, err)
 	default:
-		if t := rec.Timeout; t > 0 || rj.kind.opts.Timeout > 0 {
-			if t == 0 {
-				t = rj.kind.opts.Timeout
-			}
+		// The stored timeout is the kind's or the submit's; zero is none.
+		if t := rec.Timeout; t > 0 {
 			rj.ctx, rj.stopTimeout = context.WithTimeoutCause(rj.ctx, t, errTimeout)
 		}
 		return true

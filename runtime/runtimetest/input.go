@@ -56,10 +56,10 @@ func testBadInput(t *testing.T, newStore NewStore) {
 		{"payload over the limit", Args{Text: strings.Repeat("x", 2000)}, nil, runtime.ErrPayloadTooLarge},
 		{"invalid queue", Args{}, &runtime.SubmitOpts{Queue: "Bad Queue;"}, runtime.ErrInvalidName},
 		{"long queue", Args{}, &runtime.SubmitOpts{Queue: strings.Repeat("q", 65)}, runtime.ErrInvalidName},
-		{"negative attempts", Args{}, &runtime.SubmitOpts{MaxAttempts: -1}, runtime.ErrInvalidOption},
-		{"absurd attempts", Args{}, &runtime.SubmitOpts{MaxAttempts: 1 << 30}, runtime.ErrInvalidOption},
-		{"negative timeout", Args{}, &runtime.SubmitOpts{Timeout: -time.Second}, runtime.ErrInvalidOption},
-		{"absurd priority", Args{}, &runtime.SubmitOpts{Priority: 1 << 40}, runtime.ErrInvalidOption},
+		{"negative attempts", Args{}, &runtime.SubmitOpts{MaxAttempts: new(-1)}, runtime.ErrInvalidOption},
+		{"absurd attempts", Args{}, &runtime.SubmitOpts{MaxAttempts: new(1 << 30)}, runtime.ErrInvalidOption},
+		{"negative timeout", Args{}, &runtime.SubmitOpts{Timeout: new(-time.Second)}, runtime.ErrInvalidOption},
+		{"absurd priority", Args{}, &runtime.SubmitOpts{Priority: new(1 << 40)}, runtime.ErrInvalidOption},
 		{"deadline before run-after", Args{}, &runtime.SubmitOpts{RunAfter: time.Now().Add(time.Hour), Deadline: time.Now()}, runtime.ErrInvalidOption},
 	} {
 		before := e.store.inserts.Load()

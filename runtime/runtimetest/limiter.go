@@ -65,7 +65,7 @@ func testLimiterPermitsComeBack(t *testing.T, newStore NewStore) {
 		eventually(t, "permits back after "+what, func() bool { return conc.InUse() == 0 })
 	}
 	for _, text := range []string{"ok", "fail", "panic"} {
-		h := must(work.Submit(ctxT(t), e.client, Args{Text: text}, &runtime.SubmitOpts{MaxAttempts: 1}))
+		h := must(work.Submit(ctxT(t), e.client, Args{Text: text}, &runtime.SubmitOpts{MaxAttempts: new(1)}))
 		h.Wait(ctxT(t))
 		inUseZero(text)
 	}

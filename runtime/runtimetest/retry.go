@@ -44,7 +44,7 @@ func testRetriesThenFails(t *testing.T, newStore NewStore) {
 		}
 	}
 	// Per-submit attempts override the kind's.
-	h = must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{MaxAttempts: 1}))
+	h = must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{MaxAttempts: new(1)}))
 	if _, err := h.Wait(ctxT(t)); waitJobError(t, err).Attempt != 1 {
 		t.Fatalf("with MaxAttempts 1: %v", err)
 	}
@@ -85,7 +85,7 @@ func testPanic(t *testing.T, newStore NewStore) {
 		t.Fatalf("completed on attempt %d, want 2", res.N)
 	}
 	// The stored message says what happened, stack included.
-	h = must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{MaxAttempts: 1}))
+	h = must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{MaxAttempts: new(1)}))
 	_, err := h.Wait(ctxT(t))
 	if je := waitJobError(t, err); je.Code != runtime.CodePanic || !strings.Contains(je.Message, "panicInHandler") {
 		t.Fatalf("stored error %+v, want the panic with its stack", je)
@@ -105,11 +105,11 @@ func testTimeout(t *testing.T, newStore NewStore) {
 		})
 	})
 	e.start()
-	h := must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{Timeout: 20 * time.Millisecond}))
+	h := must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{Timeout: new(20 * time.Millisecond)}))
 	if res := must(h.Wait(ctxT(t))); res.N != 2 {
 		t.Fatalf("completed on attempt %d, want 2 after a timeout", res.N)
 	}
-	h = must(work.Submit(ctxT(t), e.client, Args{N: 1}, &runtime.SubmitOpts{Timeout: 20 * time.Millisecond, MaxAttempts: 1}))
+	h = must(work.Submit(ctxT(t), e.client, Args{N: 1}, &runtime.SubmitOpts{Timeout: new(20 * time.Millisecond), MaxAttempts: new(1)}))
 	_, err := h.Wait(ctxT(t))
 	if je := waitJobError(t, err); je.Code != runtime.CodeTimeout {
 		t.Fatalf("job error %+v, want code %q", je, runtime.CodeTimeout)

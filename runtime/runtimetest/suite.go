@@ -139,6 +139,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"FakeClockBackoff", testFakeClockBackoff},
 		{"NoFalseLeaseAlarm", testNoFalseLeaseAlarm},
 		{"LeaseLossLoggedOnce", testLeaseLossLoggedOnce},
+		{"SubmitOptsOverrideToZero", testSubmitOptsOverrideToZero},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -66,7 +66,7 @@ type Job struct {
 	AbortRequestedAt time.Time
 	// Deadline is when a job not yet started fails without running.
 	Deadline time.Time
-	// Timeout bounds one run of the handler; zero means the kind's default.
+	// Timeout bounds one run of the handler; zero means none.
 	Timeout time.Duration
 	// ErrorMessage says what went wrong on the last failed attempt.
 	ErrorMessage string
@@ -108,7 +108,7 @@ type ClaimedJob struct {
 	// Deadline is when a job not yet started fails without running; zero
 	// when none.
 	Deadline time.Time
-	// Timeout bounds this run of the handler; zero means the kind's default.
+	// Timeout bounds this run of the handler; zero means none.
 	Timeout time.Duration
 	// CreatedAt is when the job was inserted.
 	CreatedAt time.Time

@@ -119,7 +119,7 @@ type JobInsertParams struct {
 	RunAfter time.Time
 	// Deadline, when set, fails the job if it has not started by then.
 	Deadline time.Time
-	// Timeout bounds each run; zero means the kind's default.
+	// Timeout bounds each run; zero means none.
 	Timeout   time.Duration
 	UniqueKey string
 	// Now overrides the storage clock (tests); zero means the storage clock.
