@@ -165,53 +165,59 @@ func (c *Client) Abort(ctx context.Context, id int64) error {
 			return nil
 		}
 	}
+	// The storage's errors name the operation and the job already.
 	res, err := c.store.JobAbort(ctx, &storage.JobAbortParams{ID: id, Now: c.clk.storeNow()})
 	if err != nil {
-		return fmt.Errorf("abort job %d: %w", id, err)
+		return err
 	}
 	switch res.Result {
 	case storage.AbortTooLate:
 		return fmt.Errorf("abort job %d: %w (state %s)", id, ErrFinished, res.Job.State)
 	case storage.AbortedNow:
 		job := res.Job
-		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job), At: c.clk.now()})
+		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job, nil), At: c.clk.now()})
 	}
 	return nil
 }
 
 // Get returns job id as stored, or an error matching ErrNotFound.
 func (c *Client) Get(ctx context.Context, id int64) (*storage.Job, error) {
-	job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
-	if err != nil {
-		return nil, fmt.Errorf("get job %d: %w", id, err)
-	}
-	return job, nil
+	// The storage's errors name the operation and the job already.
+	return c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
 }
 
-// wait returns job id once it is finished: the job when it completed, or the
-// job and a *JobError when it failed or was aborted. The waiter is
-// registered before storage is read, so a job finishing in between is never
-// missed. It polls on the client's clock.
-func (c *Client) wait(ctx context.Context, id int64) (*storage.Job, error) {
+// wait returns job id of kind kind once it is finished: the job when it
+// completed, or the job and a *JobError when it failed or was aborted. It
+// returns an error matching ErrWrongKind at once when the job is of
+// another kind. The waiter is registered before storage is read, so a job
+// finishing in between is never missed. It polls on the client's clock.
+func (c *Client) wait(ctx context.Context, id int64, kind string) (*storage.Job, error) {
 	w := c.hub.addWaiter(id)
 	defer c.hub.removeWaiter(id, w)
 	c.watch(ctx)
 	timer := c.clk.clock.NewTimer(c.pollInterval)
 	defer timer.Stop()
+	result := func(r waitResult) (*storage.Job, error) {
+		if r.job.Kind != kind {
+			return nil, wrongKind("wait for", id, r.job.Kind, kind)
+		}
+		return r.job, r.err
+	}
 	for {
+		// The storage's errors name the operation and the job already.
 		job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
-			return nil, fmt.Errorf("wait for job %d: %w", id, err)
+			return nil, err
 		}
-		if job.State.Terminal() {
-			return waitResult(job)
+		if job.Kind != kind || job.State.Terminal() {
+			return result(storedResult(job))
 		}
 		select {
-		case job := <-w.done:
-			return waitResult(job)
+		case r := <-w.done:
+			return result(r)
 		case <-w.recheck:
 		case <-timer.C():
 			timer.Reset(c.pollInterval)
@@ -221,11 +227,20 @@ func (c *Client) wait(ctx context.Context, id int64) (*storage.Job, error) {
 	}
 }
 
-func waitResult(job *storage.Job) (*storage.Job, error) {
-	if job.State == storage.StateCompleted {
-		return job, nil
+// waitResult is what a wait returns: a finished job, and its *JobError
+// unless it completed.
+type waitResult struct {
+	job *storage.Job
+	err error
+}
+
+// storedResult is the wait result of job as read from storage, which keeps
+// no handler's error.
+func storedResult(job *storage.Job) waitResult {
+	if !job.State.Terminal() || job.State == storage.StateCompleted {
+		return waitResult{job: job}
 	}
-	return job, jobError(job)
+	return waitResult{job: job, err: jobError(job, nil)}
 }
 
 // SubscribeProgress delivers job id's progress reports until the job

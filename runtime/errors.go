@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -13,58 +14,113 @@ var (
 	// ErrNotFound: no job has that id. It is storage.ErrNotFound, so either matches.
 	ErrNotFound = storage.ErrNotFound
 	// ErrFailed: the job failed permanently or ran out of attempts.
-	ErrFailed = errors.New("runtime: job failed")
+	ErrFailed = errors.New("jobgen: job failed")
 	// ErrAborted: the job was aborted.
-	ErrAborted = errors.New("runtime: job aborted")
+	ErrAborted = errors.New("jobgen: job aborted")
 	// ErrFinished: an abort found the job already finished; nothing changed.
-	ErrFinished = errors.New("runtime: job already finished")
+	ErrFinished = errors.New("jobgen: job already finished")
 	// ErrServerClosed: the server was stopped; its attached client submits nothing.
-	ErrServerClosed = errors.New("runtime: server closed")
+	ErrServerClosed = errors.New("jobgen: server closed")
 	// ErrStopped is the cause given to job contexts cancelled by a server stop.
-	ErrStopped = errors.New("runtime: server stopped")
+	ErrStopped = errors.New("jobgen: server stopped")
 	// ErrAbortRequested is the cause given to job contexts cancelled by an abort.
-	ErrAbortRequested = errors.New("runtime: job abort requested")
+	ErrAbortRequested = errors.New("jobgen: job abort requested")
 	// ErrLeaseLost is the cause given to job contexts whose lease another
 	// claim took over (this process stalled past the lease); the job's
 	// outcome is not written.
-	ErrLeaseLost = errors.New("runtime: job lease lost")
+	ErrLeaseLost = errors.New("jobgen: job lease lost")
 	// ErrPayloadTooLarge: the encoded input is over the size limit; nothing was written.
-	ErrPayloadTooLarge = errors.New("runtime: payload too large")
+	ErrPayloadTooLarge = errors.New("jobgen: payload too large")
 	// ErrInvalidName: a queue or kind name is not valid; nothing was written.
-	ErrInvalidName = errors.New("runtime: invalid name")
+	ErrInvalidName = errors.New("jobgen: invalid name")
 	// ErrInvalidOption: an option is negative or out of range; nothing was written.
-	ErrInvalidOption = errors.New("runtime: invalid option")
+	ErrInvalidOption = errors.New("jobgen: invalid option")
 	// ErrWrongKind: the job exists but is of another kind.
-	ErrWrongKind = errors.New("runtime: job of another kind")
-	// ErrDeadlineExceeded is the stored error code of a job that passed its deadline before it started.
-	ErrDeadlineExceeded = errors.New("runtime: job deadline passed before it started")
+	ErrWrongKind = errors.New("jobgen: job of another kind")
+	// ErrDeadlineExceeded: the job passed its deadline before it started.
+	// The job's *JobError (code CodeDeadline) matches it.
+	ErrDeadlineExceeded = errors.New("jobgen: job deadline passed before it started")
 )
 
 // JobError is the error WaitFor returns for a job that did not complete. It
-// matches ErrFailed or ErrAborted with errors.Is.
+// matches ErrFailed or ErrAborted with errors.Is, and ErrDeadlineExceeded
+// when the job passed its deadline before it started.
+//
+// Across processes only the stored Code and Message tell what went wrong.
+// A waiter whose client is attached to the server that ran the job gets
+// the handler's error itself as well, through Unwrap: errors.Is and
+// errors.As then match the handler's own errors (Permanent(ErrDeclined)
+// matches ErrDeclined).
 type JobError struct {
-	ID      int64
-	Kind    string
-	State   storage.State
+	ID    int64
+	Kind  string
+	State storage.State
+	// Attempt is how many times the job was claimed. A job that passed
+	// its deadline is failed by the claim that found it so, before it
+	// ran: that claim is counted too.
 	Attempt int
 	// Message is the stored error message.
 	Message string
 	// Code classifies Message ("error", "panic", "timeout", "aborted", ...).
 	Code string
+
+	cause error // the handler's error, when it ran in this process
 }
 
+// Error says what became of the job, after how many runs, and why:
+// "email job 7 failed after 3 attempts: smtp: 550 no such user", or
+// "email job 8 aborted before it ran".
 func (e *JobError) Error() string {
-	return fmt.Sprintf("%s job %d %s after %d attempt(s): %s", e.Kind, e.ID, e.State, e.Attempt, e.Message)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s job %d %s", e.Kind, e.ID, e.State)
+	switch ran := e.ran(); ran {
+	case 0:
+		b.WriteString(" before it ran")
+	case 1:
+		b.WriteString(" after 1 attempt")
+	default:
+		fmt.Fprintf(&b, " after %d attempts", ran)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	return b.String()
 }
 
-// Is matches ErrFailed or ErrAborted according to the job's state.
+// ran returns how many times the job's handler was called: the claims,
+// less the one that found the deadline passed.
+func (e *JobError) ran() int {
+	if e.Code == CodeDeadline {
+		return max(e.Attempt-1, 0)
+	}
+	return e.Attempt
+}
+
+// Is matches ErrFailed or ErrAborted according to the job's state, and
+// ErrDeadlineExceeded according to its code.
 func (e *JobError) Is(target error) bool {
 	return (target == ErrFailed && e.State == storage.StateFailed) ||
-		(target == ErrAborted && e.State == storage.StateAborted)
+		(target == ErrAborted && e.State == storage.StateAborted) ||
+		(target == ErrDeadlineExceeded && e.Code == CodeDeadline)
 }
 
-func jobError(job *storage.Job) error {
-	return &JobError{ID: job.ID, Kind: job.Kind, State: job.State, Attempt: job.Attempt, Message: job.ErrorMessage, Code: job.ErrorCode}
+// Unwrap returns the error the job's handler returned (or the runtime's
+// reason, such as ErrDeadlineExceeded), when the outcome reached this
+// client in memory from the server that wrote it; nil when it was read
+// from storage.
+func (e *JobError) Unwrap() error { return e.cause }
+
+// jobError returns the *JobError of a failed or aborted job; cause is the
+// handler's error when it ran in this process, else nil.
+func jobError(job *storage.Job, cause error) error {
+	return &JobError{ID: job.ID, Kind: job.Kind, State: job.State, Attempt: job.Attempt, Message: job.ErrorMessage, Code: job.ErrorCode, cause: cause}
+}
+
+// wrongKind is the error of op through kind want on job id, which is of
+// kind got.
+func wrongKind(op string, id int64, got, want string) error {
+	return fmt.Errorf("%s job %d: %w: %q, not %q", op, id, ErrWrongKind, got, want)
 }
 
 // PermanentError marks a handler error that must not be retried.

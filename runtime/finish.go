@@ -216,10 +216,10 @@ func (s *Server) written(req finishReq, now time.Time) {
 		ev.Kind = EventCompleted
 	case storage.StateFailed:
 		ev.Kind = EventFailed
-		ev.Err = jobError(final)
+		ev.Err = jobError(final, req.err)
 	case storage.StateAborted:
 		ev.Kind = EventAborted
-		ev.Err = jobError(final)
+		ev.Err = jobError(final, req.err)
 	}
 	s.hub.finished(final, ev)
 }

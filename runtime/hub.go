@@ -42,12 +42,12 @@ func newHub(logger *slog.Logger, clk timeSource) *hub {
 // waiter is one WaitFor call. done receives the finished job once; recheck
 // is poked when a notification says the job may have changed elsewhere.
 type waiter struct {
-	done    chan *storage.Job
+	done    chan waitResult
 	recheck chan struct{}
 }
 
 func (h *hub) addWaiter(id int64) *waiter {
-	w := &waiter{done: make(chan *storage.Job, 1), recheck: make(chan struct{}, 1)}
+	w := &waiter{done: make(chan waitResult, 1), recheck: make(chan struct{}, 1)}
 	h.mu.Lock()
 	h.waiters[id] = append(h.waiters[id], w)
 	h.mu.Unlock()
@@ -101,13 +101,15 @@ func (h *hub) recheck(id int64) {
 }
 
 // finished resolves the waiters of a job whose terminal state is durable,
-// closes its progress subscriptions and emits its terminal event.
+// closes its progress subscriptions and emits its terminal event. ev.Err
+// is what the waiters return with the job: nil when it completed, its
+// *JobError otherwise.
 func (h *hub) finished(job *storage.Job, ev Event) {
 	if h.nwaiters.Load() > 0 {
 		h.mu.Lock()
 		for _, w := range h.waiters[job.ID] {
 			select {
-			case w.done <- job:
+			case w.done <- waitResult{job: job, err: ev.Err}:
 			default:
 			}
 		}

@@ -135,10 +135,11 @@ func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *Subm
 }
 
 // WaitFor waits until job id finishes and returns its decoded output, or an
-// error matching ErrFailed, ErrAborted or ErrNotFound that carries the job's
-// details as a *JobError.
+// error matching ErrFailed or ErrAborted that carries the job's details as
+// a *JobError, ErrNotFound, or ErrWrongKind (at once) when the job is of
+// another kind.
 func (k *Kind[In, Out]) WaitFor(ctx context.Context, c *Client, id int64) (Out, error) {
-	return waitFor[Out](ctx, c, id)
+	return waitFor[Out](ctx, c, id, k.opts.Name)
 }
 
 // Get returns job id with its input and (when completed) output decoded.
@@ -148,7 +149,7 @@ func (k *Kind[In, Out]) Get(ctx context.Context, c *Client, id int64) (*Info[In,
 		return nil, err
 	}
 	if job.Kind != k.opts.Name {
-		return nil, fmt.Errorf("get job %d: %w: kind %q, not %q", id, ErrWrongKind, job.Kind, k.opts.Name)
+		return nil, wrongKind("get", id, job.Kind, k.opts.Name)
 	}
 	info := &Info[In, Out]{Job: job}
 	if err := decodeInput(k.codec, job.Input, &info.Args); err != nil {
@@ -247,7 +248,7 @@ type Handle[Out any] struct {
 
 // Wait waits for the job to finish and returns its output (see Kind.WaitFor).
 func (h *Handle[Out]) Wait(ctx context.Context) (Out, error) {
-	return waitFor[Out](ctx, h.client, h.ID)
+	return waitFor[Out](ctx, h.client, h.ID, h.kind)
 }
 
 // Abort aborts the job (see Client.Abort).
@@ -265,10 +266,10 @@ func decodeError(kind string, id int64, what string, err error) error {
 	return fmt.Errorf("decode %s of %s job %d: %w", what, kind, id, err)
 }
 
-// waitFor waits for job id through c and decodes its output.
-func waitFor[Out any](ctx context.Context, c *Client, id int64) (Out, error) {
+// waitFor waits for job id of kind kind through c and decodes its output.
+func waitFor[Out any](ctx context.Context, c *Client, id int64, kind string) (Out, error) {
 	var out Out
-	job, err := c.wait(ctx, id)
+	job, err := c.wait(ctx, id, kind)
 	if err != nil {
 		return out, err
 	}

@@ -137,9 +137,9 @@ func (s *Server) Start(ctx context.Context) error {
 	case s.closing.Load():
 		return ErrServerClosed
 	case s.started:
-		return errors.New("runtime: server already started")
+		return errors.New("jobgen: server already started")
 	case len(s.kinds) == 0:
-		return errors.New("runtime: start: no handlers registered")
+		return errors.New("jobgen: start: no handlers registered")
 	}
 	s.started = true
 	s.queues = s.buildQueues()
@@ -332,7 +332,7 @@ func (s *Server) stuckError() error {
 	s.mu.Lock()
 	ids := slices.Sorted(maps.Keys(s.running))
 	s.mu.Unlock()
-	return fmt.Errorf("runtime: stop: %d job(s) still running after cancel %v: their handlers ignore ctx; they are released when they return", len(ids), ids)
+	return fmt.Errorf("jobgen: stop: %d job(s) still running after cancel %v: their handlers ignore ctx; they are released when they return", len(ids), ids)
 }
 
 // abortLocal cancels job id when it runs in this server. It reports whether

@@ -35,7 +35,8 @@ func (c KindClient[In, Out]) Abort(ctx context.Context, id int64) error {
 }
 
 // WaitFor waits until job id finishes and returns its output, or an error
-// matching ErrFailed, ErrAborted or ErrNotFound.
+// matching ErrFailed, ErrAborted or ErrNotFound, or ErrWrongKind (at once)
+// when the job is of another kind.
 func (c KindClient[In, Out]) WaitFor(ctx context.Context, id int64) (Out, error) {
 	return c.kind.WaitFor(ctx, c.client, id)
 }
@@ -105,7 +106,8 @@ func (c NoOutputClient[In]) Abort(ctx context.Context, id int64) error {
 }
 
 // WaitFor waits until job id finishes and returns nil if it completed, or an
-// error matching ErrFailed, ErrAborted or ErrNotFound.
+// error matching ErrFailed, ErrAborted or ErrNotFound, or ErrWrongKind (at
+// once) when the job is of another kind.
 func (c NoOutputClient[In]) WaitFor(ctx context.Context, id int64) error {
 	_, err := c.c.WaitFor(ctx, id)
 	return err

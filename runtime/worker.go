@@ -27,7 +27,7 @@ const (
 const maxErrorMessage = 16 << 10
 
 // errTimeout is the cause of a job context that passed its timeout.
-var errTimeout = errors.New("runtime: job timed out")
+var errTimeout = errors.New("jobgen: job timed out")
 
 // runningJob is one claimed job in this process, from claim until its
 // outcome is written.

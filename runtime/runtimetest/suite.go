@@ -140,6 +140,10 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"NoFalseLeaseAlarm", testNoFalseLeaseAlarm},
 		{"LeaseLossLoggedOnce", testLeaseLossLoggedOnce},
 		{"SubmitOptsOverrideToZero", testSubmitOptsOverrideToZero},
+		{"WaitForWrongKind", testWaitForWrongKind},
+		{"HandlerErrorKeepsIdentity", testHandlerErrorKeepsIdentity},
+		{"JobErrorMessages", testJobErrorMessages},
+		{"UnknownJobErrorsNameItOnce", testUnknownJobErrorsNameItOnce},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
