@@ -2,9 +2,12 @@ package runtime
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/clock"
@@ -28,8 +31,16 @@ const (
 // Config configures a Server. A zero field means the default its doc names.
 type Config struct {
 	// Queues lists the queues the server works and how. Defaults to the
-	// default queue of every registered kind with DefaultMaxWorkers workers.
+	// default queue of every registered kind, less SkipQueues, with
+	// DefaultMaxWorkers workers. Start fails with a *QueueNotWorkedError
+	// when the default queue of a registered kind is neither here nor in
+	// SkipQueues: its jobs would wait with nobody to run them.
 	Queues map[string]QueueConfig
+	// SkipQueues lists default queues of registered kinds that the server
+	// deliberately does not work, because other servers do: a process that
+	// registers every kind (as the generated Register does) but works only
+	// some queues names the others here. A queue may not be in both.
+	SkipQueues []string
 	// PollInterval is how often an idle fetch loop looks for jobs that no
 	// wake-up announced (other processes' submits on backends without
 	// notifications). Defaults to 1s.
@@ -143,7 +154,41 @@ func (c Config) validate() error {
 			return fmt.Errorf("%w: queue %q: negative max workers %d", ErrInvalidOption, name, q.MaxWorkers)
 		}
 	}
+	for _, name := range c.SkipQueues {
+		if err := validateName("queue", name); err != nil {
+			return err
+		}
+		if _, ok := c.Queues[name]; ok {
+			return fmt.Errorf("%w: queue %q is in both Queues and SkipQueues", ErrInvalidOption, name)
+		}
+	}
 	return nil
+}
+
+// queueConfigs returns the queues a server with c works, given its
+// registered kinds, or a *QueueNotWorkedError for each kind whose default
+// queue it neither works nor skips.
+func (c Config) queueConfigs(kinds map[string]*registeredKind) (map[string]QueueConfig, error) {
+	cfgs := c.Queues
+	if len(cfgs) == 0 {
+		cfgs = make(map[string]QueueConfig)
+		for _, k := range kinds {
+			if !slices.Contains(c.SkipQueues, k.opts.Queue) {
+				cfgs[k.opts.Queue] = QueueConfig{}.withDefaults()
+			}
+		}
+		if len(cfgs) == 0 {
+			return nil, fmt.Errorf("%w: no queue to work: SkipQueues holds the queue of every registered kind", ErrInvalidOption)
+		}
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
+		q := kinds[name].opts.Queue
+		if _, ok := cfgs[q]; !ok && !slices.Contains(c.SkipQueues, q) {
+			errs = append(errs, &QueueNotWorkedError{Kind: name, Queue: q})
+		}
+	}
+	return cfgs, errors.Join(errs...)
 }
 
 // client returns the settings of the server's attached client.

@@ -181,6 +181,23 @@ func (e *NameError) Error() string {
 // Is matches ErrInvalidName.
 func (e *NameError) Is(target error) bool { return target == ErrInvalidName }
 
+// QueueNotWorkedError reports a registered kind whose default queue the
+// server neither works (Config.Queues) nor skips on purpose
+// (Config.SkipQueues): Start fails with it, since the kind's jobs would
+// wait with nobody to run them. It matches ErrInvalidOption.
+type QueueNotWorkedError struct {
+	Kind  string
+	Queue string
+}
+
+func (e *QueueNotWorkedError) Error() string {
+	return fmt.Sprintf("kind %s has queue %q, which Config.Queues leaves out, so its jobs would never run here: "+
+		"add the queue to Config.Queues, or to Config.SkipQueues if other servers work it", e.Kind, e.Queue)
+}
+
+// Is matches ErrInvalidOption.
+func (e *QueueNotWorkedError) Is(target error) bool { return target == ErrInvalidOption }
+
 // validateName returns a *NameError when name breaks storage.ValidName's
 // rule, saying how.
 func validateName(what, name string) error {

@@ -141,8 +141,12 @@ func (s *Server) Start(ctx context.Context) error {
 	case len(s.kinds) == 0:
 		return errors.New("jobgen: start: no handlers registered")
 	}
+	queues, err := s.buildQueues()
+	if err != nil {
+		return fmt.Errorf("jobgen: start: %w", err)
+	}
 	s.started = true
-	s.queues = s.buildQueues()
+	s.queues = queues
 	s.kindNames = slices.Sorted(maps.Keys(s.kinds))
 	s.jobBase = context.WithoutCancel(ctx)
 
@@ -160,21 +164,17 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// buildQueues returns the queues s works: the configured ones, or the
-// default queue of every registered kind.
-func (s *Server) buildQueues() map[string]*queue {
-	cfgs := s.cfg.Queues
-	if len(cfgs) == 0 {
-		cfgs = make(map[string]QueueConfig)
-		for _, k := range s.kinds {
-			cfgs[k.opts.Queue] = QueueConfig{}.withDefaults()
-		}
+// buildQueues returns the queues s works (see Config.Queues).
+func (s *Server) buildQueues() (map[string]*queue, error) {
+	cfgs, err := s.cfg.queueConfigs(s.kinds)
+	if err != nil {
+		return nil, err
 	}
 	queues := make(map[string]*queue, len(cfgs))
 	for name, qc := range cfgs {
 		queues[name] = newQueue(name, qc)
 	}
-	return queues
+	return queues, nil
 }
 
 // Running returns how many claimed jobs the server holds: running, or
