@@ -23,16 +23,19 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 		case err == nil:
 			return &storage.JobAbortResult{Result: storage.AbortRequested, Job: j}, nil
 		case err != pgx.ErrNoRows:
-			return nil, translate("abort", err)
+			return nil, translate(abortOp(p.ID), err)
 		}
 		// Finished, unknown, or changed under us: read it again.
 		j, err = s.get(ctx, p.ID)
 		if err != nil {
-			return nil, translate("abort", err)
+			return nil, translate(abortOp(p.ID), err)
 		}
 		if j.State.Terminal() {
 			return &storage.JobAbortResult{Result: storage.AbortTooLate, Job: j}, nil
 		}
 	}
-	return nil, fmt.Errorf("postgres: abort job %d: its state kept changing", p.ID)
+	return nil, fmt.Errorf("postgres: %s: its state kept changing", abortOp(p.ID))
 }
+
+// abortOp names the abort of job id in errors.
+func abortOp(id int64) string { return fmt.Sprintf("abort job %d", id) }

@@ -348,7 +348,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {
 	now := clock(p.Now).UnixMicro()
 	res := &storage.JobAbortResult{}
-	err := s.withTx(ctx, "abort", func(ctx context.Context, tx *sql.Tx) error {
+	err := s.withTx(ctx, fmt.Sprintf("abort job %d", p.ID), func(ctx context.Context, tx *sql.Tx) error {
 		// Plain UPDATEs and one SELECT: an UPDATE … RETURNING that changes
 		// an indexed column is far slower in SQLite.
 		r, err := tx.ExecContext(ctx, sqlAbortPending, now, p.ID)
@@ -372,11 +372,8 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 			}
 		}
 		j, err := scanJob(tx.QueryRowContext(ctx, sqlGet, p.ID))
-		if err != nil {
-			return fmt.Errorf("job %d: %w", p.ID, err)
-		}
 		res.Job = j
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, err
