@@ -68,7 +68,9 @@ type Job struct {
 	Deadline time.Time
 	// Timeout bounds one run of the handler; zero means none.
 	Timeout time.Duration
-	// ErrorMessage says what went wrong on the last failed attempt.
+	// ErrorMessage says what went wrong on the last failed attempt: the
+	// job's failure or abort, or while it waits for a retry the error that
+	// caused it. It is empty once the job completed.
 	ErrorMessage string
 	// ErrorCode classifies ErrorMessage (for example "panic", "timeout", "aborted").
 	ErrorCode string

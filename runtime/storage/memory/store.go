@@ -616,6 +616,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 		switch f.Outcome {
 		case storage.OutcomeComplete:
 			j.output = bytes.Clone(f.Output)
+			j.errMsg, j.errCode = "", "" // an earlier attempt's error is not this job's
 			s.terminate(j, stateCompleted, now, f.Delete)
 		case storage.OutcomeFail:
 			j.errMsg, j.errCode = f.ErrorMessage, f.ErrorCode

@@ -194,11 +194,12 @@ var notifyFinishedSQL = `SELECT 'f:' || string_agg(nf.id::text, ',') AS payload
 
 // finishSetSQL is the SET list of the finish statements: row j takes the
 // outcome in f (columns outcome, output, msg, code, delay_us) at the
-// storage clock c.t.
+// storage clock c.t. A completion clears the error an earlier attempt
+// left; a retry keeps its own until the next outcome.
 const finishSetSQL = `state = CASE f.outcome WHEN 1 THEN 'completed' WHEN 2 THEN 'failed' WHEN 5 THEN 'aborted' ELSE 'pending' END,
 	output = CASE WHEN f.outcome = 1 THEN f.output ELSE j.output END,
-	error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg ELSE j.error_message END,
-	error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code ELSE j.error_code END,
+	error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg WHEN f.outcome = 1 THEN '' ELSE j.error_message END,
+	error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code WHEN f.outcome = 1 THEN '' ELSE j.error_code END,
 	run_after = CASE f.outcome
 		WHEN 3 THEN c.t + f.delay_us * interval '1 microsecond'
 		WHEN 4 THEN c.t
@@ -294,8 +295,8 @@ RETURNING f.ord, j.queue`
 // $1 now, $2 ids, $3 tokens, $4 outputs (empty when shared), $5 the shared
 // output.
 const finishCompleteSQL = `WITH ` + clockCTE + `
-UPDATE {jobs} j SET state = 'completed', output = COALESCE(f.output, $5::bytea), lease_token = 0,
-	lease_expires_at = NULL, finished_at = c.t
+UPDATE {jobs} j SET state = 'completed', output = COALESCE(f.output, $5::bytea), error_message = '',
+	error_code = '', lease_token = 0, lease_expires_at = NULL, finished_at = c.t
 FROM unnest($2::int8[], $3::int8[], $4::bytea[]) WITH ORDINALITY AS f(id, tok, output, ord), clock c
 WHERE j.id = f.id AND j.lease_token = f.tok AND f.tok <> 0
 RETURNING f.ord, j.queue`

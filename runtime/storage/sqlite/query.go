@@ -76,7 +76,7 @@ const (
 	RETURNING abort_requested_at`
 
 	sqlComplete = `UPDATE jobgen_jobs SET
-		state = 'completed', output = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+		state = 'completed', output = ?, error_message = '', error_code = '', finished_at = ?, lease_token = NULL, lease_expires_at = NULL
 	WHERE id = ? AND state = 'running' AND lease_token = ?`
 
 	// sqlEnd writes failed or aborted.

@@ -46,6 +46,7 @@ func Run(t *testing.T, b Backend) {
 		{"Get", testGet},
 		{"List", testList},
 		{"Close", testClose},
+		{"LastError", testLastError},
 	}
 	for _, tc := range topics {
 		t.Run(tc.name, func(t *testing.T) {
