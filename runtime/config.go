@@ -264,9 +264,9 @@ func (o KindOpts) validate() error {
 
 // SubmitOpts override a kind's defaults for one job. A nil *SubmitOpts, a
 // nil pointer field or an empty string keeps the kind's default; a pointer
-// overrides it, zero included:
-//
-//	&runtime.SubmitOpts{Priority: new(0), MaxAttempts: new(1), Timeout: new(time.Minute)}
+// overrides it, zero included: Priority: new(0) runs the job at priority 0
+// whatever the kind's priority, Timeout: new(time.Duration(0)) runs it
+// without a timeout.
 type SubmitOpts struct {
 	// Queue overrides the kind's queue when not empty.
 	Queue string

@@ -46,8 +46,6 @@ func testGet(t *testing.T, f factory) {
 			AbortRequestedAt: at(21 * time.Second),
 			Deadline:         at(time.Hour),
 			Timeout:          2 * time.Minute,
-			ErrorMessage:     "timeout after 2m0s",
-			ErrorCode:        "timeout",
 			UniqueKey:        p.UniqueKey,
 			CreatedAt:        base,
 			AttemptedAt:      claimedAt,
