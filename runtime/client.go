@@ -246,11 +246,19 @@ func storedResult(job *storage.Job) waitResult {
 // SubscribeProgress delivers job id's progress reports until the job
 // finishes or cancel is called; then the channel is closed. Reports of jobs
 // running in this process arrive directly; others arrive through the
-// backend's notifications where it has them.
+// backend's notifications where it has them: the first subscription of a
+// detached client waits up to subscribeWait for the backend's subscription
+// to be in place, so that reports sent after it returns are heard.
 func (c *Client) SubscribeProgress(id int64) (updates <-chan Progress, cancel func()) {
-	c.watch(nil)
+	ctx, stop := context.WithTimeout(context.Background(), subscribeWait)
+	c.watch(ctx)
+	stop()
 	return c.hub.subscribeProgress(id)
 }
+
+// subscribeWait bounds how long SubscribeProgress, which takes no context,
+// waits for a detached client's storage subscription to start.
+const subscribeWait = 5 * time.Second
 
 // Subscribe calls fn for every event this process sees, on a goroutine of
 // its own, in order. A slow or panicking fn holds up nobody else. Call
