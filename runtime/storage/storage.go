@@ -12,11 +12,16 @@ import (
 type Storage interface {
 	// JobInsert inserts one pending job. When UniqueKey is set and an active
 	// (pending or running) job of the same kind holds it, nothing is inserted
-	// and the result carries that job with Duplicate set.
+	// and the result carries that job with Duplicate set. A job that fails
+	// JobInsertParams.Validate gets ErrInvalid and is never written; a
+	// backend that shares statements among concurrent calls still
+	// inserts the others.
 	JobInsert(ctx context.Context, p *JobInsertParams) (*JobInsertResult, error)
 
 	// JobInsertMany inserts many jobs in one round trip (one transaction
 	// where the backend has them). Results are in the order of p.Jobs.
+	// When any job fails JobInsertParams.Validate, the call returns
+	// ErrInvalid naming it and inserts none.
 	JobInsertMany(ctx context.Context, p *JobInsertManyParams) ([]*JobInsertResult, error)
 
 	// JobClaim claims up to p.Limit ready jobs of p.Queue whose kind is in
@@ -32,7 +37,12 @@ type Storage interface {
 
 	// JobFinish writes the outcome of many claimed jobs at once (group
 	// commit). Each entry is fenced by its lease token; Applied[i] tells
-	// whether entry i changed its job.
+	// whether entry i changed its job. An entry that cannot be written
+	// for what it holds (strings JobFinish.Validate refuses, a value the
+	// database rejects) fails alone: its error is in the result's Errors,
+	// and every other entry is written as if it were not there. The call
+	// itself fails only when no entry's fate is known (the storage is
+	// closed or unreachable, the params are invalid).
 	JobFinish(ctx context.Context, p *JobFinishParams) (*JobFinishResult, error)
 
 	// JobAbort aborts a job: a pending job becomes aborted at once, a running
@@ -228,9 +238,31 @@ type JobFinishParams struct {
 
 // JobFinishResult reports which outcomes were written.
 type JobFinishResult struct {
-	// Applied[i] is false when Jobs[i] was stale: the job was not running
-	// with that lease token, so nothing changed.
+	// Applied[i] is false when Jobs[i] was stale (the job was not running
+	// with that lease token) or failed alone (see Errors): nothing changed.
 	Applied []bool
+	// Errors is nil when no entry failed alone. Otherwise it has one
+	// element per entry, and Errors[i] is set when Jobs[i] could not be
+	// written for what it holds: an error matching ErrInvalid when it
+	// fails JobFinish.Validate, or the database's error for a value it
+	// refused. Read it with Err.
+	Errors []error
+}
+
+// Err returns the error with which entry i failed alone, or nil.
+func (r *JobFinishResult) Err(i int) error {
+	if r.Errors == nil {
+		return nil
+	}
+	return r.Errors[i]
+}
+
+// SetErr records that entry i failed alone with err; backends call it.
+func (r *JobFinishResult) SetErr(i int, err error) {
+	if r.Errors == nil {
+		r.Errors = make([]error, len(r.Applied))
+	}
+	r.Applied[i], r.Errors[i] = false, err
 }
 
 // JobAbortParams aborts one job.

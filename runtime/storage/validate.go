@@ -3,7 +3,9 @@ package storage
 import "fmt"
 
 // Validate reports ErrInvalid, wrapped with the reason, when p cannot be
-// inserted. Backends call it before writing anything.
+// inserted: among others when its kind, queue or unique key is not text
+// every backend can store (see TextProblem) or the key is longer than
+// MaxUniqueKeyLen. Backends call it before writing anything.
 func (p *JobInsertParams) Validate() error {
 	switch {
 	case p.Kind == "":
@@ -14,8 +16,16 @@ func (p *JobInsertParams) Validate() error {
 		return fmt.Errorf("%w: max attempts %d, want at least 1", ErrInvalid, p.MaxAttempts)
 	case p.Timeout < 0:
 		return fmt.Errorf("%w: negative timeout %v", ErrInvalid, p.Timeout)
+	case len(p.UniqueKey) > MaxUniqueKeyLen:
+		return fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalid, len(p.UniqueKey), MaxUniqueKeyLen)
 	}
-	return nil
+	if err := checkText("kind", p.Kind); err != nil {
+		return err
+	}
+	if err := checkText("queue", p.Queue); err != nil {
+		return err
+	}
+	return checkText("unique key", p.UniqueKey)
 }
 
 // Validate reports ErrInvalid when p cannot be claimed with.
@@ -42,7 +52,8 @@ func (p *JobHeartbeatParams) Validate() error {
 }
 
 // Validate reports ErrInvalid when an entry of p has an unknown outcome or a
-// negative retry delay.
+// negative retry delay. The strings of an entry are checked by
+// JobFinish.Validate, entry by entry.
 func (p *JobFinishParams) Validate() error {
 	for i, f := range p.Jobs {
 		if f.Outcome < OutcomeComplete || f.Outcome > OutcomeAbort {
@@ -51,6 +62,19 @@ func (p *JobFinishParams) Validate() error {
 		if f.RetryDelay < 0 {
 			return fmt.Errorf("%w: finish %d (job %d): negative retry delay %v", ErrInvalid, i, f.ID, f.RetryDelay)
 		}
+	}
+	return nil
+}
+
+// Validate reports ErrInvalid when f's error message or code is not text
+// every backend can store (see TextProblem). JobFinish reports it for f
+// alone (see JobFinishResult.Errors).
+func (f *JobFinish) Validate() error {
+	if err := checkText("error message", f.ErrorMessage); err != nil {
+		return fmt.Errorf("job %d: %w", f.ID, err)
+	}
+	if err := checkText("error code", f.ErrorCode); err != nil {
+		return fmt.Errorf("job %d: %w", f.ID, err)
 	}
 	return nil
 }

@@ -607,6 +607,10 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 	now := clock(p.Now)
 	for i := range p.Jobs {
 		f := &p.Jobs[i]
+		if err := f.Validate(); err != nil {
+			res.SetErr(i, fmt.Errorf("memory: finish jobs: %w", err))
+			continue
+		}
 		j := s.held(f.ID, f.LeaseToken)
 		if j == nil {
 			continue

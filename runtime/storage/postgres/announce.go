@@ -76,9 +76,22 @@ func (a *announcer) run(s *Store) {
 		if payloads == nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), announceTimeout)
-		_, _ = s.pool.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) p", s.n.channel, payloads)
-		cancel()
+		s.sendAnnouncements(payloads)
+	}
+}
+
+// sendAnnouncements sends payloads in one statement. When the database
+// refuses one of them (a queue name too long for a payload, say), it sends
+// each alone, so only that one is dropped.
+func (s *Store) sendAnnouncements(payloads []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), announceTimeout)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) p", s.n.channel, payloads)
+	if !isDataError(err) || len(payloads) == 1 {
+		return
+	}
+	for _, p := range payloads {
+		_, _ = s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", s.n.channel, p)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -57,6 +58,18 @@ func retryable(err error) bool {
 		return pgErr.Code == "40P01" || pgErr.Code == "40001"
 	}
 	return false
+}
+
+// isDataError reports errors of SQLSTATE class 22 (data exception): the
+// database refused a value the statement carried, say a string it cannot
+// store (22021 character_not_in_repertoire, 22P05
+// untranslatable_character). Rerunning the same statement fails the same
+// way, but the rows that do not carry the value can be written without it.
+// Other errors (the connection, the server's availability) say nothing
+// about the rows.
+func isDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }
 
 // maxStatementRetries bounds how often a fenced statement is re-run after a

@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -13,7 +14,9 @@ import (
 
 // JobFinish writes every outcome in one statement (group commit), each
 // fenced by its lease token, and notifies "finished" for applied terminal
-// ones and "inserted" for jobs back to pending.
+// ones and "inserted" for jobs back to pending. An entry that fails
+// JobFinish.Validate is left out; one the database refuses fails alone
+// (see finishAlone).
 func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	if err := s.checkParams("finish", p); err != nil {
 		return nil, err
@@ -24,7 +27,12 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 	// round.
 	var rounds [][]int
 	seen := make(map[int64]int, len(p.Jobs))
-	for i, f := range p.Jobs {
+	for i := range p.Jobs {
+		f := &p.Jobs[i]
+		if err := f.Validate(); err != nil {
+			res.SetErr(i, fmt.Errorf("postgres: finish: %w", err))
+			continue
+		}
 		r := seen[f.ID]
 		seen[f.ID] = r + 1
 		if r == len(rounds) {
@@ -33,7 +41,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 		rounds[r] = append(rounds[r], i)
 	}
 	for _, order := range rounds {
-		if err := s.finishRound(ctx, p, order, res.Applied); err != nil {
+		if err := s.finishRound(ctx, p, order, res); err != nil {
 			return nil, err
 		}
 	}
@@ -126,44 +134,116 @@ func (s *Store) finishArgs(st finishStatement, p *storage.JobFinishParams, order
 }
 
 // finishRound writes the entries p.Jobs[order...], whose ids are distinct,
-// in one statement.
-func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, order []int, applied []bool) error {
+// in one statement. When the database refuses a value of one of them, it
+// writes them one by one instead (see finishAlone).
+func (s *Store) finishRound(ctx context.Context, p *storage.JobFinishParams, order []int, res *storage.JobFinishResult) error {
 	// Send entries in id order, so concurrent finishes and heartbeats lock
 	// rows in the same order.
 	sort.Slice(order, func(a, b int) bool { return p.Jobs[order[a]].ID < p.Jobs[order[b]].ID })
 	sql, args, pin := s.finishArgs(chooseFinish(p.Jobs, order, s.run.notifies()), p, order)
-	var (
-		finished = make([]int64, 0, len(order))
-		queues   []string
-	)
+	w := finishWritten{finished: make([]int64, 0, len(order))}
 	err := retry(ctx, func() error {
-		for _, i := range order {
-			applied[i] = false
-		}
-		finished, queues = finished[:0], queues[:0]
+		w.reset(order, res.Applied)
 		return s.run.pinned(ctx, pin, sql, args, func(rows pgx.Rows) error {
-			defer rows.Close()
-			for rows.Next() {
-				var ord int64
-				if err := rows.Scan(&ord, nil); err != nil { // the queue is read below, when needed
+			return w.scan(rows, p, order, res.Applied)
+		})
+	})
+	if isDataError(err) && len(order) > 1 {
+		return s.finishAlone(ctx, p, order, res, err)
+	}
+	if err != nil {
+		return translate("finish", err)
+	}
+	s.announce(w.queues, w.finished)
+	return nil
+}
+
+// finishAlone writes the entries p.Jobs[order...] one at a time, after the
+// database refused a value of one of them in their shared statement
+// (failed): each runs in a savepoint of one transaction, so the entry the
+// database refuses fails alone (res.Errors) and the others are written, in
+// one commit. Through a WithTx view the failed statement has already
+// aborted the caller's transaction, so the call fails with failed (see
+// runner.isolate).
+func (s *Store) finishAlone(ctx context.Context, p *storage.JobFinishParams, order []int, res *storage.JobFinishResult, failed error) error {
+	var w finishWritten
+	err := retry(ctx, func() error {
+		w.reset(order, res.Applied)
+		for _, i := range order {
+			if res.Errors != nil {
+				res.Errors[i] = nil
+			}
+		}
+		return s.run.isolate(ctx, failed, func(step func(func(querier) error) error) error {
+			for _, i := range order {
+				one := []int{i}
+				sql, args, _ := s.finishArgs(chooseFinish(p.Jobs, one, false), p, one)
+				mark := w.mark()
+				err := step(func(q querier) error {
+					rows, err := q.Query(ctx, sql, args...)
+					if err != nil {
+						return err
+					}
+					return w.scan(rows, p, one, res.Applied)
+				})
+				if isDataError(err) {
+					w.undo(mark)
+					res.SetErr(i, translate(fmt.Sprintf("finish job %d", p.Jobs[i].ID), err))
+					continue
+				}
+				if err != nil {
 					return err
 				}
-				f := &p.Jobs[order[ord-1]]
-				applied[order[ord-1]] = true
-				if f.Outcome.State().Terminal() {
-					finished = append(finished, f.ID)
-				} else if queue := rows.RawValues()[1]; !slices.ContainsFunc(queues, func(q string) bool { return q == string(queue) }) {
-					queues = append(queues, string(queue))
-				}
 			}
-			return rows.Err()
+			return nil
 		})
 	})
 	if err != nil {
 		return translate("finish", err)
 	}
-	s.announce(queues, finished)
+	s.announce(w.queues, w.finished)
 	return nil
+}
+
+// finishWritten collects what the applied entries of a finish did, for
+// the announcement after the commit.
+type finishWritten struct {
+	finished []int64  // ids of jobs that reached a terminal state
+	queues   []string // queues with jobs back to pending
+}
+
+// reset forgets what an attempt that was rolled back collected.
+func (w *finishWritten) reset(order []int, applied []bool) {
+	for _, i := range order {
+		applied[i] = false
+	}
+	w.finished, w.queues = w.finished[:0], w.queues[:0]
+}
+
+// mark and undo forget what a step rolled back to its savepoint collected.
+func (w *finishWritten) mark() [2]int { return [2]int{len(w.finished), len(w.queues)} }
+func (w *finishWritten) undo(m [2]int) {
+	w.finished, w.queues = w.finished[:m[0]], w.queues[:m[1]]
+}
+
+// scan reads the rows of a finish statement for the entries
+// p.Jobs[order...], marks them applied and closes the rows.
+func (w *finishWritten) scan(rows pgx.Rows, p *storage.JobFinishParams, order []int, applied []bool) error {
+	defer rows.Close()
+	for rows.Next() {
+		var ord int64
+		if err := rows.Scan(&ord, nil); err != nil { // the queue is read below, when needed
+			return err
+		}
+		f := &p.Jobs[order[ord-1]]
+		applied[order[ord-1]] = true
+		if f.Outcome.State().Terminal() {
+			w.finished = append(w.finished, f.ID)
+		} else if queue := rows.RawValues()[1]; !slices.ContainsFunc(w.queues, func(q string) bool { return q == string(queue) }) {
+			w.queues = append(w.queues, string(queue))
+		}
+	}
+	return rows.Err()
 }
 
 // finishColumns are the entries of one finish round as the array

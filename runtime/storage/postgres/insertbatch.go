@@ -133,8 +133,9 @@ func (b *insertBatcher) take() []*insertCall {
 }
 
 // write inserts a batch in one statement and hands every caller its result.
-// The statement is cancelled when every caller has given up, or when the
-// store closes.
+// When the database refuses a value of one job, the others are inserted
+// all the same. The statement is cancelled when every caller has given
+// up, or when the store closes.
 func (b *insertBatcher) write(s *Store, batch []*insertCall) {
 	ctx, cancel := context.WithCancel(b.ctx)
 	defer cancel()
@@ -151,6 +152,20 @@ func (b *insertBatcher) write(s *Store, batch []*insertCall) {
 		defer stop()
 	}
 	rs, err := s.insertChecked(ctx, jobs, time.Time{})
+	if isDataError(err) && len(batch) > 1 {
+		// The database refused a value of one job: the statement wrote
+		// nothing, so each job goes again on its own, and only the one
+		// that carries the value fails.
+		for _, c := range batch {
+			if rs, err := s.insertChecked(ctx, []*storage.JobInsertParams{c.p}, time.Time{}); err != nil {
+				c.err = err
+			} else {
+				c.res = rs[0]
+			}
+			close(c.done)
+		}
+		return
+	}
 	for i, c := range batch {
 		if err != nil {
 			c.err = err

@@ -33,6 +33,13 @@ type runner interface {
 	// pinned runs sql pipelined behind pin (pinSQL or pinGenericSQL) and
 	// hands the rows to scan, which must close them.
 	pinned(ctx context.Context, pin, sql string, args []any, scan func(pgx.Rows) error) error
+	// isolate runs body after a statement shared by many entries failed
+	// with failed, so that each entry can fail alone: in a transaction of
+	// the pool, committed when body returns nil, in which step runs each
+	// function in a savepoint of its own (a function that fails is rolled
+	// back alone, and step returns its error). Through a WithTx view it
+	// returns failed: that statement has aborted the caller's transaction.
+	isolate(ctx context.Context, failed error, body func(step func(func(querier) error) error) error) error
 	// insert inserts one job, which passed checkInserts.
 	insert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error)
 	// claim runs the claim and its peek once (see JobClaim).
@@ -103,4 +110,33 @@ func (r poolRunner) batch(ctx context.Context, pin string, queue func(*pgx.Batch
 		return err
 	}
 	return br.Close()
+}
+
+func (r poolRunner) isolate(ctx context.Context, _ error, body func(step func(func(querier) error) error) error) error {
+	tx, err := r.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	step := func(f func(querier) error) error {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if err := f(sp); err != nil {
+			if rbErr := sp.Rollback(ctx); rbErr != nil {
+				return rbErr
+			}
+			return err
+		}
+		return sp.Commit(ctx)
+	}
+	if err := body(step); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (txRunner) isolate(_ context.Context, failed error, _ func(step func(func(querier) error) error) error) error {
+	return failed
 }

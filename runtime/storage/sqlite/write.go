@@ -5,9 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -284,12 +287,20 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 }
 
 // JobFinish writes every outcome in one transaction (group commit). Each
-// write is fenced by id, state running and the lease token.
+// write is fenced by id, state running and the lease token. An entry that
+// fails JobFinish.Validate is left out, and one whose write SQLite refuses
+// for a value it carries (see dataError) fails alone: SQLite undoes a
+// failed statement, not the transaction.
 func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("sqlite: finish: %w", err)
 	}
 	res := &storage.JobFinishResult{Applied: make([]bool, len(p.Jobs))}
+	for i := range p.Jobs {
+		if err := p.Jobs[i].Validate(); err != nil {
+			res.SetErr(i, fmt.Errorf("sqlite: finish: %w", err))
+		}
+	}
 	if len(p.Jobs) == 0 {
 		return res, s.check("finish")
 	}
@@ -304,6 +315,9 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 			return cache[i]
 		}
 		for i, f := range p.Jobs {
+			if res.Err(i) != nil {
+				continue
+			}
 			var (
 				r   sql.Result
 				err error
@@ -325,6 +339,10 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 					f.ErrorCode, f.ID, f.LeaseToken)
 			case f.Outcome == storage.OutcomeRelease:
 				r, err = stmt(4, s.stmts.release).ExecContext(ctx, nowUS, f.ID, f.LeaseToken)
+			}
+			if dataError(err) {
+				res.SetErr(i, s.mapErr(fmt.Sprintf("finish job %d", f.ID), err))
+				continue
 			}
 			if err != nil {
 				return fmt.Errorf("job %d: %w", f.ID, err)
@@ -400,4 +418,19 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 		return err
 	})
 	return int(n), err
+}
+
+// dataError reports errors by which SQLite refuses a value a statement
+// carries (too big, of the wrong type, against a constraint): it undoes
+// that statement alone, and the transaction goes on.
+func dataError(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrTooBig, sqlite3.ErrConstraint, sqlite3.ErrMismatch:
+		return true
+	}
+	return false
 }

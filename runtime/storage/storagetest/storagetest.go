@@ -47,6 +47,7 @@ func Run(t *testing.T, b Backend) {
 		{"List", testList},
 		{"Close", testClose},
 		{"LastError", testLastError},
+		{"Poison", testPoison},
 	}
 	for _, tc := range topics {
 		t.Run(tc.name, func(t *testing.T) {
