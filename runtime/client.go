@@ -142,8 +142,8 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 		p.RunAfter = o.RunAfter
 		p.Deadline = o.Deadline
 	}
-	if len(p.UniqueKey) > maxUniqueKey {
-		return nil, fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalidOption, len(p.UniqueKey), maxUniqueKey)
+	if err := checkUniqueKey(p.UniqueKey); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

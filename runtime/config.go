@@ -313,7 +313,7 @@ const (
 	maxAttemptsLimit = 1_000_000
 	maxTimeout       = 365 * 24 * time.Hour
 	maxPriority      = 1_000_000
-	maxUniqueKey     = 1024
+	maxUniqueKey     = storage.MaxUniqueKeyLen
 )
 
 // BackoffFunc returns the delay before retry number attempt (1 after the

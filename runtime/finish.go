@@ -33,6 +33,7 @@ type finisher struct {
 	params  storage.JobFinishParams
 	idx     []int  // batch index of each entry of params.Jobs
 	applied []bool // per batch entry: its outcome was written
+	failed  []bool // per batch entry: its write failed alone
 }
 
 func newFinisher(s *Server) *finisher {
@@ -107,6 +108,7 @@ func (f *finisher) flush(batch []finishReq) {
 		f.idx = append(f.idx, i)
 	}
 	f.applied = append(f.applied[:0], make([]bool, len(batch))...)
+	f.failed = append(f.failed[:0], make([]bool, len(batch))...)
 	if len(f.params.Jobs) > 0 {
 		res, err := f.write(&f.params)
 		if err != nil {
@@ -116,13 +118,18 @@ func (f *finisher) flush(batch []finishReq) {
 		}
 		for k, i := range f.idx {
 			f.applied[i] = res.Applied[k]
+			if err := res.Err(k); err != nil {
+				// As when the whole write fails, for this job alone.
+				f.failed[i] = true
+				s.logger.Error("jobgen: writing the job's outcome failed; the job will be rescued when its lease expires", "job_id", batch[i].f.ID, "kind", batch[i].rj.rec.Kind, "err", err)
+			}
 		}
 	}
 	now := s.clk.now()
 	for i, req := range batch {
 		if f.applied[i] {
 			s.written(req, now)
-		} else if !req.rj.lost.Load() {
+		} else if !f.failed[i] && !req.rj.lost.Load() {
 			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
 		}
 	}

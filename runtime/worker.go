@@ -23,9 +23,6 @@ const (
 	CodePermanent = "permanent" // the handler returned Permanent(err)
 )
 
-// maxErrorMessage caps the stored error message (panic stacks can be long).
-const maxErrorMessage = 16 << 10
-
 // errTimeout is the cause of a job context that passed its timeout.
 var errTimeout = errors.New("jobgen: job timed out")
 
@@ -136,7 +133,7 @@ func (s *Server) start(rj *runningJob, now time.Time, stopping bool) bool {
 	case !rec.Deadline.IsZero() && now.After(rec.Deadline):
 		rj.decide()
 		err := fmt.Errorf("%w (deadline %s)", ErrDeadlineExceeded, rec.Deadline.UTC().Format(time.RFC3339Nano))
-		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: CodeDeadline, ErrorMessage: err.Error()}, err)
+		s.fin.submit(rj, storage.JobFinish{Outcome: storage.OutcomeFail, ErrorCode: CodeDeadline, ErrorMessage: storableMessage(err.Error())}, err)
 	case rj.kind == nil: // storage returned a kind we did not ask for
 		rj.decide()
 		err := fmt.Errorf("no handler for kind %q in this server", rec.Kind)
@@ -217,10 +214,7 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 		return storage.JobFinish{Outcome: storage.OutcomeComplete, Output: out}, nil
 	}
 	cause := context.Cause(rj.ctx)
-	msg := err.Error()
-	if len(msg) > maxErrorMessage {
-		msg = msg[:maxErrorMessage] + "... (truncated)"
-	}
+	msg := storableMessage(err.Error())
 	var (
 		permanent *PermanentError
 		retry     *RetryAfterError

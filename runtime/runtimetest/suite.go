@@ -144,6 +144,8 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"HandlerErrorKeepsIdentity", testHandlerErrorKeepsIdentity},
 		{"JobErrorMessages", testJobErrorMessages},
 		{"UnknownJobErrorsNameItOnce", testUnknownJobErrorsNameItOnce},
+		{"PoisonedMessageFailsAlone", testPoisonMessage},
+		{"PoisonedKeyFailsAlone", testPoisonKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
