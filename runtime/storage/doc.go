@@ -29,6 +29,11 @@
 //   - A deadline is not checked by storage: the runtime fails a job it
 //     claims after the job's Deadline without running it.
 //   - Unique keys hold per kind among pending and running jobs.
+//   - Kinds, queues, unique keys, error messages and error codes are text:
+//     valid UTF-8 without NUL bytes (see TextProblem). An insert of other
+//     text fails with ErrInvalid and writes nothing; a JobFinish entry
+//     with it fails alone (JobFinishResult.Errors), as does one whose
+//     value the database refuses, and the other entries are written.
 //   - IDs are positive and never reused, even after the newest job is
 //     deleted. A zero RunAfter means Now. A second abort request keeps the
 //     first AbortRequestedAt. JobDeleteFinished deletes only jobs that
