@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime"
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 var errDeclined = errors.New("declined")
@@ -17,11 +19,20 @@ var errDeclined = errors.New("declined")
 // waiter attached to the server that ran it gets the handler's error
 // chain; a detached one, reading storage, gets its code and message.
 func testHandlerErrorKeepsIdentity(t *testing.T, newStore NewStore) {
+	// The handler returns only once the waiter is registered: Wait
+	// registers before its first read of the job.
+	waiting := make(chan struct{})
+	var once sync.Once
 	e := newEnv(t, newStore, runtime.Config{}, func(s *runtime.Server) {
 		register(t, s, work, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
+			select {
+			case <-waiting:
+			case <-ctx.Done():
+			}
 			return Result{}, runtime.Permanent(fmt.Errorf("card %d: %w", j.Args.N, errDeclined))
 		})
 	})
+	e.store.setAfterGet(func(*storage.Job) { once.Do(func() { close(waiting) }) })
 	e.start()
 	ctx := ctxT(t)
 	h := must(work.Submit(ctx, e.client, Args{N: 4}, nil))
