@@ -15,4 +15,6 @@ var (
 	ErrInvalid = errors.New("storage: invalid parameter")
 	// ErrSchemaTooNew: the database was migrated by a newer version of jobgen.
 	ErrSchemaTooNew = errors.New("storage: schema is newer than this version of jobgen")
+	// ErrSchemaTooOld: the database was never migrated, or by an older version of jobgen.
+	ErrSchemaTooOld = errors.New("storage: schema is older than this version of jobgen")
 )

@@ -27,9 +27,11 @@
 // and recorded in a version table (jobgen_schema_version). Store.Migrate
 // applies what is missing in one transaction under an advisory lock, so
 // concurrent processes may all call it. Connect runs it when
-// Options.AutoMigrate is set; otherwise Connect only checks the version,
-// and New never touches the database. A database migrated by a newer
-// jobgen is refused with an error matching storage.ErrSchemaTooNew.
+// Options.AutoMigrate is set; otherwise Connect only checks the version
+// (Store.CheckSchema), and New never touches the database. A schema never
+// migrated or at an older version is refused with an error matching
+// storage.ErrSchemaTooOld that says to migrate, one migrated by a newer
+// jobgen with an error matching storage.ErrSchemaTooNew.
 // Users who run migrations with their own tool take the SQL from
 // MigrationSQL (one idempotent script that also records the versions) or
 // Migrations (the individual steps).

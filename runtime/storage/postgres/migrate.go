@@ -129,6 +129,34 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return translate("migrate", err)
 }
 
+// CheckSchema checks that the database holds the schema this version of
+// jobgen works with. It fails with an error matching storage.ErrSchemaTooOld
+// when the schema was never migrated or is at an older version (run
+// Migrate, or Connect with Options.AutoMigrate), and with one matching
+// storage.ErrSchemaTooNew when a newer jobgen migrated it. Connect runs it
+// unless it migrates; New does not, so call it on a store from New to fail
+// at start-up rather than on the first statement.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	v, err := s.checkVersion(ctx, s.pool)
+	switch {
+	case err != nil:
+		return err
+	case v == 0:
+		return fmt.Errorf("postgres: schema %s is not migrated (%s records no version), this jobgen needs version %d: %s: %w",
+			s.n.schema, s.n.version, SchemaVersion, migrateHint, storage.ErrSchemaTooOld)
+	case v < SchemaVersion:
+		return fmt.Errorf("postgres: schema %s is at version %d, this jobgen needs version %d: %s: %w",
+			s.n.schema, v, SchemaVersion, migrateHint, storage.ErrSchemaTooOld)
+	}
+	return nil
+}
+
+// migrateHint says how to bring a schema up to SchemaVersion.
+const migrateHint = "run Store.Migrate, set Options.AutoMigrate, or apply MigrationSQL"
+
 // checkVersion returns the schema version of the database (0 when it was
 // never migrated) and fails when it is newer than SchemaVersion.
 func (s *Store) checkVersion(ctx context.Context, q querier) (int, error) {

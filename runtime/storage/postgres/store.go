@@ -27,8 +27,8 @@ type Options struct {
 	// schema. Empty by default. It must match ^[a-zA-Z_][a-zA-Z0-9_]{0,39}$.
 	TablePrefix string
 	// AutoMigrate makes Connect run Migrate before it returns. Without it,
-	// Connect only checks that the database is not newer than this
-	// version of jobgen. New never touches the database.
+	// Connect only checks that the schema is at the version this jobgen
+	// works with (see Store.CheckSchema). New never touches the database.
 	AutoMigrate bool
 }
 
@@ -57,8 +57,9 @@ type Store struct {
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
-// close it. New does not touch the database; run Migrate (or apply
-// MigrationSQL with your own tool) before using the store.
+// close it. New does not touch the database, so it checks nothing: run
+// Migrate (or apply MigrationSQL with your own tool) before using the
+// store, and CheckSchema to have a wrong schema refused at start-up.
 func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", storage.ErrInvalid)
@@ -76,8 +77,10 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 
 // Connect opens a pool for dsn (a PostgreSQL URL or key=value string, see
 // pgxpool.ParseConfig) and returns a Store that owns it: Close closes the
-// pool. With opts.AutoMigrate it migrates the schema; otherwise it checks
-// that the schema is not newer than this version of jobgen.
+// pool. With opts.AutoMigrate it migrates the schema; otherwise it fails
+// unless the schema is at the version this jobgen works with (see
+// Store.CheckSchema): one never migrated, or migrated by an older or a
+// newer jobgen, is refused.
 func Connect(ctx context.Context, dsn string, opts *Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -96,7 +99,7 @@ func Connect(ctx context.Context, dsn string, opts *Options) (*Store, error) {
 	if opts != nil && opts.AutoMigrate {
 		err = s.Migrate(ctx)
 	} else {
-		_, err = s.checkVersion(ctx, s.pool)
+		err = s.CheckSchema(ctx)
 	}
 	if err != nil {
 		pool.Close()

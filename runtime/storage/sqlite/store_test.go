@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -361,7 +362,9 @@ func TestSchemaTooNew(t *testing.T) {
 	if !errors.Is(err, storage.ErrSchemaTooNew) {
 		t.Fatalf("open newer schema: %v", err)
 	}
-	t.Log(err)
+	if want := fmt.Sprintf("database schema version %d, this version of jobgen knows up to %d; upgrade jobgen", SchemaVersion()+1, SchemaVersion()); !strings.Contains(err.Error(), want) {
+		t.Fatalf("open newer schema: %q does not say %q", err, want)
+	}
 	// Reopening a current database migrates nothing and works.
 	s2, path2 := newStore(t, nil)
 	s2.Close()
