@@ -1,14 +1,20 @@
 // Command jobgen generates typed clients and handlers for job structs.
 //
 // A job is an exported struct whose doc comment ends with a //jobgen:job
-// directive:
+// directive, as in the example package's jobs.go:
 //
-//	// Resize scales one image.
+//	// Resize scales a PNG image to a new width, keeping its aspect ratio. A
+//	// second request for the same image name and width while one is active is
+//	// not stored again.
 //	//
-//	//jobgen:job queue=media attempts=5 timeout=2m output=ResizeResult unique=URL,Width
+//	//jobgen:job queue=media attempts=3 timeout=30s output=ResizeResult unique=Name,Width
 //	type Resize struct {
-//		URL   string `json:"url"`
-//		Width int    `json:"width"`
+//		// Name identifies the image.
+//		Name string `json:"name"`
+//		// Image is the PNG to scale.
+//		Image []byte `json:"image"`
+//		// Width is the width of the result in pixels.
+//		Width int `json:"width"`
 //	}
 //
 // For each file with jobs, jobgen writes <file>_jobgen.go next to it with,

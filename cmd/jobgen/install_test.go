@@ -241,9 +241,10 @@ func writeFile(t *testing.T, path, data string) {
 // TestDocSnippetsAreExamples keeps the documentation's code compiled: every
 // Go block of the README is a piece of a file that is built and run (an
 // example, the example service's jobs, or the new module of TestInstall),
-// and every code block in the doc comments of the runtime and its backends
-// is made of lines of that package's examples, in their order (a doc may
-// leave lines out).
+// every code block in the doc comments of the runtime, its backends and the
+// example package is made of lines of that package's examples, in their
+// order (a doc may leave lines out), and the command's doc shows lines of
+// the example's jobs and its usage synopsis.
 func TestDocSnippetsAreExamples(t *testing.T) {
 	t.Parallel()
 	root := moduleRoot(t)
@@ -288,14 +289,24 @@ func TestDocSnippetsAreExamples(t *testing.T) {
 		}
 	}
 
-	for _, pkg := range pkgs {
-		lines := strings.Split(unindent(strings.Join(examples(pkg), "\n")), "\n")
+	docs := func(pkg, src, what string) {
+		lines := strings.Split(unindent(src), "\n")
 		for _, b := range docCode(t, filepath.Join(root, pkg)) {
 			if missing := notInOrder(strings.Split(unindent(b.code), "\n"), lines); missing != "" {
-				t.Errorf("%s/%s: line %q of this code block is not in the package's examples (in this order):\n%s", pkg, b.file, missing, b.code)
+				t.Errorf("%s/%s: line %q of this code block is not in %s (in this order):\n%s", pkg, b.file, missing, what, b.code)
 			}
 		}
 	}
+	for _, pkg := range append(pkgs, "example") {
+		docs(pkg, strings.Join(examples(pkg), "\n"), "the package's examples")
+	}
+	// The command's doc shows a job of the example and the synopsis its
+	// usage prints.
+	synopsis := regexp.MustCompile(`"usage: (.*?)\\n`).FindStringSubmatch(read("cmd/jobgen/main.go"))
+	if synopsis == nil {
+		t.Fatal("no usage line in cmd/jobgen/main.go")
+	}
+	docs("cmd/jobgen", read("example/jobs.go")+"\n"+synopsis[1], "example/jobs.go or the usage synopsis")
 }
 
 func mustRel(t *testing.T, base, path string) string {
