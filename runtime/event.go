@@ -1,6 +1,9 @@
 package runtime
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Progress is what a running job reports about itself.
 type Progress struct {
@@ -8,11 +11,17 @@ type Progress struct {
 	Percent float64 `json:"percent"`
 	// Message says what the job is doing.
 	Message string `json:"message,omitempty"`
+	// Details is the encoded details value of Job.ReportProgressDetails
+	// (at most MaxProgressDetails bytes), or nil. Every observer of the
+	// report shares it: do not modify it.
+	Details json.RawMessage `json:"details,omitempty"`
 }
 
 // progressReporter delivers the progress reports of one running job.
 type progressReporter interface {
 	reportProgress(Progress)
+	// detailsDropped notes that a report left its details out, and why.
+	detailsDropped(error)
 }
 
 // EventKind says what happened to a job.

@@ -224,6 +224,25 @@ func (j *Job[In]) ReportProgress(percent float64, message string) {
 	}
 }
 
+// ReportProgressDetails is ReportProgress with details: a small value,
+// typically a struct or a map, that observers receive JSON-encoded as
+// Progress.Details, in this process and, on backends with notifications,
+// in others. A details value that does not encode, or whose encoding is
+// longer than MaxProgressDetails, is left out of the report (logged at
+// debug level); the report still goes out, and the job is unaffected.
+func (j *Job[In]) ReportProgressDetails(percent float64, message string, details any) {
+	if j.report == nil {
+		return
+	}
+	p := Progress{Percent: min(max(percent, 0), 100), Message: message}
+	d, err := encodeDetails(details)
+	if err != nil {
+		j.report.detailsDropped(err)
+	}
+	p.Details = d
+	j.report.reportProgress(p)
+}
+
 // Info is a stored job with its input and output decoded.
 type Info[In, Out any] struct {
 	// Job is the stored record.

@@ -119,6 +119,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"StopReportsStuckHandlers", testStopReportsStuckHandlers},
 		{"ProgressWithoutStorageWrites", testProgressNoWrites},
 		{"ProgressEchoAfterFinish", testProgressEchoAfterFinish},
+		{"ProgressDetails", testProgressDetails},
 		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
 		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
 		{"RetriesThenFails", testRetriesThenFails},
@@ -160,6 +161,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"CrossProcessWaitFor", testCrossWaitFor},
 		{"CrossProcessWaitForAttached", testCrossWaitForAttached},
 		{"CrossProcessProgress", testCrossProgress},
+		{"CrossProcessProgressDetails", testCrossProgressDetails},
 		{"CrossProcessAbort", testCrossAbort},
 		{"CrossProcessAbortPending", testCrossAbortPending},
 	} {

@@ -15,9 +15,11 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
-// MaxProgressPayload is the largest progress payload Publish sends; NOTIFY
-// payloads must stay well under PostgreSQL's 8000-byte limit.
-const MaxProgressPayload = 512
+// MaxProgressPayload is the largest progress payload Publish sends: with
+// its "p:<id>:" prefix it stays under PostgreSQL's 8000-byte NOTIFY limit,
+// and it carries a runtime progress report with the largest details
+// (runtime.MaxProgressDetails, 4 KiB) and a message of some 3.7 KB.
+const MaxProgressPayload = 7900
 
 const (
 	// subscriptionBuffer is how many notifications wait for a slow reader
