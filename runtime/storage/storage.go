@@ -207,8 +207,9 @@ const (
 	OutcomeFail
 	// OutcomeRetry writes the error and StatePending with RunAfter = now + RetryDelay.
 	OutcomeRetry
-	// OutcomeRelease returns the job to StatePending, ready now, and gives
-	// back the attempt its claim used (shutdown cut it off).
+	// OutcomeRelease returns the job to StatePending with RunAfter = now +
+	// RetryDelay (ready now when zero), and gives back the attempt its
+	// claim used (shutdown cut it off, or its queue is held).
 	OutcomeRelease
 	// OutcomeAbort writes the error and StateAborted.
 	OutcomeAbort
@@ -224,7 +225,8 @@ type JobFinish struct {
 	// ErrorMessage and ErrorCode describe a failure, retry or abort.
 	ErrorMessage string
 	ErrorCode    string
-	// RetryDelay is how long a retried job waits (OutcomeRetry).
+	// RetryDelay is how long a retried or released job waits (OutcomeRetry,
+	// OutcomeRelease).
 	RetryDelay time.Duration
 	// Delete removes a job that reached a terminal state instead of keeping it.
 	Delete bool

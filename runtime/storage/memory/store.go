@@ -639,7 +639,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 		case storage.OutcomeRelease:
 			j.state = statePending
 			j.attempt--
-			j.runAfter = now
+			j.runAfter = after(now, f.RetryDelay)
 			s.schedule(j, now)
 			if s.bus != nil {
 				s.noteInserted(j.lane.queue)

@@ -200,9 +200,7 @@ const finishSetSQL = `state = CASE f.outcome WHEN 1 THEN 'completed' WHEN 2 THEN
 	output = CASE WHEN f.outcome = 1 THEN f.output ELSE j.output END,
 	error_message = CASE WHEN f.outcome IN (2, 3, 5) THEN f.msg WHEN f.outcome = 1 THEN '' ELSE j.error_message END,
 	error_code = CASE WHEN f.outcome IN (2, 3, 5) THEN f.code WHEN f.outcome = 1 THEN '' ELSE j.error_code END,
-	run_after = CASE f.outcome
-		WHEN 3 THEN c.t + f.delay_us * interval '1 microsecond'
-		WHEN 4 THEN c.t
+	run_after = CASE WHEN f.outcome IN (3, 4) THEN c.t + f.delay_us * interval '1 microsecond'
 		ELSE j.run_after END,
 	attempt = CASE WHEN f.outcome = 4 THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
 	lease_token = 0,

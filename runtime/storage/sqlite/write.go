@@ -338,7 +338,7 @@ func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*sto
 				r, err = stmt(3, s.stmts.retry).ExecContext(ctx, now.Add(f.RetryDelay).UnixMicro(), f.ErrorMessage,
 					f.ErrorCode, f.ID, f.LeaseToken)
 			case f.Outcome == storage.OutcomeRelease:
-				r, err = stmt(4, s.stmts.release).ExecContext(ctx, nowUS, f.ID, f.LeaseToken)
+				r, err = stmt(4, s.stmts.release).ExecContext(ctx, now.Add(f.RetryDelay).UnixMicro(), f.ID, f.LeaseToken)
 			}
 			if dataError(err) {
 				res.SetErr(i, s.mapErr(fmt.Sprintf("finish job %d", f.ID), err))

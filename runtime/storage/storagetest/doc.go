@@ -54,6 +54,8 @@
 //   - Each finish entry is fenced and applied on its own; a batch with an
 //     invalid entry writes nothing. Delete only applies to a terminal
 //     outcome: a retried or released job is kept.
+//   - A release honours RetryDelay as a retry does: the job is ready at
+//     Now + RetryDelay, with the attempt its claim used given back.
 //   - A pending job is held by nobody: a heartbeat or finish that names it,
 //     even with its zero LeaseToken, is lost or not applied.
 //   - JobDeleteFinished deletes jobs that finished strictly before

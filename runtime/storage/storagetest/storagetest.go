@@ -40,6 +40,7 @@ func Run(t *testing.T, b Backend) {
 		{"Defer", testDefer},
 		{"Lease", testLease},
 		{"Finish", testFinish},
+		{"ReleaseDelay", testReleaseDelay},
 		{"Abort", testAbort},
 		{"Unique", testUnique},
 		{"Delete", testDelete},
