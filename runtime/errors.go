@@ -212,3 +212,31 @@ func validateName(what, name string) error {
 		return &NameError{What: what, Name: name, Reason: "want " + storage.NameRule}
 	}
 }
+
+// HoldQueueError asks to start no job of the job's queue before Until, and
+// to run the job again then without using an attempt (see HoldQueue).
+type HoldQueueError struct {
+	Until time.Time
+	Err   error
+}
+
+func (e *HoldQueueError) Error() string { return e.Err.Error() }
+func (e *HoldQueueError) Unwrap() error { return e.Err }
+
+// HoldQueue wraps err, the handler's answer to a provider's limit (an HTTP
+// 429 with Retry-After, say), so that the job goes back to pending to run
+// at until without using an attempt, and the server holds its queue's
+// starts until then: through the queue's limiter (limit.Limiter.Hold)
+// when it has one, so a limiter shared by several processes holds them
+// all, or else in this server only. An abort still wins over a hold.
+func HoldQueue(until time.Time, err error) error {
+	if err == nil {
+		err = fmt.Errorf("jobgen: queue held until %s", until.UTC().Format(time.RFC3339Nano))
+	}
+	return &HoldQueueError{Until: until, Err: err}
+}
+
+// HoldQueueFor is HoldQueue until d from now.
+func HoldQueueFor(d time.Duration, err error) error {
+	return HoldQueue(time.Now().Add(d), err)
+}

@@ -120,6 +120,9 @@ const fetchCooldown = time.Millisecond
 // permit was taken.
 func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 	poll := s.cfg.PollInterval
+	if held := q.hold.remaining(time.Now()); held > 0 {
+		return held, false, false // until the hold ends
+	}
 	free := q.reserve(q.maxWorkers)
 	if free <= 0 {
 		return poll, false, true // a finishing job wakes the loop
@@ -243,7 +246,7 @@ func (s *Server) submit(ctx context.Context, p *storage.JobInsertParams, inserte
 // reserveForSubmit reserves a slot of p's queue for a submit that claims,
 // and counts the claim in s.loops, so that Stop waits for it as for a fetch
 // loop's. It returns nil when the server is not running, does not run p's
-// kind, or the queue has a limiter or no free slot.
+// kind, or the queue has a limiter, a hold or no free slot.
 func (s *Server) reserveForSubmit(p *storage.JobInsertParams) *queue {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -252,7 +255,7 @@ func (s *Server) reserveForSubmit(p *storage.JobInsertParams) *queue {
 	}
 	// Queues and kinds are fixed once started.
 	q := s.queues[p.Queue]
-	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || q.reserve(1) == 0 {
+	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || q.hold.remaining(time.Now()) > 0 || q.reserve(1) == 0 {
 		return nil
 	}
 	s.loops.Add(1)

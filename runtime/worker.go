@@ -220,10 +220,14 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 		retry     *RetryAfterError
 		panicked  *PanicError
 		decode    *inputDecodeError
+		hold      *HoldQueueError
 	)
 	switch {
 	case aborted:
 		return storage.JobFinish{Outcome: storage.OutcomeAbort, ErrorCode: CodeAborted, ErrorMessage: msg}, err
+	case errors.As(err, &hold):
+		s.holdQueue(rj, hold.Until)
+		return storage.JobFinish{Outcome: storage.OutcomeRelease, RetryDelay: max(time.Until(hold.Until), 0)}, err
 	case errors.Is(cause, ErrStopped):
 		return storage.JobFinish{Outcome: storage.OutcomeRelease}, err
 	case errors.As(err, &decode):

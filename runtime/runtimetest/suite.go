@@ -122,6 +122,8 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"ProgressDetails", testProgressDetails},
 		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
 		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
+		{"HoldQueue", testHoldQueue},
+		{"HoldQueueThroughLimiter", testHoldQueueLimiter},
 		{"RetriesThenFails", testRetriesThenFails},
 		{"PermanentFailsAtOnce", testPermanent},
 		{"PanicRecoveredWithStack", testPanic},

@@ -1,0 +1,102 @@
+package runtimetest
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime"
+	"github.com/jobgen/jobgen/runtime/limit"
+)
+
+// holdFor is how long the hold tests hold their queue.
+const holdFor = 500 * time.Millisecond
+
+// holdRecorder is a limiter that reports every Hold.
+type holdRecorder struct {
+	limit.Limiter
+	holds chan time.Time
+}
+
+func (l *holdRecorder) Hold(ctx context.Context, until time.Time) error {
+	l.holds <- until
+	return l.Limiter.Hold(ctx, until)
+}
+
+// testHoldQueue: a handler that returns HoldQueue holds its queue in the
+// server, whose queue has no limiter.
+func testHoldQueue(t *testing.T, newStore NewStore) {
+	holdQueue(t, newStore, nil)
+}
+
+// testHoldQueueLimiter: a handler that returns HoldQueue holds its queue
+// through the queue's limiter.
+func testHoldQueueLimiter(t *testing.T, newStore NewStore) {
+	holdQueue(t, newStore, &holdRecorder{Limiter: limit.Must(limit.NewConcurrency(4)), holds: make(chan time.Time, 4)})
+}
+
+// holdQueue runs the hold tests, with the queue's limiter lim or none: the
+// job that held the queue goes back to pending without using an attempt,
+// neither it nor a job submitted during the hold starts before the hold
+// ends, and both run then.
+func holdQueue(t *testing.T, newStore NewStore, lim *holdRecorder) {
+	type start struct {
+		id      int64
+		attempt int
+		at      time.Time
+	}
+	starts, untils := make(chan start, 8), make(chan time.Time, 1)
+	var held atomic.Bool
+	cfg := runtime.Config{}
+	if lim != nil {
+		cfg.Queues = map[string]runtime.QueueConfig{runtime.DefaultQueue: {Limiter: lim}}
+	}
+	e := newEnv(t, newStore, cfg, func(s *runtime.Server) {
+		register(t, s, work, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
+			starts <- start{j.ID, j.Attempt, time.Now()}
+			if j.Args.Text == "hold" && !held.Swap(true) {
+				until := time.Now().Add(holdFor)
+				untils <- until
+				return Result{}, runtime.HoldQueue(until, errTest)
+			}
+			return Result{N: j.Args.N}, nil
+		})
+	})
+	e.start()
+	evs := events(t, e.client)
+	holder := must(work.Submit(ctxT(t), e.client, Args{Text: "hold"}, nil))
+	if s := recv(t, starts, "the first run"); s.id != holder.ID || s.attempt != 1 {
+		t.Fatalf("first run: job %d attempt %d, want job %d attempt 1", s.id, s.attempt, holder.ID)
+	}
+	until := recv(t, untils, "the hold")
+	if lim != nil {
+		if got := recv(t, lim.holds, "the limiter's Hold"); !got.Equal(until) {
+			t.Fatalf("limiter held until %v, want %v", got, until)
+		}
+	}
+	later := must(work.Submit(ctxT(t), e.client, Args{N: 7}, nil))
+	for range 2 {
+		s := recv(t, starts, "the runs after the hold")
+		if s.at.Before(until) {
+			t.Errorf("job %d started %v before the hold ended", s.id, until.Sub(s.at))
+		}
+		if s.id == holder.ID && s.attempt != 1 {
+			t.Errorf("the job that held the queue ran again as attempt %d, want 1: the hold used an attempt", s.attempt)
+		}
+	}
+	if res, err := later.Wait(ctxT(t)); err != nil || res.N != 7 {
+		t.Fatalf("Wait of the job submitted during the hold = %+v, %v", res, err)
+	}
+	if _, err := holder.Wait(ctxT(t)); err != nil {
+		t.Fatalf("Wait of the job that held the queue: %v", err)
+	}
+	if j := getJob(t, e, holder.ID); j.Attempt != 1 {
+		t.Errorf("the job that held the queue finished after %d attempts, want 1", j.Attempt)
+	}
+	for ev := recv(t, evs, "events"); ev.JobID != holder.ID || !ev.Kind.Terminal(); ev = recv(t, evs, "events") {
+		if ev.JobID == holder.ID && ev.Kind == runtime.EventRetried {
+			t.Errorf("the hold was a retry: %v", ev.Err)
+		}
+	}
+}
