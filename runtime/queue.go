@@ -16,7 +16,7 @@ type queue struct {
 	freed      chan struct{} // capacity 1: a slot was freed
 	work       *workQueue    // hands started jobs to the workers
 	bound      callBound     // bounds the fetch loop's claims; only the loop uses it
-	hold       queueHold     // held by a handler; used without a limiter
+	hold       queueHold     // held by a handler (see Server.holdQueue)
 }
 
 // newQueue returns queue name configured by qc, whose defaults are filled.
