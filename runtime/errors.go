@@ -213,10 +213,14 @@ func validateName(what, name string) error {
 	}
 }
 
-// HoldQueueError asks to start no job of the job's queue before Until, and
-// to run the job again then without using an attempt (see HoldQueue).
+// HoldQueueError asks to start no job of the job's queue before the hold
+// ends, and to run the job again then without using an attempt (see
+// HoldQueue).
 type HoldQueueError struct {
+	// Until is when the hold ends; when zero, it ends Delay after the
+	// handler returned, on the server's clock (Config.Clock).
 	Until time.Time
+	Delay time.Duration
 	Err   error
 }
 
@@ -236,7 +240,11 @@ func HoldQueue(until time.Time, err error) error {
 	return &HoldQueueError{Until: until, Err: err}
 }
 
-// HoldQueueFor is HoldQueue until d from now.
+// HoldQueueFor is HoldQueue until d after the handler returns, on the
+// server's clock.
 func HoldQueueFor(d time.Duration, err error) error {
-	return HoldQueue(time.Now().Add(d), err)
+	if err == nil {
+		err = fmt.Errorf("jobgen: queue held for %v", d)
+	}
+	return &HoldQueueError{Delay: max(d, 0), Err: err}
 }

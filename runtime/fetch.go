@@ -120,7 +120,7 @@ const fetchCooldown = time.Millisecond
 // permit was taken.
 func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 	poll := s.cfg.PollInterval
-	if held := q.hold.remaining(time.Now()); held > 0 {
+	if held := q.hold.remaining(s.clk.now()); held > 0 {
 		return held, false, false // until the hold ends
 	}
 	free := q.reserve(q.maxWorkers)
@@ -255,7 +255,7 @@ func (s *Server) reserveForSubmit(p *storage.JobInsertParams) *queue {
 	}
 	// Queues and kinds are fixed once started.
 	q := s.queues[p.Queue]
-	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || q.hold.remaining(time.Now()) > 0 || q.reserve(1) == 0 {
+	if q == nil || q.limiter != nil || s.kinds[p.Kind] == nil || q.hold.remaining(s.clk.now()) > 0 || q.reserve(1) == 0 {
 		return nil
 	}
 	s.loops.Add(1)

@@ -33,22 +33,30 @@ func (h *queueHold) remaining(now time.Time) time.Duration {
 	return time.Unix(0, u).Sub(now)
 }
 
-// holdQueue holds q's starts until until, for a handler that returned
-// HoldQueue: through q's limiter when it has one, else (or when the
-// limiter fails) locally. The call to a limiter whose state lives
-// elsewhere is bounded by the lease duration, past which the job would
-// be rescued anyway.
-func (s *Server) holdQueue(rj *runningJob, until time.Time) {
+// holdQueue holds the starts of rj's queue as the handler's HoldQueue
+// asked, and returns how long the job waits before it runs again: the
+// hold's length. The queue's limiter holds it when the queue has one (on
+// the system clock, as limiters run); else, or when the limiter fails,
+// the queue's local hold does. The call to a limiter whose state lives
+// elsewhere is bounded by the lease duration, past which the job would be
+// rescued anyway.
+func (s *Server) holdQueue(rj *runningJob, h *HoldQueueError) time.Duration {
 	q, rec := rj.q, rj.rec
-	s.logger.Info("jobgen: queue held by a handler", "queue", q.name, "until", until, "job_id", rec.ID, "kind", rec.Kind)
+	now := s.clk.now()
+	d := h.Delay
+	if !h.Until.IsZero() {
+		d = max(h.Until.Sub(now), 0)
+	}
+	s.logger.Info("jobgen: queue held by a handler", "queue", q.name, "for", d, "job_id", rec.ID, "kind", rec.Kind)
 	if q.limiter != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LeaseDuration)
-		err := q.limiter.Hold(ctx, until)
+		err := q.limiter.Hold(ctx, time.Now().Add(d))
 		cancel()
 		if err == nil {
-			return
+			return d
 		}
 		s.logger.Error("jobgen: limiter hold failed; holding the queue in this server only", "queue", q.name, "err", err)
 	}
-	q.hold.extend(until)
+	q.hold.extend(now.Add(d))
+	return d
 }

@@ -226,8 +226,7 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 	case aborted:
 		return storage.JobFinish{Outcome: storage.OutcomeAbort, ErrorCode: CodeAborted, ErrorMessage: msg}, err
 	case errors.As(err, &hold):
-		s.holdQueue(rj, hold.Until)
-		return storage.JobFinish{Outcome: storage.OutcomeRelease, RetryDelay: max(time.Until(hold.Until), 0)}, err
+		return storage.JobFinish{Outcome: storage.OutcomeRelease, RetryDelay: s.holdQueue(rj, hold)}, err
 	case errors.Is(cause, ErrStopped):
 		return storage.JobFinish{Outcome: storage.OutcomeRelease}, err
 	case errors.As(err, &decode):

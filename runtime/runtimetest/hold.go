@@ -8,6 +8,7 @@ import (
 
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/limit"
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // holdFor is how long the hold tests hold their queue.
@@ -30,16 +31,16 @@ func testHoldQueue(t *testing.T, newStore NewStore) {
 	holdQueue(t, newStore, nil)
 }
 
-// testHoldQueueLimiter: a handler that returns HoldQueue holds its queue
+// testHoldQueueLimiter: a handler that returns HoldQueueFor holds its queue
 // through the queue's limiter.
 func testHoldQueueLimiter(t *testing.T, newStore NewStore) {
 	holdQueue(t, newStore, &holdRecorder{Limiter: limit.Must(limit.NewConcurrency(4)), holds: make(chan time.Time, 4)})
 }
 
-// holdQueue runs the hold tests, with the queue's limiter lim or none: the
-// job that held the queue goes back to pending without using an attempt,
-// neither it nor a job submitted during the hold starts before the hold
-// ends, and both run then.
+// holdQueue runs the hold tests, with the queue's limiter lim (and
+// HoldQueueFor) or none (and HoldQueue): the job that held the queue goes
+// back to pending without using an attempt, neither it nor a job submitted
+// during the hold starts before the hold ends, and both run then.
 func holdQueue(t *testing.T, newStore NewStore, lim *holdRecorder) {
 	type start struct {
 		id      int64
@@ -58,6 +59,9 @@ func holdQueue(t *testing.T, newStore NewStore, lim *holdRecorder) {
 			if j.Args.Text == "hold" && !held.Swap(true) {
 				until := time.Now().Add(holdFor)
 				untils <- until
+				if lim != nil {
+					return Result{}, runtime.HoldQueueFor(holdFor, errTest) // ends at until or a moment later
+				}
 				return Result{}, runtime.HoldQueue(until, errTest)
 			}
 			return Result{N: j.Args.N}, nil
@@ -71,10 +75,16 @@ func holdQueue(t *testing.T, newStore NewStore, lim *holdRecorder) {
 	}
 	until := recv(t, untils, "the hold")
 	if lim != nil {
-		if got := recv(t, lim.holds, "the limiter's Hold"); !got.Equal(until) {
-			t.Fatalf("limiter held until %v, want %v", got, until)
+		if got := recv(t, lim.holds, "the limiter's Hold"); got.Before(until) || got.Sub(until) > time.Second {
+			t.Fatalf("limiter held until %v, want %v or a moment later", got, until)
 		}
 	}
+	// The job is back to pending once the hold is in force (it is set
+	// before the outcome is written), with its attempt given back.
+	eventually(t, "the job that held the queue to be pending with no attempt used", func() bool {
+		j := getJob(t, e, holder.ID)
+		return j.State == storage.StatePending && j.Attempt == 0
+	})
 	later := must(work.Submit(ctxT(t), e.client, Args{N: 7}, nil))
 	for range 2 {
 		s := recv(t, starts, "the runs after the hold")
