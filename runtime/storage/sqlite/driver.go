@@ -27,3 +27,18 @@ func isLocked(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
+
+// dataError reports errors by which SQLite refuses a value a statement
+// carries (too big, of the wrong type, against a constraint): it undoes
+// that statement alone, and the transaction goes on.
+func dataError(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrTooBig, sqlite3.ErrConstraint, sqlite3.ErrMismatch:
+		return true
+	}
+	return false
+}

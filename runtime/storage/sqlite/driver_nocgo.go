@@ -14,3 +14,6 @@ func driverMissing() error { return errNoCgo }
 
 // isLocked reports false: without a driver no statement runs.
 func isLocked(error) bool { return false }
+
+// dataError reports false: without a driver no statement runs.
+func dataError(error) bool { return false }

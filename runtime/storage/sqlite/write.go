@@ -5,12 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -418,19 +415,4 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 		return err
 	})
 	return int(n), err
-}
-
-// dataError reports errors by which SQLite refuses a value a statement
-// carries (too big, of the wrong type, against a constraint): it undoes
-// that statement alone, and the transaction goes on.
-func dataError(err error) bool {
-	var se sqlite3.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code {
-	case sqlite3.ErrTooBig, sqlite3.ErrConstraint, sqlite3.ErrMismatch:
-		return true
-	}
-	return false
 }
