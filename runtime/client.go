@@ -176,6 +176,14 @@ func (c *Client) Abort(ctx context.Context, id int64) error {
 	case storage.AbortedNow:
 		job := res.Job
 		c.hub.finished(job, Event{Kind: EventAborted, JobID: id, JobKind: job.Kind, Queue: job.Queue, Attempt: job.Attempt, Err: jobError(job, nil), At: c.clk.now()})
+	case storage.AbortRequested:
+		if c.srv != nil {
+			// The server's claim of the job may have committed before the
+			// request and not yet taken the job in.
+			if err := c.srv.abortRecorded(ctx, id); err != nil {
+				return fmt.Errorf("abort job %d: %w", id, err)
+			}
+		}
 	}
 	return nil
 }

@@ -148,6 +148,8 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 			s.limiterRelease(q, got-n)
 		}
 	}
+	slot := s.claims.enter()
+	defer s.claims.exit(slot) // once what it claimed is in the running set
 	res, err := s.store.JobClaim(q.bound.get(s.serving, time.Now(), s.cfg.LeaseDuration), &storage.JobClaimParams{
 		Queue:         q.name,
 		Kinds:         s.kindNames,
@@ -220,6 +222,8 @@ func (s *Server) submit(ctx context.Context, p *storage.JobInsertParams, inserte
 		return res, nil
 	}
 	defer s.loops.Done()
+	slot := s.claims.enter()
+	defer s.claims.exit(slot) // once what it claimed is in the running set
 	res, claimed, err := ic.JobInsertClaim(ctx, p, &storage.JobClaimParams{
 		Queue:         q.name,
 		Kinds:         s.kindNames,

@@ -68,6 +68,7 @@ type Server struct {
 	// submitting counts the attached client's submits in flight (see
 	// Server.submit).
 	submitting atomic.Int32
+	claims     *claimsInFlight
 	jobs       sync.WaitGroup // jobs from claim until their outcome is written
 	maint      sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
 	workers    sync.WaitGroup // worker goroutines, stopped with maintenance
@@ -99,6 +100,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		doneCh:    make(chan struct{}),
 		maintStop: make(chan struct{}),
 		beat:      make(chan struct{}, 1),
+		claims:    newClaimsInFlight(),
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.serving, s.endServing = context.WithCancel(s.life)
@@ -339,9 +341,9 @@ func (s *Server) stuckError() error {
 // the abort was handled here. When the job's handler has already returned,
 // it waits until the outcome is written and leaves the answer to storage.
 func (s *Server) abortLocal(ctx context.Context, id int64) (bool, error) {
-	rj := s.runningJob(id)
-	if rj == nil {
-		return false, nil
+	rj, err := s.heldJob(ctx, id)
+	if rj == nil || err != nil {
+		return false, err
 	}
 	if rj.requestAbort() {
 		return true, nil
@@ -352,4 +354,31 @@ func (s *Server) abortLocal(ctx context.Context, id int64) (bool, error) {
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
+}
+
+// abortRecorded follows an abort request that storage recorded for running
+// job id: when this server holds the job, it cancels it at once instead of
+// leaving the request to the next heartbeat. A claim of this server that
+// took the job committed before the request was recorded, so once the
+// claims in flight now are done the job is in the running set or not here.
+func (s *Server) abortRecorded(ctx context.Context, id int64) error {
+	rj, err := s.heldJob(ctx, id)
+	if rj != nil {
+		rj.requestAbort()
+	}
+	return err
+}
+
+// heldJob returns job id when this server holds it, or nil. When the job
+// is not in the running set while claims are in flight, one of them may
+// have claimed it: it waits for them (bounded by ctx) and looks again, so
+// a job claimed here is always found.
+func (s *Server) heldJob(ctx context.Context, id int64) (*runningJob, error) {
+	if rj := s.runningJob(id); rj != nil || !s.claims.busy() {
+		return rj, nil
+	}
+	if err := s.claims.wait(ctx); err != nil {
+		return nil, err
+	}
+	return s.runningJob(id), nil
 }

@@ -111,6 +111,8 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"AbortFinished", testAbortFinished},
 		{"AbortStorageError", testAbortStorageError},
 		{"AbortRacingCompletion", testAbortRacingCompletion},
+		{"AbortJustClaimedByLoop", testAbortJustClaimedLoop},
+		{"AbortJustClaimedBySubmit", testAbortJustClaimedInsertClaim},
 		{"WaitForFinishBetweenRegisterAndRead", testWaitForRace},
 		{"StopDrainsRunningJob", testStopDrains},
 		{"StopWithoutDrainReleasesJob", testStopNoDrain},
