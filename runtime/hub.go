@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"log/slog"
 	"slices"
 	"sync"
@@ -318,11 +317,11 @@ func (h *hub) notified(n storage.Notification) {
 	case storage.NotifyResync:
 		h.recheck(0)
 	case storage.NotifyProgress:
-		var p Progress
-		if err := json.Unmarshal(n.Payload, &p); err != nil {
+		p, err := decodeProgress(n.Payload)
+		if err != nil {
 			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
 			return
 		}
-		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p, At: h.clk.now()})
+		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p.Progress, At: h.clk.now()})
 	}
 }

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -28,7 +27,7 @@ func (s *Server) startMaintenance() {
 			s.maint.Add(1)
 			go s.subscriptionLoop(ch, cancel)
 		}
-		s.progressCh = make(chan storage.Notification, 256)
+		s.progressCh = make(chan progressPub, progressBacklog)
 		s.maint.Add(1)
 		go s.progressPublisher()
 	}
@@ -165,7 +164,8 @@ func (s *Server) notified(n storage.Notification) {
 			rj.requestAbort()
 		}
 	case storage.NotifyProgress:
-		if s.runningJob(n.JobID) == nil { // local jobs report directly
+		// This server's own reports reached its observers directly.
+		if p, err := decodeProgress(n.Payload); err != nil || p.Origin != s.origin {
 			s.hub.notified(n)
 		}
 	case storage.NotifyResync:
@@ -178,43 +178,5 @@ func (s *Server) notified(n storage.Notification) {
 		s.hub.notified(n)
 	default:
 		s.hub.notified(n)
-	}
-}
-
-// publishTimeout bounds one progress publish: progress is a hint, and a late
-// one is worth little.
-const publishTimeout = 5 * time.Second
-
-// progressPublisher sends local progress to other processes. Progress is a
-// hint: when the publisher falls behind, reports are dropped.
-func (s *Server) progressPublisher() {
-	defer s.maint.Done()
-	for {
-		select {
-		case <-s.maintStop:
-			return
-		case n := <-s.progressCh:
-			ctx, cancel := context.WithTimeout(s.serving, publishTimeout)
-			if err := s.notifier.Publish(ctx, n); err != nil {
-				s.logger.Debug("jobgen: progress publish failed", "job_id", n.JobID, "err", err)
-			}
-			cancel()
-		}
-	}
-}
-
-// publishProgress forwards progress to other processes on backends with
-// notifications, dropping it when the publisher is behind.
-func (s *Server) publishProgress(rec *storage.ClaimedJob, p Progress) {
-	if s.progressCh == nil {
-		return
-	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return
-	}
-	select {
-	case s.progressCh <- storage.Notification{Kind: storage.NotifyProgress, Queue: rec.Queue, JobID: rec.ID, Payload: payload}:
-	default:
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -73,8 +74,11 @@ type Server struct {
 	maint      sync.WaitGroup // heartbeat, sweep, subscription, progress publisher
 	workers    sync.WaitGroup // worker goroutines, stopped with maintenance
 	maintStop  chan struct{}
-	beat       chan struct{} // asks the heartbeat for an early round
-	progressCh chan storage.Notification
+	beat       chan struct{}    // asks the heartbeat for an early round
+	progressCh chan progressPub // nil without notifications
+	// origin names this server in the progress notifications it publishes,
+	// so that it can ignore them when they come back.
+	origin uint64
 }
 
 // NewServer returns a server over store. It validates cfg and fills its
@@ -101,6 +105,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		maintStop: make(chan struct{}),
 		beat:      make(chan struct{}, 1),
 		claims:    newClaimsInFlight(),
+		origin:    rand.Uint64() | 1,
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.serving, s.endServing = context.WithCancel(s.life)

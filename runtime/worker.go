@@ -42,6 +42,11 @@ type runningJob struct {
 	aborted   bool          // an abort was requested before the handler returned
 	written   bool          // the outcome is written (or given up)
 	writtenCh chan struct{} // made on demand by waitWritten, closed when written
+	// publishing counts reports handed to the progress publisher and not
+	// yet sent; publishedCh is made by waitPublished, closed when none is
+	// left (see progressnote.go).
+	publishing  int
+	publishedCh chan struct{}
 
 	lost atomic.Bool // the lease was lost: write nothing
 }
@@ -182,18 +187,28 @@ func (s *Server) run(rj *runningJob) {
 	if rj.stopTimeout != nil {
 		rj.stopTimeout()
 	}
+	rj.waitPublished() // the finish must not overtake the job's progress
 	s.fin.submit(rj, f, jobErr)
 }
 
 // reportProgress delivers a progress report of the handler to this
 // process's observers and, on backends with notifications, to others.
 func (rj *runningJob) reportProgress(p Progress) {
-	if rj.isDecided() {
+	publish := rj.s.progressCh != nil
+	rj.mu.Lock()
+	if rj.decided {
+		rj.mu.Unlock()
 		return // never after the outcome
 	}
+	if publish {
+		rj.publishing++ // counted before the outcome can wait for it
+	}
+	rj.mu.Unlock()
 	rec := rj.rec
 	rj.s.hub.reportProgress(Event{Kind: EventProgress, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Progress: p, At: rj.s.clk.now()})
-	rj.s.publishProgress(rec, p)
+	if publish {
+		rj.s.publishProgress(rj, p)
+	}
 }
 
 // call runs the handler, turning a panic into a *PanicError with the stack.

@@ -73,7 +73,6 @@ func testProgressEchoAfterFinish(t *testing.T, newStore NewStore) {
 	if _, ok := e.store.Storage.(storage.Notifier); !ok {
 		t.Skip("the store has no notifications")
 	}
-	t.Skip("runtime: a server re-emits its own progress heard back after the job finished, as an event after the terminal one (Server.notified checks only that the job no longer runs here)")
 	// Hold the publish of the report until the job has left the server;
 	// then publish it and a marker after it, which arrives after it.
 	finished, published := make(chan struct{}), make(chan error, 1)

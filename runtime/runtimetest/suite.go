@@ -122,6 +122,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"ProgressWithoutStorageWrites", testProgressNoWrites},
 		{"ProgressEchoAfterFinish", testProgressEchoAfterFinish},
 		{"ProgressDetails", testProgressDetails},
+		{"ProgressInOrderAttached", testProgressOrderAttached},
 		{"LimiterErrorDoesNotLeak", testLimiterErrorNoLeak},
 		{"LimiterPermitsComeBack", testLimiterPermitsComeBack},
 		{"HoldQueue", testHoldQueue},
@@ -166,6 +167,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"CrossProcessWaitForAttached", testCrossWaitForAttached},
 		{"CrossProcessProgress", testCrossProgress},
 		{"CrossProcessProgressDetails", testCrossProgressDetails},
+		{"CrossProcessProgressInOrder", testProgressOrderCross},
 		{"CrossProcessAbort", testCrossAbort},
 		{"CrossProcessAbortPending", testCrossAbortPending},
 	} {
