@@ -149,12 +149,14 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 }
 
 // Abort aborts job id. A pending job is aborted at once; a running job's
-// context is cancelled (directly when it runs under this client's server,
-// otherwise through storage for its owner to see). It returns nil when the
-// job is now aborted or the request is recorded, an error matching
-// ErrFinished when the job had already finished, and ErrNotFound for an
-// unknown id. A handler that returns success after an abort request still
-// completes the job.
+// context is cancelled: directly when it runs under this client's server
+// (also when that server has only just claimed it), otherwise through
+// storage for its owner to see, at once by notification where the backend
+// has them and within about the owner's PollInterval where not. It returns
+// nil when the job is now aborted or the request is recorded, an error
+// matching ErrFinished when the job had already finished, and ErrNotFound
+// for an unknown id. A handler that returns success after an abort request
+// still completes the job.
 func (c *Client) Abort(ctx context.Context, id int64) error {
 	if c.srv != nil {
 		local, err := c.srv.abortLocal(ctx, id)
@@ -254,9 +256,11 @@ func storedResult(job *storage.Job) waitResult {
 // SubscribeProgress delivers job id's progress reports until the job
 // finishes or cancel is called; then the channel is closed. Reports of jobs
 // running in this process arrive directly; others arrive through the
-// backend's notifications where it has them: the first subscription of a
-// detached client waits up to subscribeWait for the backend's subscription
-// to be in place, so that reports sent after it returns are heard.
+// backend's notifications where it has them (storage.Notifier), in the
+// order they were made and all before the channel is closed: the first
+// subscription of a detached client waits up to subscribeWait for the
+// backend's subscription to be in place, so that reports sent after it
+// returns are heard.
 func (c *Client) SubscribeProgress(id int64) (updates <-chan Progress, cancel func()) {
 	ctx, stop := context.WithTimeout(context.Background(), subscribeWait)
 	c.watch(ctx)

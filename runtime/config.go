@@ -43,7 +43,9 @@ type Config struct {
 	SkipQueues []string
 	// PollInterval is how often an idle fetch loop looks for jobs that no
 	// wake-up announced (other processes' submits on backends without
-	// notifications). Defaults to 1s.
+	// notifications) and, on those backends, how often the abort requests
+	// of running jobs are read, so an abort from another process lands
+	// within about this interval. Defaults to 1s.
 	PollInterval time.Duration
 	// LeaseDuration is how long a claim holds a job before another server
 	// may rescue it. Running jobs' leases are renewed every third of it.

@@ -8,8 +8,8 @@ import (
 )
 
 // startMaintenance starts the heartbeat, the retention sweep (only when a
-// TTL is positive) and the storage subscription (only on backends with
-// notifications).
+// TTL is positive), and the storage subscription and progress publisher on
+// backends with notifications or the abort check on backends without.
 func (s *Server) startMaintenance() {
 	s.maint.Add(1)
 	go s.heartbeatLoop()
@@ -30,6 +30,9 @@ func (s *Server) startMaintenance() {
 		s.progressCh = make(chan progressPub, progressBacklog)
 		s.maint.Add(1)
 		go s.progressPublisher()
+	} else {
+		s.maint.Add(1)
+		go s.abortCheckLoop()
 	}
 }
 

@@ -35,6 +35,14 @@ type Storage interface {
 	// with that token) and which held jobs have an abort request.
 	JobHeartbeat(ctx context.Context, p *JobHeartbeatParams) (*JobHeartbeatResult, error)
 
+	// JobAbortRequested returns, in ascending order, those of the jobs
+	// p.IDs that are running with an abort request. It only reads. The
+	// runtime asks it while jobs run, once per poll interval, on backends
+	// without notifications (no Notifier), so that an abort from another
+	// process reaches the job within about that interval rather than at
+	// its next heartbeat.
+	JobAbortRequested(ctx context.Context, p *JobAbortRequestedParams) ([]int64, error)
+
 	// JobFinish writes the outcome of many claimed jobs at once (group
 	// commit). Each entry is fenced by its lease token; Applied[i] tells
 	// whether entry i changed its job. An entry that cannot be written
@@ -194,6 +202,12 @@ type JobHeartbeatResult struct {
 	Lost []int64
 	// AbortRequested lists held ids with an abort request.
 	AbortRequested []int64
+}
+
+// JobAbortRequestedParams names the running jobs to look for abort
+// requests on.
+type JobAbortRequestedParams struct {
+	IDs []int64
 }
 
 // Outcome is how a claimed job's run ended.

@@ -215,6 +215,14 @@ func (p *Peer) JobHeartbeat(ctx context.Context, ps *storage.JobHeartbeatParams)
 	return p.s.JobHeartbeat(ctx, ps)
 }
 
+// JobAbortRequested reads abort requests, as Store.JobAbortRequested does.
+func (p *Peer) JobAbortRequested(ctx context.Context, ps *storage.JobAbortRequestedParams) ([]int64, error) {
+	if err := p.check("abort requested"); err != nil {
+		return nil, err
+	}
+	return p.s.JobAbortRequested(ctx, ps)
+}
+
 // JobFinish writes outcomes, as Store.JobFinish does.
 func (p *Peer) JobFinish(ctx context.Context, ps *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	if err := p.check("finish jobs"); err != nil {

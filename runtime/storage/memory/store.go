@@ -593,6 +593,24 @@ func (s *Store) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatParams)
 	return res, nil
 }
 
+// JobAbortRequested returns those of p.IDs that are running with an abort
+// request, in ascending order.
+func (s *Store) JobAbortRequested(ctx context.Context, p *storage.JobAbortRequestedParams) ([]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, closedError("abort requested")
+	}
+	var ids []int64
+	for _, id := range p.IDs {
+		if j := s.jobs.get(id); j != nil && j.state == stateRunning && j.abortReq != unset {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
 // JobFinish writes the outcomes of held jobs; a stale entry changes nothing.
 func (s *Store) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	if err := p.Validate(); err != nil {

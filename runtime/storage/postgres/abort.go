@@ -39,3 +39,23 @@ func (s *Store) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*stora
 
 // abortOp names the abort of job id in errors.
 func abortOp(id int64) string { return fmt.Sprintf("abort job %d", id) }
+
+// JobAbortRequested returns those of p.IDs that are running with an abort
+// request, in ascending order, in one read.
+func (s *Store) JobAbortRequested(ctx context.Context, p *storage.JobAbortRequestedParams) ([]int64, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if len(p.IDs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.run.Query(ctx, s.q.abortRequested, p.IDs)
+	if err != nil {
+		return nil, translate("abort requested", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, translate("abort requested", err)
+	}
+	return ids, nil
+}

@@ -369,6 +369,12 @@ upd AS (
 SELECT ` + jobColumns + ` FROM upd j,
 	LATERAL (SELECT pg_notify($3, CASE WHEN j.state = 'aborted' THEN 'f:' ELSE 'a:' END || j.id)) n`
 
+// abortRequestedSQL lists those of the jobs $1 that are running with an
+// abort request.
+const abortRequestedSQL = `SELECT j.id FROM {jobs} j
+WHERE j.id = ANY($1) AND j.state = 'running' AND j.abort_requested_at IS NOT NULL
+ORDER BY j.id`
+
 // getSQL reads one job.
 const getSQL = `SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id = $1`
 
@@ -383,7 +389,7 @@ WHERE j.id = d.id`
 // queries holds the statements rendered with one store's names.
 type queries struct {
 	claim, claimPeek, insert, insertOne, activeByKey, heartbeat, abort, get        string
-	deleteFinished                                                                 string
+	deleteFinished, abortRequested                                                 string
 	finish, finishUpdate, finishComplete, finishDelete, finishOne, finishOneDelete string
 	listPrefix                                                                     string
 }
@@ -403,6 +409,7 @@ func newQueries(n *names) *queries {
 		finishOneDelete: n.render(finishOneDeleteSQL),
 		heartbeat:       n.render(heartbeatSQL),
 		abort:           n.render(abortSQL),
+		abortRequested:  n.render(abortRequestedSQL),
 		get:             n.render(getSQL),
 		deleteFinished:  n.render(deleteFinishedSQL),
 		listPrefix:      n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),

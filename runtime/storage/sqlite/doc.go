@@ -76,7 +76,20 @@
 // cannot notify other processes, so a server learns about jobs submitted
 // by another process (and about aborts requested by another process) by
 // polling: set the server's PollInterval to the pickup delay you accept,
-// knowing that each poll is one claim transaction per queue.
+// knowing that each poll is one claim transaction per queue. While jobs
+// run, the server also reads their abort requests once per PollInterval
+// (JobAbortRequested, one query on the read pool that never waits for the
+// writer), so an abort made in another process cancels its job within
+// about one PollInterval; a detached client waiting for the job sees the
+// outcome at its own next poll.
+//
+// Progress reports do not cross processes on SQLite: a handler's reports
+// reach the observers of its own process only, and a detached client in
+// another process sees none (WaitFor and the job's state work as
+// everywhere). Carrying them would mean writing them to the file, and
+// every write takes the one write lock that claims, heartbeats and
+// outcomes of every process queue for; progress is the chattiest thing a
+// job does, and a hint, so it is not worth delaying them for.
 //
 // Processes take turns at the write lock through SQLite's busy handler,
 // which retries after growing sleeps and is not fair: a process that writes

@@ -111,6 +111,12 @@ const (
 	sqlRequestAbort = `UPDATE jobgen_jobs SET abort_requested_at = coalesce(abort_requested_at, ?)
 	WHERE id = ? AND state = 'running'`
 
+	// sqlAbortRequested lists those of the jobs in the JSON array ? that
+	// are running with an abort request.
+	sqlAbortRequested = `SELECT id FROM jobgen_jobs
+	WHERE id IN (SELECT value FROM json_each(?)) AND state = 'running' AND abort_requested_at IS NOT NULL
+	ORDER BY id`
+
 	// sqlDeleteFinished deletes up to ?3 jobs in state ?1 that finished
 	// before ?2, oldest first.
 	sqlDeleteFinished = `DELETE FROM jobgen_jobs WHERE id IN (

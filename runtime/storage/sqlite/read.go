@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -64,4 +65,37 @@ func (s *Store) JobList(ctx context.Context, p *storage.JobListParams) ([]*stora
 		return nil, s.mapErr("list", err)
 	}
 	return jobs, nil
+}
+
+// JobAbortRequested returns those of p.IDs that are running with an abort
+// request, in ascending order. It reads through the read pool, so it never
+// waits for the writer.
+func (s *Store) JobAbortRequested(ctx context.Context, p *storage.JobAbortRequestedParams) ([]int64, error) {
+	if err := s.check("abort requested"); err != nil {
+		return nil, err
+	}
+	if len(p.IDs) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(p.IDs)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: abort requested: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, sqlAbortRequested, string(list))
+	if err != nil {
+		return nil, s.mapErr("abort requested", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, s.mapErr("abort requested", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.mapErr("abort requested", err)
+	}
+	return ids, nil
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, b Backend) {
 		{"Finish", testFinish},
 		{"ReleaseDelay", testReleaseDelay},
 		{"Abort", testAbort},
+		{"AbortRequested", testAbortRequested},
 		{"Unique", testUnique},
 		{"Delete", testDelete},
 		{"Get", testGet},
