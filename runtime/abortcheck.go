@@ -1,11 +1,6 @@
 package runtime
 
-import (
-	"context"
-	"time"
-
-	"github.com/jobgen/jobgen/runtime/storage"
-)
+import "github.com/jobgen/jobgen/runtime/storage"
 
 // abortCheckLoop runs on backends without notifications: every poll
 // interval, and only while jobs run, it asks storage in one read which
@@ -16,32 +11,34 @@ import (
 // notification does this and the loop does not run.
 func (s *Server) abortCheckLoop() {
 	defer s.maint.Done()
-	ticker := time.NewTicker(s.cfg.PollInterval)
+	ticker := s.clk.clock.NewTicker(s.cfg.PollInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-s.maintStop:
 			return
-		case <-ticker.C:
+		case <-ticker.C():
 		}
 		s.checkAborts()
 	}
 }
 
 // checkAborts cancels the running jobs that storage holds an abort request
-// for.
+// for. Jobs whose handlers have returned are left out: an abort is too late
+// for them.
 func (s *Server) checkAborts() {
 	s.mu.Lock()
-	if len(s.running) == 0 {
-		s.mu.Unlock()
-		return
-	}
 	ids := make([]int64, 0, len(s.running))
-	for id := range s.running {
-		ids = append(ids, id)
+	for id, rj := range s.running {
+		if !rj.isDecided() {
+			ids = append(ids, id)
+		}
 	}
 	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LeaseDuration)
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := s.callCtx(s.life)
 	defer cancel()
 	requested, err := s.store.JobAbortRequested(ctx, &storage.JobAbortRequestedParams{IDs: ids})
 	if err != nil {

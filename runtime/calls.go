@@ -15,8 +15,8 @@ import (
 //   - Server.life ends when a stop is abandoned: a Stop call's ctx ended
 //     before the server had stopped. It parents the calls that carry a
 //     stop's own effects, outcome writes (released jobs, outcomes of jobs
-//     that just returned) and heartbeats (handlers still running), and
-//     ends as well once the server has stopped.
+//     that just returned), heartbeats and abort checks (handlers still
+//     running), and ends as well once the server has stopped.
 //   - Server.serving, a child of life, ends at the hard stop as well (see
 //     Server.cutDrain: StopAndCancel, Start's ctx ending, a Stop call's ctx
 //     ending). It parents what a stopping server no longer needs: claims,

@@ -169,6 +169,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"CrossProcessProgressDetails", testCrossProgressDetails},
 		{"CrossProcessProgressInOrder", testProgressOrderCross},
 		{"CrossProcessAbort", testCrossAbort},
+		{"CrossProcessAbortByPoll", testCrossAbortByPoll},
 		{"CrossProcessAbortPending", testCrossAbortPending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
