@@ -11,10 +11,16 @@ import (
 )
 
 // Tests with a fake clock (Config.Clock) move time instead of waiting for
-// it. A server of one queue waits on two timers of its clock while no
-// WaitFor polls: its fetch loop's, while the loop sleeps, and its heartbeat
-// ticker's, once the heartbeat has started.
-const idleWaiters = 2
+// it. idleWaiters is how many timers of its clock e's server, of one
+// queue, waits on while no WaitFor polls: its fetch loop's, while the loop
+// sleeps, its heartbeat ticker's, once the heartbeat has started, and,
+// over a store without notifications, its abort check's ticker.
+func idleWaiters(e *env) int {
+	if _, ok := e.store.Storage.(storage.Notifier); ok {
+		return 2
+	}
+	return 3
+}
 
 // newFakeClock returns a fake clock at the present, in the microseconds
 // storage keeps.
@@ -81,7 +87,7 @@ func testFakeClockRescue(t *testing.T, newStore NewStore) {
 	bIdle := claimSaw(b, func(res *storage.JobClaimResult) bool { return len(res.Jobs) == 0 })
 	b.start()
 	recv(t, bIdle, "the second server's claim to find the job held")
-	blockUntil(t, fc, 2*idleWaiters)
+	blockUntil(t, fc, idleWaiters(a)+idleWaiters(b))
 	select {
 	case at := <-rescued:
 		t.Fatalf("job rescued on attempt %d before its lease expired", at)
@@ -113,7 +119,7 @@ func testFakeClockDeferred(t *testing.T, newStore NewStore) {
 	runAfter := fc.Now().Add(10 * time.Second)
 	must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{RunAfter: runAfter}))
 	recv(t, deferred, "a claim to see the deferred job")
-	blockUntil(t, fc, idleWaiters)
+	blockUntil(t, fc, idleWaiters(e))
 	select {
 	case <-started:
 		t.Fatal("deferred job started before its time")
@@ -146,7 +152,7 @@ func testFakeClockBackoff(t *testing.T, newStore NewStore) {
 	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
 	first := recv(t, starts, "the first attempt")
 	recv(t, retried, "a claim to see the retry waiting")
-	blockUntil(t, fc, idleWaiters)
+	blockUntil(t, fc, idleWaiters(e))
 	select {
 	case <-starts:
 		t.Fatal("retry started before its backoff passed")

@@ -140,7 +140,7 @@ func hungCallStop(t *testing.T, newStore NewStore, method string, ignoreCtx bool
 		must(work.Submit(ctxT(t), e.client, Args{}, nil))
 		recv(t, started, "job start")
 		if method == "JobHeartbeat" {
-			blockUntil(t, fc, idleWaiters) // the heartbeat ticker is armed
+			blockUntil(t, fc, idleWaiters(e)) // the heartbeat ticker is armed
 			fc.Advance(cfg.LeaseDuration / 3)
 		}
 	}

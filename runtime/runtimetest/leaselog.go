@@ -117,7 +117,7 @@ func testNoFalseLeaseAlarm(t *testing.T, newStore NewStore) {
 	e.start()
 	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
 	recv(t, started, "job start")
-	blockUntil(t, fc, idleWaiters)               // the heartbeat ticker is armed
+	blockUntil(t, fc, idleWaiters(e))            // the heartbeat ticker is armed
 	fc.Advance(runtime.DefaultLeaseDuration / 3) // a heartbeat round
 	recv(t, st.inBeat, "the heartbeat")
 	close(release) // the job completes; its write commits before the heartbeat reads
@@ -155,7 +155,7 @@ func testLeaseLossLoggedOnce(t *testing.T, newStore NewStore) {
 	if len(stolen.Jobs) != 1 || stolen.Jobs[0].ID != h.ID {
 		t.Fatalf("rescue claimed %d jobs, want job %d", len(stolen.Jobs), h.ID)
 	}
-	blockUntil(t, fc, idleWaiters)               // the heartbeat ticker is armed
+	blockUntil(t, fc, idleWaiters(e))            // the heartbeat ticker is armed
 	fc.Advance(runtime.DefaultLeaseDuration / 3) // a heartbeat round
 	if cause := recv(t, causes, "handler cancellation"); !errors.Is(cause, runtime.ErrLeaseLost) {
 		t.Fatalf("handler context cause %v, want ErrLeaseLost", cause)
