@@ -81,20 +81,19 @@ func wantSteps() []string {
 	return want
 }
 
-// drainProgress reads a progress subscription until it is closed.
-func drainProgress(t *testing.T, updates <-chan runtime.Progress) []string {
-	t.Helper()
-	var got []string
+// drainProgress reads a progress subscription until it is closed, or
+// until the suite's deadline, and reports whether it was closed.
+func drainProgress(updates <-chan runtime.Progress) (got []string, closed bool) {
 	timeout := time.After(deadline)
 	for {
 		select {
 		case p, ok := <-updates:
 			if !ok {
-				return got
+				return got, true
 			}
 			got = append(got, fmt.Sprintf("progress %g", p.Percent))
 		case <-timeout:
-			t.Fatalf("progress subscription not closed; got %v", got)
+			return got, false
 		}
 	}
 }
@@ -120,8 +119,8 @@ func testProgressOrderAttached(t *testing.T, newStore NewStore) {
 		ids = append(ids, h.ID)
 		updates, cancel := h.Progress()
 		proceed <- struct{}{}
-		if got := drainProgress(t, updates); !slices.Equal(got, wantSteps()) {
-			t.Fatalf("trial %d: progress %v, want %v", i, got, wantSteps())
+		if got, closed := drainProgress(updates); !closed || !slices.Equal(got, wantSteps()) {
+			t.Fatalf("trial %d: progress %v (subscription closed: %v), want %v, then closed; job %d is %s", i, got, closed, wantSteps(), h.ID, getJob(t, e, h.ID).State)
 		}
 		cancel()
 		must(h.Wait(ctxT(t)))
@@ -166,8 +165,8 @@ func testProgressOrderCross(t *testing.T, ss *stores) {
 		ids = append(ids, h.ID)
 		updates, cancel := obs.SubscribeProgress(h.ID)
 		proceed <- struct{}{}
-		if got := drainProgress(t, updates); !slices.Equal(got, want) {
-			t.Fatalf("trial %d: progress %v before the job finished, want %v", i, got, want)
+		if got, closed := drainProgress(updates); !closed || !slices.Equal(got, want) {
+			t.Fatalf("trial %d: progress %v (subscription closed: %v), want %v, then closed; job %d is %s", i, got, closed, want, h.ID, must(obs.Get(ctxT(t), h.ID)).State)
 		}
 		cancel()
 		must(h.Wait(ctxT(t)))
