@@ -66,8 +66,13 @@ type Storage interface {
 	JobList(ctx context.Context, p *JobListParams) ([]*Job, error)
 
 	// JobDeleteFinished deletes jobs in the terminal state p.State that
-	// finished before p.FinishedBefore, at most p.Limit of them, and returns
-	// how many it deleted.
+	// finished before p.FinishedBefore, oldest first, at most
+	// p.DeleteLimit() of them, and returns how many it deleted; fewer than
+	// the limit means it found no more (but those a concurrent call was
+	// deleting). It deletes a job whatever made it terminal (a finish, an
+	// abort while pending, a claim that failed an expired lease). Each call
+	// is short (one statement, served by an index on state and finish
+	// time), so callers delete a backlog in batches.
 	JobDeleteFinished(ctx context.Context, p *JobDeleteFinishedParams) (int, error)
 
 	// Close releases the storage's resources. Calls after Close fail.
@@ -328,6 +333,6 @@ type JobDeleteFinishedParams struct {
 	// State is the terminal state to delete.
 	State          State
 	FinishedBefore time.Time
-	// Limit caps one call; zero means 1,000.
+	// Limit caps one call; zero means 1,000 (see DeleteLimit).
 	Limit int
 }

@@ -45,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		{"AbortRequested", testAbortRequested},
 		{"Unique", testUnique},
 		{"Delete", testDelete},
+		{"Retention", testRetention},
 		{"Get", testGet},
 		{"List", testList},
 		{"Close", testClose},
