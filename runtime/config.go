@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -55,7 +56,8 @@ type Config struct {
 	// StopTimeout bounds how long Stop waits for running jobs before it
 	// cancels them. Defaults to 30s; a negative value skips the wait.
 	StopTimeout time.Duration
-	// Retention says how long finished jobs are kept.
+	// Retention says how long finished jobs are kept. Defaults to 24h for
+	// completed jobs and 7 days for failed and aborted ones.
 	Retention Retention
 	// MaxPayloadBytes caps the encoded input of a submit. Defaults to 1 MiB.
 	MaxPayloadBytes int
@@ -82,20 +84,65 @@ type QueueConfig struct {
 	Limiter limit.Limiter
 }
 
-// Retention keeps finished jobs for a while. Zero keeps them forever and
-// runs no sweep; a negative duration deletes a job as soon as it finishes;
-// a positive one deletes it once it is that old.
+// Retention defaults, used where a Retention field is zero.
+const (
+	DefaultRetentionCompleted = 24 * time.Hour
+	DefaultRetentionFailed    = 7 * 24 * time.Hour
+	DefaultRetentionAborted   = 7 * 24 * time.Hour
+	DefaultSweepInterval      = time.Minute
+	DefaultSweepBatch         = 1000
+)
+
+// KeepForever is the retention TTL that keeps finished jobs of its state
+// forever: the sweep leaves them alone, and when every TTL is KeepForever
+// no sweep runs. Zero is not forever: a zero TTL means the default.
+const KeepForever time.Duration = math.MaxInt64
+
+// Retention says how long finished jobs are kept, with one TTL per
+// terminal state. A zero TTL means its default (completed jobs 24h, failed
+// and aborted jobs 7 days); KeepForever keeps them forever; a negative TTL
+// deletes a job as soon as it finishes; any other positive TTL deletes it
+// once it finished that long ago.
+//
+// Every path to a terminal state obeys it: the finisher deletes the jobs it
+// finishes at once when their TTL is negative, and the sweep deletes every
+// finished job past its TTL however it got there (aborted while pending,
+// failed by a claim because its lease expired with its attempts used up),
+// those of a negative TTL within one SweepInterval. The sweep runs when the
+// server starts and then every SweepInterval, unless every TTL is
+// KeepForever. A round deletes in batches of at most SweepBatch jobs, one
+// short statement each, pausing after each about as long as it took,
+// until no job past its TTL is left; so it keeps up with jobs
+// finishing as fast as the storage can delete them, while keeping it busy
+// at most half the time. Stop ends a round early.
 type Retention struct {
+	// Completed is how long completed jobs are kept. Defaults to 24h.
 	Completed time.Duration
-	Failed    time.Duration
-	Aborted   time.Duration
-	// SweepInterval is how often the sweep runs when any TTL is positive.
-	// Defaults to a minute.
+	// Failed is how long failed jobs are kept. Defaults to 7 days.
+	Failed time.Duration
+	// Aborted is how long aborted jobs are kept. Defaults to 7 days.
+	Aborted time.Duration
+	// SweepInterval is how often the sweep runs. Defaults to a minute.
 	SweepInterval time.Duration
+	// SweepBatch is how many jobs one delete statement of the sweep removes
+	// at most. Defaults to 1,000.
+	SweepBatch int
 }
 
-func (r Retention) anyPositive() bool {
-	return r.Completed > 0 || r.Failed > 0 || r.Aborted > 0
+// withDefaults returns r with its zero fields set to their defaults.
+func (r Retention) withDefaults() Retention {
+	r.Completed = cmp.Or(r.Completed, DefaultRetentionCompleted)
+	r.Failed = cmp.Or(r.Failed, DefaultRetentionFailed)
+	r.Aborted = cmp.Or(r.Aborted, DefaultRetentionAborted)
+	r.SweepInterval = cmp.Or(r.SweepInterval, DefaultSweepInterval)
+	r.SweepBatch = cmp.Or(r.SweepBatch, DefaultSweepBatch)
+	return r
+}
+
+// sweeps reports whether the sweep has anything to do: some TTL is not
+// KeepForever.
+func (r Retention) sweeps() bool {
+	return r.Completed != KeepForever || r.Failed != KeepForever || r.Aborted != KeepForever
 }
 
 // ClientConfig configures a detached client. A zero field means the default
@@ -124,7 +171,7 @@ func (c Config) withDefaults() Config {
 	c.MaxPayloadBytes, c.PollInterval, c.Logger, c.Clock = client.MaxPayloadBytes, client.PollInterval, client.Logger, client.Clock
 	c.LeaseDuration = cmp.Or(c.LeaseDuration, DefaultLeaseDuration)
 	c.StopTimeout = cmp.Or(c.StopTimeout, DefaultStopTimeout)
-	c.Retention.SweepInterval = cmp.Or(c.Retention.SweepInterval, time.Minute)
+	c.Retention = c.Retention.withDefaults()
 	if c.Queues != nil {
 		queues := make(map[string]QueueConfig, len(c.Queues))
 		for name, q := range c.Queues {
@@ -147,6 +194,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: lease duration %v is below 10ms", ErrInvalidOption, c.LeaseDuration)
 	case c.Retention.SweepInterval < 0:
 		return fmt.Errorf("%w: negative retention sweep interval %v", ErrInvalidOption, c.Retention.SweepInterval)
+	case c.Retention.SweepBatch < 0:
+		return fmt.Errorf("%w: negative retention sweep batch %d", ErrInvalidOption, c.Retention.SweepBatch)
 	}
 	for name, q := range c.Queues {
 		if err := validateName("queue", name); err != nil {

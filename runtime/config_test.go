@@ -46,6 +46,7 @@ func TestConfigValidation(t *testing.T) {
 		{Queues: map[string]runtime.QueueConfig{"Bad Name": {}}},
 		{Queues: map[string]runtime.QueueConfig{"ok": {MaxWorkers: -1}}},
 		{Retention: runtime.Retention{SweepInterval: -1}},
+		{Retention: runtime.Retention{SweepBatch: -1}},
 	} {
 		if _, err := runtime.NewServer(store, cfg); !errors.Is(err, runtime.ErrInvalidOption) && !errors.Is(err, runtime.ErrInvalidName) {
 			t.Errorf("NewServer(%+v): %v, want an invalid option or name error", cfg, err)

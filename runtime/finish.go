@@ -163,7 +163,9 @@ func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, 
 }
 
 // deleteOnFinish reports whether a job reaching outcome's state is deleted
-// at once (a negative retention TTL).
+// at once (a negative retention TTL). This is the fast path for the jobs
+// the finisher writes; the sweep deletes those that reach the state
+// otherwise (see Server.sweep).
 func (s *Server) deleteOnFinish(o storage.Outcome) bool {
 	r := s.cfg.Retention
 	switch o {

@@ -7,13 +7,13 @@ import (
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
-// startMaintenance starts the heartbeat, the retention sweep (only when a
-// TTL is positive), and the storage subscription and progress publisher on
-// backends with notifications or the abort check on backends without.
+// startMaintenance starts the heartbeat, the retention sweep (unless every
+// TTL is KeepForever), and the storage subscription and progress publisher
+// on backends with notifications or the abort check on backends without.
 func (s *Server) startMaintenance() {
 	s.maint.Add(1)
 	go s.heartbeatLoop()
-	if s.cfg.Retention.anyPositive() {
+	if s.cfg.Retention.sweeps() {
 		s.maint.Add(1)
 		go s.sweepLoop()
 	}
@@ -96,7 +96,14 @@ func (s *Server) heartbeat() {
 	}
 }
 
-// sweepLoop deletes finished jobs older than their retention TTL.
+// maxSweepPause caps the pause between two delete statements of the
+// retention sweep.
+const maxSweepPause = 100 * time.Millisecond
+
+// sweepLoop runs a retention sweep round when the server starts and then
+// every SweepInterval, until Stop. A round in progress ends after its
+// current batch once Stop has drained the jobs (or at once at the hard
+// stop, which cancels the batch).
 func (s *Server) sweepLoop() {
 	defer s.maint.Done()
 	ticker := s.clk.clock.NewTicker(s.cfg.Retention.SweepInterval)
@@ -111,26 +118,79 @@ func (s *Server) sweepLoop() {
 	}
 }
 
+// sweep is one retention round: for each terminal state whose TTL is not
+// KeepForever it deletes the jobs that finished before now minus the TTL
+// (before now for a negative TTL, which catches the jobs that reached the
+// state without the finisher, such as pending jobs aborted), in batches of
+// SweepBatch, until a batch comes back short. The cutoff is fixed for the
+// round, so a round ends however fast jobs finish meanwhile. Each batch is
+// one short statement, bounded as every call of the server is (see
+// callCtx); after each the sweep pauses as long as the batch took (at most
+// maxSweepPause, on the system clock: it paces the storage, not the jobs),
+// so it keeps the storage (SQLite's single writer, PostgreSQL's
+// connections) busy at most half the time and the server's own writes go
+// in between.
 func (s *Server) sweep() {
 	r := s.cfg.Retention
 	for _, x := range []struct {
 		state storage.State
 		ttl   time.Duration
 	}{{storage.StateCompleted, r.Completed}, {storage.StateFailed, r.Failed}, {storage.StateAborted, r.Aborted}} {
-		if x.ttl <= 0 {
+		if x.ttl == KeepForever {
 			continue
 		}
+		p := &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: s.clk.now().Add(-max(x.ttl, 0)), Limit: r.SweepBatch}
+		deleted, err := s.sweepState(p)
+		if err != nil && s.serving.Err() == nil { // else the hard stop cancelled it
+			s.logger.Error("jobgen: retention sweep failed", "state", x.state, "deleted", deleted, "err", err)
+		}
+		if deleted > 0 {
+			s.logger.Debug("jobgen: retention sweep", "state", x.state, "deleted", deleted)
+		}
+		if s.sweepStopped() {
+			return
+		}
+	}
+}
+
+// sweepStopped reports whether the sweep must end: the server is stopping
+// its maintenance, or the hard stop came.
+func (s *Server) sweepStopped() bool {
+	select {
+	case <-s.maintStop:
+		return true
+	default:
+		return s.serving.Err() != nil
+	}
+}
+
+// sweepState deletes the jobs p selects, batch by batch (see sweep), and
+// returns how many it deleted.
+func (s *Server) sweepState(p *storage.JobDeleteFinishedParams) (int, error) {
+	var pause *time.Timer
+	total := 0
+	for {
+		start := time.Now()
 		ctx, cancel := s.callCtx(s.serving)
-		n, err := s.store.JobDeleteFinished(ctx, &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: s.clk.now().Add(-x.ttl)})
+		n, err := s.store.JobDeleteFinished(ctx, p)
 		cancel()
-		if err != nil {
-			if s.serving.Err() == nil { // else the hard stop cancelled it
-				s.logger.Error("jobgen: retention sweep failed", "state", x.state, "err", err)
-			}
-			continue
+		total += n
+		if err != nil || n < p.Limit || s.sweepStopped() {
+			return total, err
 		}
-		if n > 0 {
-			s.logger.Debug("jobgen: retention sweep", "state", x.state, "deleted", n)
+		d := min(time.Since(start), maxSweepPause)
+		if pause == nil {
+			pause = time.NewTimer(d)
+			defer pause.Stop()
+		} else {
+			pause.Reset(d)
+		}
+		select {
+		case <-s.maintStop:
+			return total, nil
+		case <-s.serving.Done():
+			return total, s.serving.Err()
+		case <-pause.C:
 		}
 	}
 }

@@ -60,9 +60,11 @@ func (s *hookStore) setAbortErr(err error) {
 	s.mu.Unlock()
 }
 
-// writes counts every call that writes after a claim or inserts.
+// writes counts every call that writes for jobs: inserts and the writes
+// after a claim. The retention sweep's deletes, which run on their own
+// schedule, are counted apart (deletes).
 func (s *hookStore) writes() int64 {
-	return s.inserts.Load() + s.heartbeats.Load() + s.finishes.Load() + s.aborts.Load() + s.deletes.Load()
+	return s.inserts.Load() + s.heartbeats.Load() + s.finishes.Load() + s.aborts.Load()
 }
 
 func (s *hookStore) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*storage.JobInsertResult, error) {
