@@ -3,6 +3,7 @@ package runtime
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -200,8 +201,12 @@ func (c *Client) Get(ctx context.Context, id int64) (*storage.Job, error) {
 // completed, or the job and a *JobError when it failed or was aborted. It
 // returns an error matching ErrWrongKind at once when the job is of
 // another kind. The waiter is registered before storage is read, so a job
-// finishing in between is never missed. It polls on the client's clock.
-func (c *Client) wait(ctx context.Context, id int64, kind string) (*storage.Job, error) {
+// finishing in between is never missed. It polls on the client's clock. A
+// job that is not found once it is known to have existed (known: the
+// caller submitted it; or an earlier read found it) finished and was
+// deleted by retention: wait returns ErrDeleted for it, since jobs are
+// deleted only once finished.
+func (c *Client) wait(ctx context.Context, id int64, kind string, known bool) (*storage.Job, error) {
 	w := c.hub.addWaiter(id)
 	defer c.hub.removeWaiter(id, w)
 	c.watch(ctx)
@@ -220,11 +225,15 @@ func (c *Client) wait(ctx context.Context, id int64, kind string) (*storage.Job,
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
 			}
+			if known && errors.Is(err, storage.ErrNotFound) {
+				return nil, fmt.Errorf("wait for job %d: %w", id, ErrDeleted)
+			}
 			return nil, err
 		}
 		if job.Kind != kind || job.State.Terminal() {
 			return result(storedResult(job))
 		}
+		known = true
 		select {
 		case r := <-w.done:
 			return result(r)

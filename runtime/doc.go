@@ -34,5 +34,5 @@
 // RetryAfter(d, err) retries after d, any other error retries with the
 // kind's backoff until the attempts run out, and a panic is recovered into
 // a *PanicError that keeps the stack. WaitFor returns the output, or an
-// error matching ErrFailed, ErrAborted or ErrNotFound.
+// error matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted.
 package runtime

@@ -13,6 +13,12 @@ import (
 var (
 	// ErrNotFound: no job has that id. It is storage.ErrNotFound, so either matches.
 	ErrNotFound = storage.ErrNotFound
+	// ErrDeleted: the job WaitFor waits for finished and retention deleted
+	// it before its outcome was read, so the outcome is unknown. WaitFor
+	// returns it instead of ErrNotFound when it knows the job existed: it
+	// read the job before, or waits through the job's Handle. It does not
+	// match ErrNotFound.
+	ErrDeleted = errors.New("jobgen: job finished and was deleted by retention")
 	// ErrFailed: the job failed permanently or ran out of attempts.
 	ErrFailed = errors.New("jobgen: job failed")
 	// ErrAborted: the job was aborted.

@@ -135,11 +135,12 @@ func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *Subm
 }
 
 // WaitFor waits until job id finishes and returns its decoded output, or an
-// error matching ErrFailed or ErrAborted that carries the job's details as
-// a *JobError, ErrNotFound, or ErrWrongKind (at once) when the job is of
+// error: one matching ErrFailed or ErrAborted that carries the job's
+// details as a *JobError, ErrNotFound, ErrDeleted once the job was read and
+// then deleted by retention, or ErrWrongKind (at once) when the job is of
 // another kind.
 func (k *Kind[In, Out]) WaitFor(ctx context.Context, c *Client, id int64) (Out, error) {
-	return waitFor[Out](ctx, c, id, k.opts.Name)
+	return waitFor[Out](ctx, c, id, k.opts.Name, false)
 }
 
 // Get returns job id with its input and (when completed) output decoded.
@@ -268,7 +269,7 @@ type Handle[Out any] struct {
 
 // Wait waits for the job to finish and returns its output (see Kind.WaitFor).
 func (h *Handle[Out]) Wait(ctx context.Context) (Out, error) {
-	return waitFor[Out](ctx, h.client, h.ID, h.kind)
+	return waitFor[Out](ctx, h.client, h.ID, h.kind, true)
 }
 
 // Abort aborts the job (see Client.Abort).
@@ -286,10 +287,11 @@ func decodeError(kind string, id int64, what string, err error) error {
 	return fmt.Errorf("decode %s of %s job %d: %w", what, kind, id, err)
 }
 
-// waitFor waits for job id of kind kind through c and decodes its output.
-func waitFor[Out any](ctx context.Context, c *Client, id int64, kind string) (Out, error) {
+// waitFor waits for job id of kind kind through c and decodes its output;
+// known says the job is known to have been stored (see Client.wait).
+func waitFor[Out any](ctx context.Context, c *Client, id int64, kind string, known bool) (Out, error) {
 	var out Out
-	job, err := c.wait(ctx, id, kind)
+	job, err := c.wait(ctx, id, kind, known)
 	if err != nil {
 		return out, err
 	}

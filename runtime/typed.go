@@ -35,8 +35,8 @@ func (c KindClient[In, Out]) Abort(ctx context.Context, id int64) error {
 }
 
 // WaitFor waits until job id finishes and returns its output, or an error
-// matching ErrFailed, ErrAborted or ErrNotFound, or ErrWrongKind (at once)
-// when the job is of another kind.
+// matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted, or
+// ErrWrongKind (at once) when the job is of another kind.
 func (c KindClient[In, Out]) WaitFor(ctx context.Context, id int64) (Out, error) {
 	return c.kind.WaitFor(ctx, c.client, id)
 }
@@ -66,7 +66,7 @@ type KindHandle[In, Out any] struct {
 }
 
 // Wait waits for the job to finish and returns its output, or an error
-// matching ErrFailed, ErrAborted or ErrNotFound.
+// matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted.
 func (h KindHandle[In, Out]) Wait(ctx context.Context) (Out, error) {
 	return h.h.Wait(ctx)
 }
@@ -106,8 +106,8 @@ func (c NoOutputClient[In]) Abort(ctx context.Context, id int64) error {
 }
 
 // WaitFor waits until job id finishes and returns nil if it completed, or an
-// error matching ErrFailed, ErrAborted or ErrNotFound, or ErrWrongKind (at
-// once) when the job is of another kind.
+// error matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted, or
+// ErrWrongKind (at once) when the job is of another kind.
 func (c NoOutputClient[In]) WaitFor(ctx context.Context, id int64) error {
 	_, err := c.c.WaitFor(ctx, id)
 	return err
@@ -136,7 +136,7 @@ type NoOutputHandle[In any] struct {
 }
 
 // Wait waits for the job to finish and returns nil if it completed, or an
-// error matching ErrFailed, ErrAborted or ErrNotFound.
+// error matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted.
 func (h NoOutputHandle[In]) Wait(ctx context.Context) error {
 	_, err := h.h.Wait(ctx)
 	return err

@@ -38,7 +38,13 @@ func (ss *stores) serverConfig() runtime.Config {
 // stops it at the end of the test.
 func (ss *stores) startServer(t *testing.T, store storage.Storage, register func(*runtime.Server)) *runtime.Server {
 	t.Helper()
-	srv, err := runtime.NewServer(store, ss.serverConfig())
+	return ss.startServerWith(t, store, ss.serverConfig(), register)
+}
+
+// startServerWith is startServer with the configuration cfg.
+func (ss *stores) startServerWith(t *testing.T, store storage.Storage, cfg runtime.Config, register func(*runtime.Server)) *runtime.Server {
+	t.Helper()
+	srv, err := runtime.NewServer(store, cfg)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}

@@ -43,7 +43,7 @@ func testRetentionNegative(t *testing.T, newStore NewStore) {
 	})
 	e.start()
 	h := must(work.Submit(ctxT(t), e.client, Args{N: 3}, nil))
-	if _, err := h.Wait(ctxT(t)); err != nil && !isErr(err, runtime.ErrNotFound) {
+	if _, err := h.Wait(ctxT(t)); err != nil && !isErr(err, runtime.ErrDeleted) {
 		t.Fatalf("Wait: %v", err)
 	}
 	// The finisher deleted the job with its outcome, before Wait returned.

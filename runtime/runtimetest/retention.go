@@ -17,7 +17,8 @@ import (
 // within one SweepInterval; with a positive TTL the sweep deletes them after
 // that age, all of them in one round however many there are. Zero TTLs
 // mean the defaults (completed 24h, failed and aborted 7 days); KeepForever
-// keeps them.
+// keeps them. A WaitFor whose job was deleted after it read it (or
+// through the handle of its submit) returns ErrDeleted, not ErrNotFound.
 
 // Jobs the tests below store directly, of a kind and queue no server works.
 const (
@@ -186,4 +187,74 @@ func testRetentionDefaults(t *testing.T, newStore NewStore) {
 	eventually(t, "another sweep round", func() bool { return e.store.deletes.Load() >= calls+2 })
 	wantStored(t, e.store.Storage, "within the default TTL", kept)
 	wantStored(t, e.store.Storage, "KeepForever", forever)
+}
+
+// deletingWorker is ss.worker with every TTL negative: the worker deletes
+// each job as it finishes it.
+func (ss *stores) deletingWorker(t *testing.T, h runtime.HandlerFunc[Args, Result]) *hookStore {
+	t.Helper()
+	store := &hookStore{Storage: ss.first(t)}
+	cfg := ss.serverConfig()
+	cfg.Retention = runtime.Retention{Completed: -1, Failed: -1, Aborted: -1}
+	ss.startServerWith(t, store.wrap(true), cfg, func(s *runtime.Server) { register(t, s, work, h) })
+	return store
+}
+
+// testCrossWaitForDeleted: a detached client in another process waits for
+// jobs that complete, fail and are aborted in the worker, which deletes
+// them as they finish. The waiter read each unfinished, so it gets
+// ErrDeleted. So does the handle of a job the detached client submitted,
+// whether or not it ever read the job.
+func testCrossWaitForDeleted(t *testing.T, ss *stores) {
+	for _, tc := range []struct {
+		name string
+		// run is the handler; finish makes the job finish once the
+		// waiter has read it and it runs.
+		run    func(ctx context.Context, release <-chan struct{}) error
+		finish func(client *runtime.Client, id int64) error
+	}{
+		{"Completed", func(_ context.Context, release <-chan struct{}) error { <-release; return nil }, nil},
+		{"Failed", func(_ context.Context, release <-chan struct{}) error { <-release; return runtime.Permanent(errTest) }, nil},
+		{"Aborted", func(ctx context.Context, _ <-chan struct{}) error { <-ctx.Done(); return context.Cause(ctx) },
+			func(client *runtime.Client, id int64) error { return client.Abort(ctxT(t), id) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ss := newStores(t, ss.b, ss.notify)
+			release, running := make(chan struct{}), make(chan struct{})
+			worker := ss.deletingWorker(t, func(ctx context.Context, j *runtime.Job[Args]) (Result, error) {
+				close(running) // the job runs once
+				return Result{}, tc.run(ctx, release)
+			})
+			client, store := ss.observer(t)
+			id := must(work.Submit(ctxT(t), client, Args{}, nil)).ID
+			releaseAfterWaitReads(store, release)
+			if tc.finish != nil {
+				go func() {
+					<-release
+					<-running // abort it running, not pending
+					if err := tc.finish(client, id); err != nil {
+						t.Errorf("finish job %d: %v", id, err)
+					}
+				}()
+			}
+			_, err := work.WaitFor(ctxT(t), client, id)
+			if !errors.Is(err, runtime.ErrDeleted) || errors.Is(err, runtime.ErrNotFound) {
+				t.Fatalf("WaitFor of a job deleted as it finished: %v, want ErrDeleted (and not ErrNotFound)", err)
+			}
+			if stored(t, worker.Storage, id) {
+				t.Fatalf("job %d is still stored, want it deleted", id)
+			}
+		})
+	}
+	t.Run("SubmittedHandle", func(t *testing.T) {
+		t.Parallel()
+		ss := newStores(t, ss.b, ss.notify)
+		ss.deletingWorker(t, noop)
+		client, _ := ss.observer(t)
+		h := must(work.Submit(ctxT(t), client, Args{}, nil))
+		if _, err := h.Wait(ctxT(t)); !errors.Is(err, runtime.ErrDeleted) {
+			t.Fatalf("Wait of a submitted job deleted as it finished: %v, want ErrDeleted", err)
+		}
+	})
 }

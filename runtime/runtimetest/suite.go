@@ -174,6 +174,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"CrossProcessAbort", testCrossAbort},
 		{"CrossProcessAbortByPoll", testCrossAbortByPoll},
 		{"CrossProcessAbortPending", testCrossAbortPending},
+		{"CrossProcessWaitForDeletedJob", testCrossWaitForDeleted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
