@@ -221,6 +221,11 @@ func (c *Client) wait(ctx context.Context, id int64, kind string, known bool) (*
 	for {
 		// The storage's errors name the operation and the job already.
 		job, err := c.store.JobGet(ctx, &storage.JobGetParams{ID: id})
+		if err == nil && job.Kind == kind && job.State.Terminal() || errors.Is(err, storage.ErrNotFound) {
+			if r, ok := c.localResult(ctx, id, w); ok {
+				return result(r)
+			}
+		}
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, ctxErr
@@ -243,6 +248,35 @@ func (c *Client) wait(ctx context.Context, id int64, kind string, known bool) (*
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// localResult returns the outcome that the attached server, whose handler
+// for job id has returned, hands its waiters once the outcome is written:
+// a storage read or a notification can see the write first, but only the
+// server has the handler's own error. It reports false when the job is not
+// one this client's server is finishing, and when the server's write did
+// not decide the outcome.
+func (c *Client) localResult(ctx context.Context, id int64, w *waiter) (waitResult, bool) {
+	if c.srv == nil {
+		return waitResult{}, false
+	}
+	rj := c.srv.runningJob(id)
+	if rj == nil || !rj.isDecided() {
+		return waitResult{}, false
+	}
+	select {
+	case r := <-w.done:
+		return r, true
+	case <-rj.waitWritten():
+	case <-ctx.Done():
+		return waitResult{}, false
+	}
+	select {
+	case r := <-w.done:
+		return r, true
+	default:
+		return waitResult{}, false
 	}
 }
 
