@@ -17,4 +17,11 @@ var (
 	ErrSchemaTooNew = errors.New("storage: schema is newer than this version of jobgen")
 	// ErrSchemaTooOld: the database was never migrated, or by an older version of jobgen.
 	ErrSchemaTooOld = errors.New("storage: schema is older than this version of jobgen")
+	// ErrInvalidCursor: a query's cursor was not made by JobQuery for the same order.
+	ErrInvalidCursor = errors.New("storage: malformed cursor")
+	// ErrUnknownState: a filter names a state that does not exist.
+	ErrUnknownState = errors.New("storage: unknown state")
+	// ErrEmptyFilter: a bulk operation's filter would match every job and
+	// the call did not ask for all of them; nothing was changed.
+	ErrEmptyFilter = errors.New("storage: empty filter in a bulk operation")
 )

@@ -25,7 +25,8 @@ type Storage interface {
 	JobInsertMany(ctx context.Context, p *JobInsertManyParams) ([]*JobInsertResult, error)
 
 	// JobClaim claims up to p.Limit ready jobs of p.Queue whose kind is in
-	// p.Kinds, ordered by priority, RunAfter, ID. It also reports the
+	// p.Kinds, ordered by priority, RunAfter, ID; it claims nothing while
+	// the queue is paused (see QueuePause). It also reports the
 	// earliest future RunAfter among pending jobs of that queue and kinds,
 	// so an idle caller knows how long it may sleep.
 	JobClaim(ctx context.Context, p *JobClaimParams) (*JobClaimResult, error)
@@ -74,6 +75,48 @@ type Storage interface {
 	// is short (one statement, served by an index on state and finish
 	// time), so callers delete a backlog in batches.
 	JobDeleteFinished(ctx context.Context, p *JobDeleteFinishedParams) (int, error)
+
+	// JobQuery returns one page of the jobs matching p.Filter in p.Order,
+	// starting after p.Cursor (keyset pagination by id: the pages stay
+	// correct while jobs are inserted and deleted). A malformed cursor is
+	// ErrInvalidCursor, an unknown state ErrUnknownState.
+	JobQuery(ctx context.Context, p *JobQueryParams) (*JobQueryResult, error)
+
+	// JobCount counts the jobs per queue and state and per kind and state,
+	// and reports per queue the earliest RunAfter among its ready pending
+	// jobs.
+	JobCount(ctx context.Context, p *JobCountParams) (*JobCountResult, error)
+
+	// JobRetry returns one batch of the failed and aborted jobs matching
+	// p.Filter to pending (see JobRetryParams). Jobs in other states are
+	// left alone, and so is a job whose unique key an active job of its
+	// kind holds meanwhile.
+	JobRetry(ctx context.Context, p *JobRetryParams) (*JobBatchResult, error)
+
+	// JobDelete deletes one batch of the finished jobs matching p.Filter,
+	// and of the pending ones when p.Pending is set. Running jobs are never
+	// deleted.
+	JobDelete(ctx context.Context, p *JobDeleteParams) (*JobBatchResult, error)
+
+	// JobAbortMany aborts one batch of the jobs matching p.Filter as
+	// JobAbort does: pending ones at once, running ones by an abort request
+	// for their holder (counted once: a job already asked is left alone).
+	JobAbortMany(ctx context.Context, p *JobAbortManyParams) (*JobBatchResult, error)
+
+	// QueuePause pauses a queue, known or not: from the moment the call
+	// returns, no claim begun afterwards, in any process, takes a job of
+	// that queue (a claim already in flight may still take jobs). Inserts
+	// are accepted and running jobs finish. The paused state is stored.
+	QueuePause(ctx context.Context, p *QueuePauseParams) error
+
+	// QueueResume resumes a paused queue and wakes the claimers that work it
+	// (through notifications where the backend has them). Resuming a queue
+	// that is not paused does nothing.
+	QueueResume(ctx context.Context, p *QueueResumeParams) error
+
+	// QueueList returns the queues with a stored state (every queue ever
+	// paused), in name order.
+	QueueList(ctx context.Context, p *QueueListParams) ([]*QueueState, error)
 
 	// Close releases the storage's resources. Calls after Close fail.
 	Close() error
