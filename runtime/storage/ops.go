@@ -205,16 +205,19 @@ type JobCountResult struct {
 }
 
 // JobBatch selects one batch of a bulk operation: the jobs matching Filter
-// with an ID above AfterID, in ascending ID order, at most Limit of them.
-// A caller walks every match by passing the Next of each result as the
-// AfterID of the next call, until Next is 0.
+// that the operation applies to (for example the failed and aborted ones
+// of a retry), with an ID above AfterID, in ascending ID order, at most
+// Limit of them. A caller walks every match by passing the Next of each
+// result as the AfterID of the next call, until Next is 0; jobs that come
+// to match behind the walk (a retried job that fails again) are not met
+// twice.
 type JobBatch struct {
 	Filter JobFilter
 	// All allows an empty Filter, which matches every job; without it an
 	// empty filter is ErrEmptyFilter.
 	All     bool
 	AfterID int64
-	// Limit caps the jobs one call examines; zero means 1,000, and it is at
+	// Limit caps the jobs one call selects; zero means 1,000, and it is at
 	// most 10,000.
 	Limit int
 	// Now overrides the storage clock (tests).
@@ -248,7 +251,8 @@ func (b *JobBatch) Validate() error {
 type JobBatchResult struct {
 	// Changed is how many jobs the batch changed.
 	Changed int
-	// Next is the AfterID of the next batch; 0 when the batch was the last.
+	// Next is the AfterID of the next batch (the ID of the last job this
+	// one selected, when it selected Limit jobs); 0 when it was the last.
 	Next int64
 }
 

@@ -98,3 +98,24 @@ func (x *index) each(after int64, f func(*job) bool) {
 		}
 	}
 }
+
+// eachBefore calls f for the stored jobs with IDs below before, in
+// descending ID order, until f returns false.
+func (x *index) eachBefore(before int64, f func(*job) bool) {
+	last := before - 1
+	for n := min(last>>pageBits-x.first, int64(len(x.pages))-1); n >= 0; n-- {
+		p := x.pages[n]
+		if p == nil {
+			continue
+		}
+		i := int64(pageSize - 1)
+		if n == last>>pageBits-x.first {
+			i = last & (pageSize - 1)
+		}
+		for ; i >= 0; i-- {
+			if j := p.jobs[i]; j != nil && !f(j) {
+				return
+			}
+		}
+	}
+}

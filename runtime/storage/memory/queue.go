@@ -13,7 +13,8 @@ package memory
 // front. That keeps the hot path free of index bookkeeping. The running
 // heap is small (the jobs currently held) and changes on every heartbeat,
 // so it keeps each job's position and deletes eagerly. The finished queues
-// only ever lose their front entry.
+// delete lazily too (a finished job can be retried or deleted), but only
+// ever lose their front entry.
 
 // readyEntry is a pending job (or a rescue candidate) in claim order.
 type readyEntry struct {

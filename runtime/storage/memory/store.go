@@ -26,6 +26,8 @@ type Store struct {
 	// finished indexes the kept jobs of each terminal state by FinishedAt,
 	// for JobDeleteFinished.
 	finished [3]timeQueue
+	// queues holds the queues ever paused.
+	queues map[string]*queueState
 
 	scratch []*lane // lanes of the claim in progress
 
@@ -47,6 +49,7 @@ func New() *Store {
 	return &Store{
 		lanes:  make(map[laneKey]*lane),
 		unique: make(map[uniqueKey]*job),
+		queues: make(map[string]*queueState),
 	}
 }
 
@@ -372,6 +375,9 @@ func (s *Store) JobInsertClaim(ctx context.Context, i *storage.JobInsertParams, 
 // claim is JobClaim with the lock held.
 func (s *Store) claim(p *storage.JobClaimParams) *storage.JobClaimResult {
 	now := clock(p.Now)
+	if s.paused(p.Queue) {
+		return &storage.JobClaimResult{Now: fromMicros(now)}
+	}
 
 	lanes := s.scratch[:0]
 	for _, k := range p.Kinds {
@@ -528,7 +534,7 @@ func (s *Store) terminate(j *job, st state, now int64, del bool) {
 		return
 	}
 	j.loc = locFinished
-	s.finished[st-stateCompleted].push(timeEntry{at: now, id: j.id, j: j})
+	s.finished[st-stateCompleted].push(timeEntry{at: now, id: j.id, j: j, ver: j.ver})
 }
 
 // remove forgets j.
@@ -758,8 +764,10 @@ func (s *Store) JobDeleteFinished(ctx context.Context, p *storage.JobDeleteFinis
 	}
 	n := 0
 	for n < limit && q.len() > 0 && q.top().at < before {
-		s.remove(q.pop().j)
-		n++
+		if e := q.pop(); e.j.loc == locFinished && e.ver == e.j.ver { // else retried or deleted since
+			s.remove(e.j)
+			n++
+		}
 	}
 	return n, nil
 }
@@ -773,7 +781,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.jobs, s.lanes, s.unique = index{}, nil, nil
+	s.jobs, s.lanes, s.unique, s.queues = index{}, nil, nil, nil
 	s.finished = [3]timeQueue{}
 	s.scratch = nil
 	return nil
