@@ -128,16 +128,19 @@ const (
 type stmts struct {
 	insert, findUnique, failExpired, claimPending, claimExpired, nextToken, claimOne, nextRunAfter *sql.Stmt
 	heartbeat, complete, end, retry, release, deleteHeld                                           *sql.Stmt
+	queuePaused                                                                                    *sql.Stmt
 }
 
 func (st *stmts) all() []**sql.Stmt {
 	return []**sql.Stmt{&st.insert, &st.findUnique, &st.failExpired, &st.claimPending, &st.claimExpired, &st.nextToken,
-		&st.claimOne, &st.nextRunAfter, &st.heartbeat, &st.complete, &st.end, &st.retry, &st.release, &st.deleteHeld}
+		&st.claimOne, &st.nextRunAfter, &st.heartbeat, &st.complete, &st.end, &st.retry, &st.release, &st.deleteHeld,
+		&st.queuePaused}
 }
 
 func (st *stmts) prepare(ctx context.Context, db *sql.DB) error {
 	texts := []string{sqlInsert, sqlFindUnique, sqlFailExpired, sqlClaimPending, sqlClaimExpired, sqlNextToken,
-		sqlClaimOne, sqlNextRunAfter, sqlHeartbeat, sqlComplete, sqlEnd, sqlRetry, sqlRelease, sqlDeleteHeld}
+		sqlClaimOne, sqlNextRunAfter, sqlHeartbeat, sqlComplete, sqlEnd, sqlRetry, sqlRelease, sqlDeleteHeld,
+		sqlQueuePaused}
 	for i, p := range st.all() {
 		stmt, err := db.PrepareContext(ctx, texts[i])
 		if err != nil {

@@ -172,6 +172,9 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, p *storage.JobClaimParams
 	nowUS := now.UnixMicro()
 	expires := now.Add(p.LeaseDuration).UnixMicro()
 	res := &storage.JobClaimResult{Now: now, Jobs: []*storage.ClaimedJob{}}
+	if paused, err := s.paused(ctx, tx, p.Queue); err != nil || paused {
+		return res, err
+	}
 	if _, err := tx.StmtContext(ctx, s.stmts.failExpired).ExecContext(ctx, p.Queue, nowUS, kinds); err != nil {
 		return nil, fmt.Errorf("fail expired leases: %w", err)
 	}

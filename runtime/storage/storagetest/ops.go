@@ -252,6 +252,22 @@ func testAbortMany(t *testing.T, f factory) {
 		x.wantState(js[0].ID, storage.StatePending)
 	})
 
+	f.run(t, "Batches", func(t *testing.T, x *fixture) {
+		// Running jobs already asked are not picked again, so they do not
+		// use up a batch.
+		running := x.claimedJobs(3)
+		x.mustAbort(&storage.JobAbortManyParams{JobBatch: byIDs(jobIDs(running)...)}, 3)
+		for range 3 {
+			x.insert(job("q", "k"))
+		}
+		changed, calls := walkBatches(t, storage.JobBatch{All: true, Limit: 2}, func(b storage.JobBatch) (*storage.JobBatchResult, error) {
+			return x.s.JobAbortMany(x.ctx, &storage.JobAbortManyParams{JobBatch: b})
+		})
+		if changed != 3 || calls != 2 {
+			t.Errorf("abort in batches of 2: %d changed in %d calls, want 3 in 2", changed, calls)
+		}
+	})
+
 	f.run(t, "EmptyFilter", func(t *testing.T, x *fixture) {
 		j := x.insert(job("q", "k"))
 		if _, err := x.s.JobAbortMany(x.ctx, &storage.JobAbortManyParams{}); !errors.Is(err, storage.ErrEmptyFilter) {
