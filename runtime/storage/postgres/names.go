@@ -28,6 +28,7 @@ type names struct {
 	idSeq    string // quoted, qualified job id sequence
 	version  string // quoted, qualified schema version table
 	buckets  string // quoted, qualified rate limit bucket table
+	queues   string // quoted, qualified queue state table
 	channel  string // LISTEN/NOTIFY channel (raw; quoted for LISTEN)
 	lockKey  int64  // advisory lock key that serialises migrations
 }
@@ -57,6 +58,7 @@ func newNames(opts *Options) (*names, error) {
 		idSeq:    q("jobgen_jobs_id_seq"),
 		version:  q("jobgen_schema_version"),
 		buckets:  q("jobgen_rate_buckets"),
+		queues:   q("jobgen_queues"),
 	}
 	sum := sha256.Sum256([]byte(o.Schema + "." + o.TablePrefix))
 	n.channel = "jobgen_" + hex.EncodeToString(sum[:12])
@@ -80,10 +82,14 @@ func (n *names) render(sql string) string {
 		"{id_seq}", n.idSeq,
 		"{version}", n.version,
 		"{buckets}", n.buckets,
+		"{queues}", n.queues,
 		"{idx_pending}", idx("pending"),
 		"{idx_pending_run_after}", idx("pending_run_after"),
 		"{idx_running_lease}", idx("running_lease"),
 		"{idx_unique}", idx("unique_key"),
 		"{idx_finished}", idx("finished"),
+		"{idx_state}", idx("state"),
+		"{idx_queue_state}", idx("queue_state"),
+		"{idx_kind_state}", idx("kind_state"),
 	).Replace(sql)
 }

@@ -31,12 +31,15 @@ const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
 // at the next run_after come from claimPeekSQL, sent behind it in the same
 // implicit transaction.
 //
+// A paused queue (pausedSQL) claims and rescues nothing: the check is one
+// primary-key lookup, made once per statement.
+//
 // $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel.
 const claimSQL = `WITH ` + clockCTE + `,
 expired AS (
 	SELECT x.id, x.priority, x.run_after, x.attempt >= x.max_attempts AS dead FROM {jobs} x
 	WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
-		AND x.queue = $2 AND x.kind = ANY($3::text[])
+		AND x.queue = $2 AND x.kind = ANY($3::text[]) AND NOT ` + pausedSQL + `
 	ORDER BY x.priority, x.run_after, x.id
 	LIMIT $4 FOR UPDATE SKIP LOCKED
 ),
@@ -50,7 +53,7 @@ dead AS (
 pend AS (
 	SELECT x.id, x.priority, x.run_after FROM {jobs} x
 	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
-		AND x.run_after <= (SELECT t FROM clock)
+		AND x.run_after <= (SELECT t FROM clock) AND NOT ` + pausedSQL + `
 	ORDER BY x.priority, x.run_after, x.id
 	LIMIT $4 FOR UPDATE SKIP LOCKED
 ),
