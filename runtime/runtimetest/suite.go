@@ -155,6 +155,11 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"UnknownJobErrorsNameItOnce", testUnknownJobErrorsNameItOnce},
 		{"PoisonedMessageFailsAlone", testPoisonMessage},
 		{"PoisonedKeyFailsAlone", testPoisonKey},
+		{"PauseResume", testPauseResume},
+		{"PauseElsewhere", testPauseElsewhere},
+		{"RetryFailed", testRetryFailed},
+		{"AbortManyRunning", testAbortManyRunning},
+		{"OpsBadInput", testOpsBadInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
