@@ -4,11 +4,14 @@ import (
 	"context"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/runtime/storage/internal/jobsql"
 )
 
-// Each bulk operation is one statement: pick (a jobsql page of ids, in id
+// Each bulk operation is one statement, with its plan pinned (see
+// pinSQL): pick (a jobsql page of ids, in id
 // order) selects the batch, and the write re-checks each row's state on
 // its newest version, so a row claimed or changed meanwhile is skipped.
 // Every statement returns how many rows it changed, how many it picked
@@ -31,8 +34,8 @@ w AS (
 	WHERE j.id IN (SELECT id FROM pick) AND j.state IN ('failed', 'aborted')
 		AND (j.unique_key = '' OR NOT EXISTS (
 			SELECT 1 FROM {jobs} a WHERE a.kind = j.kind AND a.unique_key = j.unique_key
-				AND (a.state IN ('pending', 'running') OR a.id < j.id AND a.id IN (SELECT id FROM pick)
-					AND a.state IN ('failed', 'aborted'))))
+				AND a.state IN ('pending', 'running') AND a.unique_key <> '')
+			AND NOT EXISTS (SELECT 1 FROM pick p WHERE p.kind = j.kind AND p.unique_key = j.unique_key AND p.id < j.id))
 	RETURNING j.queue
 ),
 notes AS (SELECT DISTINCT 'i:' || w.queue AS payload FROM w)`
@@ -65,6 +68,10 @@ notes AS (
 	` + strings.ReplaceAll(strings.ReplaceAll(notifyFinishedSQL, "{src}", "req"), "'f:'", "'a:'") + `
 )`
 
+// pickColumns are the columns of pick: the retry compares the unique keys
+// of the picked jobs.
+const pickColumns = "j.id, j.kind, j.unique_key"
+
 // The states each bulk operation picks.
 var (
 	retryStates     = []storage.State{storage.StateFailed, storage.StateAborted}
@@ -81,11 +88,18 @@ func (s *Store) batch(ctx context.Context, op string, b *storage.JobBatch, state
 	}
 	limit := b.BatchLimit()
 	d := dialect{args: append([]any{ts(b.Now), s.n.channel}, args...)}
-	page := jobsql.Page{Table: s.n.jobs, Columns: "j.id", Filter: &b.Filter, States: states, Extra: extra,
+	page := jobsql.Page{Table: s.n.jobs, Columns: pickColumns, Filter: &b.Filter, States: states, Extra: extra,
 		Order: storage.OrderOldest, AfterID: b.AfterID, Limit: limit}
 	q := `WITH ` + clockCTE + `, pick AS (` + page.SQL(&d) + `)` + s.n.render(write) + bulkTailSQL
 	var changed, picked, last int64
-	if err := s.run.QueryRow(ctx, q, d.args...).Scan(&changed, &picked, &last); err != nil {
+	err := s.run.pinned(ctx, pinSQL, q, d.args, func(rows pgx.Rows) error {
+		defer rows.Close()
+		if !rows.Next() {
+			return rows.Err()
+		}
+		return rows.Scan(&changed, &picked, &last)
+	})
+	if err != nil {
 		return nil, translate(op, err)
 	}
 	res := &storage.JobBatchResult{Changed: int(changed)}

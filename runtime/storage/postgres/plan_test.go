@@ -11,7 +11,7 @@ import (
 
 // explainPinned returns the plan of sql run as the store runs it: behind
 // pinSQL, in one implicit transaction.
-func explainPinned(t *testing.T, s *Store, sql string, args ...any) string {
+func explainPinned(t testing.TB, s *Store, sql string, args ...any) string {
 	t.Helper()
 	b := &pgx.Batch{}
 	b.Queue(pinSQL)
@@ -29,7 +29,7 @@ func explainPinned(t *testing.T, s *Store, sql string, args ...any) string {
 }
 
 // planText reads the lines of an EXPLAIN result into one string.
-func planText(t *testing.T, rows pgx.Rows) string {
+func planText(t testing.TB, rows pgx.Rows) string {
 	t.Helper()
 	var plan strings.Builder
 	for rows.Next() {

@@ -395,6 +395,7 @@ type queries struct {
 	deleteFinished, abortRequested                                                 string
 	finish, finishUpdate, finishComplete, finishDelete, finishOne, finishOneDelete string
 	listPrefix                                                                     string
+	count                                                                          string
 }
 
 func newQueries(n *names) *queries {
@@ -416,6 +417,7 @@ func newQueries(n *names) *queries {
 		get:             n.render(getSQL),
 		deleteFinished:  n.render(deleteFinishedSQL),
 		listPrefix:      n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),
+		count:           n.render(countSQL),
 	}
 }
 

@@ -26,7 +26,8 @@ func (d *dialect) IDs(column string, ids []int64) string {
 }
 
 // JobQuery returns one page of the jobs matching p.Filter, in one
-// statement (see jobsql).
+// statement (see jobsql) with its plan pinned (see pinSQL): each arm an
+// index scan in id order, merged without a sort.
 func (s *Store) JobQuery(ctx context.Context, p *storage.JobQueryParams) (*storage.JobQueryResult, error) {
 	if err := s.check(); err != nil {
 		return nil, err
@@ -35,15 +36,24 @@ func (s *Store) JobQuery(ctx context.Context, p *storage.JobQueryParams) (*stora
 	if err != nil {
 		return nil, translate("query", err)
 	}
-	var d dialect
 	page := jobsql.Page{Table: s.n.jobs, Columns: jobColumns, Filter: &p.Filter, Order: p.Order, AfterID: after, Limit: p.QueryLimit() + 1}
-	rows, err := s.run.Query(ctx, page.SQL(&d), d.args...)
-	if err != nil {
-		return nil, translate("query", err)
-	}
-	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Job, error) { return scanJob(r) })
+	var d dialect
+	var jobs []*storage.Job
+	err = s.run.pinned(ctx, pinSQL, page.SQL(&d), d.args, func(rows pgx.Rows) (err error) {
+		jobs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Job, error) { return scanJob(r) })
+		return err
+	})
 	if err != nil {
 		return nil, translate("query", err)
 	}
 	return p.Page(jobs), nil
+}
+
+// pageSQL is the statement and arguments of the first page of f, newest
+// first, of limit jobs.
+func (s *Store) pageSQL(f *storage.JobFilter, limit int) (string, []any) {
+	page := jobsql.Page{Table: s.n.jobs, Columns: jobColumns, Filter: f, Limit: limit}
+	var d dialect
+	sql := page.SQL(&d)
+	return sql, d.args
 }

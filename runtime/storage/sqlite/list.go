@@ -21,9 +21,10 @@ const (
 	// a time (a loose index scan of the run_after index) and returns each
 	// one's earliest run_after when it is due.
 	sqlOldestReady = `WITH RECURSIVE q(name) AS (
-		SELECT min(queue) FROM jobgen_jobs WHERE state = 'pending'
+		SELECT min(queue) FROM jobgen_jobs INDEXED BY jobgen_jobs_pending_run_after WHERE state = 'pending'
 		UNION ALL
-		SELECT (SELECT min(x.queue) FROM jobgen_jobs x WHERE x.state = 'pending' AND x.queue > q.name)
+		SELECT (SELECT min(x.queue) FROM jobgen_jobs x INDEXED BY jobgen_jobs_pending_run_after
+			WHERE x.state = 'pending' AND x.queue > q.name)
 		FROM q WHERE q.name IS NOT NULL
 	)
 	SELECT name, at FROM (

@@ -1,0 +1,119 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// TestUpgradeFromVersion3: a schema made by version 3 (before the
+// operations) keeps its jobs when Migrate brings it to this version, and
+// the new queries, operations and pause work on it.
+func TestUpgradeFromVersion3(t *testing.T) {
+	t.Parallel()
+	pool := sharedPool(t)
+	schema := randomSchema()
+	s, err := New(pool, &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	ctx := t.Context()
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(s.n.render(versionTableSQL))
+	for _, m := range migrations[:3] {
+		exec(s.n.render(m.SQL))
+		exec("INSERT INTO "+s.n.version+" (version, name) VALUES ($1, $2)", m.Version, m.Name)
+	}
+	for i, st := range []string{"pending", "failed", "completed"} {
+		exec(s.n.render(`INSERT INTO {jobs} (kind, queue, state, max_attempts, attempt, run_after, input, error_message, created_at, finished_at)
+			VALUES ('k', 'q', $1::text, 3, $2, now(), '{"n":1}', $3, now(), CASE WHEN $1::text <> 'pending' THEN now() END)`), st, i, "msg-"+st)
+	}
+
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate from version 3: %v", err)
+	}
+	var version int
+	if err := pool.QueryRow(ctx, "SELECT max(version) FROM "+s.n.version).Scan(&version); err != nil || version != SchemaVersion {
+		t.Fatalf("schema version %d (%v), want %d", version, err, SchemaVersion)
+	}
+	page, err := s.JobQuery(ctx, &storage.JobQueryParams{Order: storage.OrderOldest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Jobs) != 3 {
+		t.Fatalf("%d jobs after the upgrade, want 3", len(page.Jobs))
+	}
+	for i, st := range []storage.State{storage.StatePending, storage.StateFailed, storage.StateCompleted} {
+		if j := page.Jobs[i]; j.State != st || j.Attempt != i || j.ErrorMessage != "msg-"+string(st) || string(j.Input) != `{"n":1}` {
+			t.Errorf("job %d after the upgrade: %+v", i+1, j)
+		}
+	}
+	res, err := s.JobRetry(ctx, &storage.JobRetryParams{JobBatch: storage.JobBatch{All: true}})
+	if err != nil || res.Changed != 1 {
+		t.Errorf("retry after the upgrade: %+v, %v; want 1 job", res, err)
+	}
+	if err := s.QueuePause(ctx, &storage.QueuePauseParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	claim := &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 10, LeaseDuration: time.Minute}
+	if c, err := s.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 0 {
+		t.Errorf("claim from a paused queue: %v, %v", c, err)
+	}
+	// The pause is stored: a new store over the same schema sees it.
+	s2, err := New(pool, &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if c, err := s2.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 0 {
+		t.Errorf("claim from a paused queue by another store: %v, %v", c, err)
+	}
+	if err := s2.QueueResume(ctx, &storage.QueueResumeParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 2 {
+		t.Errorf("claim after resume: %v, %v; want the 2 pending jobs", c, err)
+	}
+}
+
+// TestResumeNotifies: resuming a paused queue notifies it as inserted, so
+// the servers in every process that work it claim at once.
+func TestResumeNotifies(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := s.QueuePause(ctx, &storage.QueuePauseParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.QueueResume(ctx, &storage.QueueResumeParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	for n := range ch {
+		if n.Kind == storage.NotifyInserted && n.Queue == "q" {
+			return
+		}
+	}
+	t.Fatal("no notification of the resumed queue")
+}

@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
+)
+
+// TestUpgradeFromVersion1: a database made by schema version 1 (before the
+// operations) keeps its jobs when opened by this version, which migrates
+// it, and the new queries, operations and pause work on it.
+func TestUpgradeFromVersion1(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+escapePath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMicro()
+	for _, q := range []string{
+		`CREATE TABLE jobgen_schema (version INTEGER NOT NULL)`,
+		`INSERT INTO jobgen_schema (version) VALUES (1)`,
+		ms[0].SQL,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, st := range []string{"pending", "failed", "completed"} {
+		if _, err := db.Exec(`INSERT INTO jobgen_jobs (kind, queue, input, state, max_attempts, attempt, run_after, error_message, created_at, finished_at)
+			VALUES ('k', 'q', '{"n":1}', ?1, 3, ?2, ?3, ?4, ?3, CASE WHEN ?1 <> 'pending' THEN ?3 END)`, st, i, now, "msg-"+st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path, nil)
+	if err != nil {
+		t.Fatalf("open a version 1 database: %v", err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	var version int
+	if err := s.read.QueryRowContext(ctx, `SELECT version FROM jobgen_schema`).Scan(&version); err != nil || version != SchemaVersion() {
+		t.Fatalf("schema version %d (%v), want %d", version, err, SchemaVersion())
+	}
+	page, err := s.JobQuery(ctx, &storage.JobQueryParams{Order: storage.OrderOldest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Jobs) != 3 {
+		t.Fatalf("%d jobs after the upgrade, want 3", len(page.Jobs))
+	}
+	for i, st := range []storage.State{storage.StatePending, storage.StateFailed, storage.StateCompleted} {
+		if j := page.Jobs[i]; j.State != st || j.Attempt != i || j.ErrorMessage != "msg-"+string(st) || string(j.Input) != `{"n":1}` {
+			t.Errorf("job %d after the upgrade: %+v", i+1, j)
+		}
+	}
+	res, err := s.JobRetry(ctx, &storage.JobRetryParams{JobBatch: storage.JobBatch{All: true}})
+	if err != nil || res.Changed != 1 {
+		t.Errorf("retry after the upgrade: %+v, %v; want 1 job", res, err)
+	}
+	if err := s.QueuePause(ctx, &storage.QueuePauseParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	claim := &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 10, LeaseDuration: time.Minute}
+	if c, err := s.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 0 {
+		t.Errorf("claim from a paused queue: %v, %v", c, err)
+	}
+	// The pause is stored: it holds after a restart.
+	s.Close()
+	s2, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if c, err := s2.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 0 {
+		t.Errorf("claim from a paused queue after a restart: %v, %v", c, err)
+	}
+	if err := s2.QueueResume(ctx, &storage.QueueResumeParams{Queue: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s2.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 2 {
+		t.Errorf("claim after resume: %v, %v; want the 2 pending jobs", c, err)
+	}
+}
