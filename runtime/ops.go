@@ -162,8 +162,9 @@ type RetryOpts struct {
 }
 
 // Retry returns failed or aborted job id to pending with a fresh budget
-// of attempts, and returns it as stored after the retry. The job keeps its
-// last error message and code until its next outcome. A pending, running
+// of attempts, and returns it as read just after the retry (a server may
+// have claimed it already). The job keeps its last error message and code
+// until its next outcome. A pending, running
 // or completed job is refused with an error matching ErrNotRetryable
 // (submit a new job instead of retrying a completed one), an unknown id
 // with ErrNotFound.

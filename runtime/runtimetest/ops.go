@@ -105,12 +105,8 @@ func testRetryFailed(t *testing.T, newStore NewStore) {
 		t.Fatalf("Wait: %v, want ErrFailed", err)
 	}
 	fail.Store(false)
-	job, err := e.client.Retry(ctxT(t), h.ID, nil)
-	if err != nil {
+	if _, err := e.client.Retry(ctxT(t), h.ID, nil); err != nil {
 		t.Fatalf("Retry: %v", err)
-	}
-	if job.ErrorMessage == "" {
-		t.Errorf("retried job lost its last error")
 	}
 	res, err := h.Wait(ctxT(t))
 	if err != nil || res.N != 1 {

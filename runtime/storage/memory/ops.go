@@ -131,7 +131,7 @@ func (s *Store) batch(what string, b *storage.JobBatch, applies func(*job) bool,
 	m := newFilter(&b.Filter)
 	limit := b.BatchLimit()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return nil, closedError(what)
 	}
@@ -176,6 +176,9 @@ func (s *Store) JobRetry(ctx context.Context, p *storage.JobRetryParams) (*stora
 			j.runAfter = micros(p.RunAfter)
 		}
 		s.schedule(j, now)
+		if s.bus != nil {
+			s.noteInserted(j.lane.queue)
+		}
 		return true
 	})
 }
@@ -205,7 +208,50 @@ func (s *Store) JobAbortMany(ctx context.Context, p *storage.JobAbortManyParams)
 			s.terminate(j, stateAborted, now, false)
 		} else {
 			j.abortReq = now
+			if s.bus != nil {
+				s.notes = append(s.notes, storage.Notification{Kind: storage.NotifyAbortRequested, JobID: j.id})
+			}
 		}
 		return true
 	})
+}
+
+// JobQuery lists jobs, as Store.JobQuery does.
+func (p *Peer) JobQuery(ctx context.Context, ps *storage.JobQueryParams) (*storage.JobQueryResult, error) {
+	if err := p.check("query jobs"); err != nil {
+		return nil, err
+	}
+	return p.s.JobQuery(ctx, ps)
+}
+
+// JobCount counts jobs, as Store.JobCount does.
+func (p *Peer) JobCount(ctx context.Context, ps *storage.JobCountParams) (*storage.JobCountResult, error) {
+	if err := p.check("count jobs"); err != nil {
+		return nil, err
+	}
+	return p.s.JobCount(ctx, ps)
+}
+
+// JobRetry retries jobs, as Store.JobRetry does.
+func (p *Peer) JobRetry(ctx context.Context, ps *storage.JobRetryParams) (*storage.JobBatchResult, error) {
+	if err := p.check("retry jobs"); err != nil {
+		return nil, err
+	}
+	return p.s.JobRetry(ctx, ps)
+}
+
+// JobDelete deletes jobs, as Store.JobDelete does.
+func (p *Peer) JobDelete(ctx context.Context, ps *storage.JobDeleteParams) (*storage.JobBatchResult, error) {
+	if err := p.check("delete jobs"); err != nil {
+		return nil, err
+	}
+	return p.s.JobDelete(ctx, ps)
+}
+
+// JobAbortMany aborts jobs, as Store.JobAbortMany does.
+func (p *Peer) JobAbortMany(ctx context.Context, ps *storage.JobAbortManyParams) (*storage.JobBatchResult, error) {
+	if err := p.check("abort jobs"); err != nil {
+		return nil, err
+	}
+	return p.s.JobAbortMany(ctx, ps)
 }

@@ -40,12 +40,15 @@ func (s *Store) QueueResume(ctx context.Context, p *storage.QueueResumeParams) e
 		return fmt.Errorf("memory: resume queue: %w", err)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.closed {
 		return closedError("resume queue")
 	}
 	if q := s.queues[p.Queue]; q != nil && q.paused {
 		q.paused, q.pausedAt, q.updated = false, unset, clock(p.Now)
+		if s.bus != nil {
+			s.noteInserted(p.Queue) // wakes the peers' servers
+		}
 	}
 	return nil
 }
@@ -79,4 +82,29 @@ func (s *Store) queue(name string) *queueState {
 func (s *Store) paused(name string) bool {
 	q := s.queues[name]
 	return q != nil && q.paused
+}
+
+// QueuePause pauses a queue, as Store.QueuePause does.
+func (p *Peer) QueuePause(ctx context.Context, ps *storage.QueuePauseParams) error {
+	if err := p.check("pause queue"); err != nil {
+		return err
+	}
+	return p.s.QueuePause(ctx, ps)
+}
+
+// QueueResume resumes a queue, as Store.QueueResume does; the peers'
+// subscribers hear of it as of an insert into the queue.
+func (p *Peer) QueueResume(ctx context.Context, ps *storage.QueueResumeParams) error {
+	if err := p.check("resume queue"); err != nil {
+		return err
+	}
+	return p.s.QueueResume(ctx, ps)
+}
+
+// QueueList lists the stored queue states, as Store.QueueList does.
+func (p *Peer) QueueList(ctx context.Context, ps *storage.QueueListParams) ([]*storage.QueueState, error) {
+	if err := p.check("list queues"); err != nil {
+		return nil, err
+	}
+	return p.s.QueueList(ctx, ps)
 }
