@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -156,6 +157,20 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 
 // migrateHint says how to bring a schema up to SchemaVersion.
 const migrateHint = "run Store.Migrate, set Options.AutoMigrate, or apply MigrationSQL"
+
+// DatabaseVersion returns the schema version the database is at: 0 when
+// jobgen never migrated it, more than SchemaVersion when a newer jobgen
+// did. It changes nothing.
+func (s *Store) DatabaseVersion(ctx context.Context) (int, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	v, err := s.checkVersion(ctx, s.pool)
+	if errors.Is(err, storage.ErrSchemaTooNew) {
+		err = nil
+	}
+	return v, err
+}
 
 // checkVersion returns the schema version of the database (0 when it was
 // never migrated) and fails when it is newer than SchemaVersion.

@@ -79,6 +79,48 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
+func TestDatabaseVersion(t *testing.T) {
+	t.Parallel()
+	pool := sharedPool(t)
+	ctx := t.Context()
+	schema := randomSchema()
+	t.Cleanup(func() {
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+	})
+	s, err := New(pool, &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, step := range []struct {
+		name string
+		do   func() error
+		want int
+	}{
+		{"never migrated", func() error { return nil }, 0},
+		{"migrated", func() error { return s.Migrate(ctx) }, SchemaVersion},
+		{"migrated by a newer jobgen", func() error {
+			_, err := pool.Exec(ctx, "INSERT INTO "+s.n.version+" (version, name) VALUES ($1, 'future')", SchemaVersion+1)
+			return err
+		}, SchemaVersion + 1},
+	} {
+		if err := step.do(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if v, err := s.DatabaseVersion(ctx); err != nil || v != step.want {
+			t.Fatalf("%s: DatabaseVersion = %d, %v; want %d", step.name, v, err, step.want)
+		}
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", s.n.jobs).Scan(&exists); err != nil || !exists {
+		t.Fatalf("jobs table after Migrate: %v, %v", exists, err)
+	}
+	s.Close()
+	if _, err := s.DatabaseVersion(ctx); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("DatabaseVersion after Close: %v, want ErrClosed", err)
+	}
+}
+
 func TestMigrationSQL(t *testing.T) {
 	t.Parallel()
 	pool := sharedPool(t)
