@@ -87,7 +87,8 @@ func run(ctx context.Context, a *app, args []string) int {
 func isUsage(err error) bool {
 	var ue *usageError
 	return errors.As(err, &ue) || errors.Is(err, runtime.ErrInvalidCursor) ||
-		errors.Is(err, runtime.ErrUnknownState) || errors.Is(err, runtime.ErrEmptyFilter)
+		errors.Is(err, runtime.ErrUnknownState) || errors.Is(err, runtime.ErrEmptyFilter) ||
+		errors.Is(err, runtime.ErrInvalidName)
 }
 
 // dispatch finds the command args name, parses its flags and runs it.
