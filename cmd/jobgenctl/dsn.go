@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/runtime/storage/postgres"
@@ -124,40 +126,59 @@ func (t *target) sqliteVersion(ctx context.Context) (int, error) {
 	return sqlite.DatabaseVersion(ctx, t.path)
 }
 
-// connect opens the PostgreSQL store without migrating it. It fails when a
-// newer jobgen migrated the schema.
-func (t *target) connect(ctx context.Context) (*postgres.Store, error) {
-	return postgres.Connect(ctx, t.url, t.opts)
+// connect opens the PostgreSQL store over a pool of its own, without
+// migrating or checking the schema, and returns it with the function that
+// closes both.
+func (t *target) connect(ctx context.Context) (*postgres.Store, func(), error) {
+	cfg, err := pgxpool.ParseConfig(t.url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s, err := postgres.New(pool, t.opts)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); pool.Close() }, nil
 }
 
 // openCurrent opens the store of an existing database at the schema
 // version of this jobgenctl, which it never migrates: an older database
 // needs migrate up first (an application of the older version would
-// refuse the upgraded schema), a newer one a newer jobgenctl.
-func (t *target) openCurrent(ctx context.Context) (storage.Storage, error) {
+// refuse the upgraded schema), a newer one a newer jobgenctl. It returns
+// the function that closes the store.
+func (t *target) openCurrent(ctx context.Context) (storage.Storage, func(), error) {
 	if t.backend == backendSQLite {
 		v, err := t.sqliteVersion(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := t.checkVersion(v); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return sqlite.Open(t.path, nil)
+		s, err := sqlite.Open(t.path, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { s.Close() }, nil
 	}
-	s, err := t.connect(ctx)
+	s, done, err := t.connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := s.DatabaseVersion(ctx)
 	if err == nil {
 		err = t.checkVersion(v)
 	}
 	if err != nil {
-		s.Close()
-		return nil, err
+		done()
+		return nil, nil, err
 	}
-	return s, nil
+	return s, done, nil
 }
 
 // checkVersion fails unless v is the schema version of this jobgenctl.
@@ -178,16 +199,16 @@ func (a *app) client(ctx context.Context, c *connFlags) (*runtime.Client, func()
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := t.openCurrent(ctx)
+	store, closeStore, err := t.openCurrent(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	cl, err := runtime.NewClient(store, runtime.ClientConfig{Logger: slog.New(slog.NewTextHandler(a.stderr, nil))})
 	if err != nil {
-		store.Close()
+		closeStore()
 		return nil, nil, err
 	}
-	return cl, func() { cl.Close(); store.Close() }, nil
+	return cl, func() { cl.Close(); closeStore() }, nil
 }
 
 // mask replaces every secret in messages.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -120,6 +121,8 @@ type backend struct {
 	conn []string
 	// open opens a store over the database once it is migrated.
 	open func(t *testing.T) storage.Storage
+	// setVersion records schema version v in the migrated database.
+	setVersion func(t *testing.T, v int)
 }
 
 // run runs jobgenctl with args and the backend's connection flags.
@@ -176,6 +179,16 @@ func newSQLite(t *testing.T) *backend {
 				t.Fatal(err)
 			}
 			return s
+		},
+		setVersion: func(t *testing.T, v int) {
+			db, err := sql.Open("sqlite3", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE jobgen_schema SET version = ?`, v); err != nil {
+				t.Fatal(err)
+			}
 		},
 	}
 }
@@ -238,6 +251,12 @@ func newPostgres(t *testing.T) *backend {
 				t.Fatal(err)
 			}
 			return s
+		},
+		setVersion: func(t *testing.T, v int) {
+			table := pgx.Identifier{schema, "jobgen_schema_version"}.Sanitize()
+			if _, err := pool.Exec(t.Context(), "INSERT INTO "+table+" (version, name) VALUES ($1, 'test')", v); err != nil {
+				t.Fatal(err)
+			}
 		},
 	}
 }

@@ -118,11 +118,11 @@ func (t *target) migrate(ctx context.Context) (int, error) {
 		}
 		return from, s.Close()
 	}
-	s, err := t.connect(ctx)
+	s, done, err := t.connect(ctx)
 	if err != nil {
 		return 0, err
 	}
-	defer s.Close()
+	defer done()
 	from, err := s.DatabaseVersion(ctx)
 	if err != nil {
 		return 0, err
@@ -171,6 +171,8 @@ func migrateStatus(a *app, fs *flag.FlagSet) func(context.Context, []string) err
 		switch {
 		case v < latest:
 			fmt.Fprintf(a.stdout, "%s is at schema version %d of %d: run jobgenctl migrate up\n\n", t.where(), v, latest)
+		case v > latest:
+			fmt.Fprintf(a.stdout, "%s is at schema version %d, migrated by a newer jobgen; this jobgenctl knows up to %d\n\n", t.where(), v, latest)
 		default:
 			fmt.Fprintf(a.stdout, "%s is at schema version %d, up to date\n\n", t.where(), v)
 		}
@@ -204,11 +206,11 @@ func (t *target) status(ctx context.Context) (int, []string, error) {
 	for _, m := range ms {
 		names = append(names, m.Name)
 	}
-	s, err := t.connect(ctx)
+	s, done, err := t.connect(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer s.Close()
+	defer done()
 	v, err := s.DatabaseVersion(ctx)
 	return v, names, err
 }

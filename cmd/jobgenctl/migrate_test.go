@@ -69,6 +69,18 @@ func TestMigrate(t *testing.T) {
 		}
 		b.ok(t, "jobs", "list")
 
+		// A database a newer jobgen migrated is shown, and refused.
+		b.setVersion(t, latest+1)
+		b.okJSON(t, &st, "migrate", "status")
+		if st.Version != latest+1 || st.LatestVersion != latest {
+			t.Fatalf("status of a newer database: %+v", st)
+		}
+		if out := b.ok(t, "migrate", "status"); !strings.Contains(out, "migrated by a newer jobgen") {
+			t.Fatalf("migrate status of a newer database:\n%s", out)
+		}
+		b.fails(t, 1, "migrated by a newer jobgen; this jobgenctl knows up to", "jobs", "list")
+		b.fails(t, 1, "newer", "migrate", "up")
+
 		script := b.ok(t, "migrate", "sql")
 		if !strings.Contains(script, "jobgen_jobs") {
 			t.Fatalf("migrate sql:\n%s", script)
