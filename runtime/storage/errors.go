@@ -9,8 +9,16 @@ var (
 	ErrNotFound = errors.New("storage: job not found")
 	// ErrClosed: the storage was closed.
 	ErrClosed = errors.New("storage: closed")
-	// ErrBusy: the database stayed locked for longer than the backend's busy timeout.
+	// ErrBusy: the database stayed locked for longer than the backend's busy
+	// timeout. Nothing changed; the call may be retried.
 	ErrBusy = errors.New("storage: busy")
+	// ErrUnavailable: the database could not be reached, or the connection
+	// to it broke during the call (refused, reset, timed out, the server
+	// shutting down or starting up, its disk failing). The condition may
+	// pass, and a retry may then succeed. A write that failed with it may
+	// or may not have taken effect: the connection may have been lost
+	// after the commit, before its answer arrived.
+	ErrUnavailable = errors.New("storage: unavailable")
 	// ErrInvalid: a parameter was out of range; nothing was written.
 	ErrInvalid = errors.New("storage: invalid parameter")
 	// ErrSchemaTooNew: the database was migrated by a newer version of jobgen.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,8 +26,12 @@ func translate(op string, err error) error {
 	case isClosedPool(err):
 		return fmt.Errorf("postgres: %s: %w", op, storage.ErrClosed)
 	case errors.Is(err, storage.ErrClosed), errors.Is(err, storage.ErrNotFound),
-		errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrSchemaTooNew):
+		errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrSchemaTooNew),
+		errors.Is(err, storage.ErrUnavailable),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("postgres: %s: %w", op, err)
+	case unavailable(err):
+		return fmt.Errorf("postgres: %s: %w: %w", op, storage.ErrUnavailable, err)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -47,6 +54,36 @@ func isClosedPool(err error) bool {
 		}
 	}
 	return false
+}
+
+// unavailable reports errors that say the server could not be reached or
+// the connection to it broke: a failed connection attempt, a socket error
+// or end of stream, a connection pgx has closed, and the server's own
+// errors of a lost connection, a shutdown, a start-up or too many clients.
+// Errors of the call's own context are left out: they match the context's
+// error, as the caller expects. A connection attempt the server refused for
+// another reason (a wrong password, a missing database) is not a passing
+// condition and is left out too.
+func unavailable(err error) bool {
+	var (
+		pgErr   *pgconn.PgError
+		connErr *pgconn.ConnectError
+		netErr  net.Error
+	)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "57P01", // admin_shutdown
+			"57P02", // crash_shutdown
+			"57P03", // cannot_connect_now: starting up, shutting down, in recovery
+			"53300": // too_many_connections
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+	}
+	return errors.As(err, &connErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // retryable reports errors after which a fenced, idempotent statement may

@@ -42,3 +42,11 @@ func dataError(err error) bool {
 	}
 	return false
 }
+
+// isUnavailable reports whether err is SQLite's SQLITE_IOERR, SQLITE_CANTOPEN
+// or SQLITE_FULL: the database file or its disk failed (a network
+// filesystem gone, a disk full), which may pass.
+func isUnavailable(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrIoErr || se.Code == sqlite3.ErrCantOpen || se.Code == sqlite3.ErrFull)
+}

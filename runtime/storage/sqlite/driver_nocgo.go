@@ -17,3 +17,6 @@ func isLocked(error) bool { return false }
 
 // dataError reports false: without a driver no statement runs.
 func dataError(error) bool { return false }
+
+// isUnavailable reports false: without a driver no statement runs.
+func isUnavailable(error) bool { return false }

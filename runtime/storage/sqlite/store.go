@@ -266,7 +266,7 @@ func (s *Store) mapErr(op string, err error) error {
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrClosed),
 		errors.Is(err, storage.ErrBusy), errors.Is(err, storage.ErrInvalid),
-		errors.Is(err, storage.ErrSchemaTooNew):
+		errors.Is(err, storage.ErrSchemaTooNew), errors.Is(err, storage.ErrUnavailable):
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrNotFound)
@@ -275,6 +275,9 @@ func (s *Store) mapErr(op string, err error) error {
 	}
 	if isLocked(err) {
 		return fmt.Errorf("sqlite: %s: %w: database locked by another connection past the busy timeout: %w", op, storage.ErrBusy, err)
+	}
+	if isUnavailable(err) {
+		return fmt.Errorf("sqlite: %s: %w: %w", op, storage.ErrUnavailable, err)
 	}
 	if s.closed.Load() || errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed") {
 		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrClosed)
