@@ -97,13 +97,13 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 	if c.srv != nil {
 		res, err := c.srv.submit(ctx, p, inserted)
 		if err != nil {
-			return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+			return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
 		}
 		return res, nil
 	}
 	res, err := c.store.JobInsert(ctx, p)
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+		return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
 	}
 	inserted(res)
 	return res, nil

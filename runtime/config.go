@@ -334,7 +334,9 @@ type SubmitOpts struct {
 	// no timeout.
 	Timeout *time.Duration
 	// UniqueKey overrides the key the kind derives from the input when not
-	// empty.
+	// empty. A key makes a submit safe to retry after an ambiguous error
+	// (see KindClient.Submit): the retry finds the job the first one
+	// stored, as long as that job is active.
 	UniqueKey string
 }
 

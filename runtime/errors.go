@@ -254,3 +254,43 @@ func HoldQueueFor(d time.Duration, err error) error {
 	}
 	return &HoldQueueError{Delay: max(d, 0), Err: err}
 }
+
+// ErrUnavailable: storage could not be reached or its connection broke
+// during the call, or it stayed busy past its timeout (storage.ErrUnavailable,
+// storage.ErrBusy). The condition may pass; the call may be retried. A
+// submit that failed with it may or may not have stored its job (see
+// KindClient.Submit). Errors matching it are *UnavailableError values.
+var ErrUnavailable = errors.New("jobgen: storage unavailable")
+
+// UnavailableError is the error of a call that storage could not serve for
+// a condition that may pass. It matches ErrUnavailable with errors.Is and
+// unwraps to the storage's error, which matches storage.ErrUnavailable or
+// storage.ErrBusy.
+type UnavailableError struct {
+	// Err is the storage's error.
+	Err error
+}
+
+func (e *UnavailableError) Error() string { return "jobgen: storage unavailable: " + e.Err.Error() }
+
+// Unwrap returns the storage's error.
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// Is matches ErrUnavailable.
+func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailable }
+
+// storageError returns err, the error of a storage call, as an
+// *UnavailableError when it says storage is unavailable or busy, and as it
+// is otherwise.
+func storageError(err error) error {
+	if unavailable(err) {
+		return &UnavailableError{Err: err}
+	}
+	return err
+}
+
+// unavailable reports whether err, the error of a storage call, says
+// storage is unavailable or busy.
+func unavailable(err error) bool {
+	return errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrBusy)
+}

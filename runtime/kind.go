@@ -117,7 +117,8 @@ func (k *Kind[In, Out]) Name() string { return k.opts.Name }
 // Opts returns the kind's defaults.
 func (k *Kind[In, Out]) Opts() KindOpts { return k.opts }
 
-// Submit encodes in and stores a job of this kind through c.
+// Submit encodes in and stores a job of this kind through c. Its errors
+// are those of KindClient.Submit.
 func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *SubmitOpts) (*Handle[Out], error) {
 	input, err := encodeInput(k.codec, in)
 	if err != nil {

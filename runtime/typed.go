@@ -19,6 +19,16 @@ func NewKindClient[In, Out any](k *Kind[In, Out], c *Client) KindClient[In, Out]
 // Submit stores a job with the kind's defaults, overridden by opts (which
 // may be nil). A job with the same unique key as an active one is not stored
 // again: the handle then refers to the active job and has Duplicate set.
+//
+// An error matching ErrUnavailable says storage could not be reached or
+// lost its connection during the call; an error of ctx says the call was
+// cut off. Both are ambiguous: the job may or may not have been stored, for
+// the insert may have committed just before the answer was lost. Invalid
+// input (ErrPayloadTooLarge, ErrInvalidName, ErrInvalidOption) is not:
+// nothing was written. After an ambiguous error, a job with a unique key
+// may simply be submitted again: if the first submit stored it and it is
+// still active, the retry returns it with Duplicate set instead of storing
+// it twice. Without a key a retry may store a second job.
 func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOpts) (KindHandle[In, Out], error) {
 	h, err := c.kind.Submit(ctx, c.client, args, opts)
 	if err != nil {
