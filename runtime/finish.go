@@ -29,11 +29,10 @@ type finisher struct {
 
 	// The bound of the writes and buffers reused by every flush; only the
 	// finisher's goroutine uses them.
-	bound   callBound
-	params  storage.JobFinishParams
-	idx     []int  // batch index of each entry of params.Jobs
-	applied []bool // per batch entry: its outcome was written
-	failed  []bool // per batch entry: its write failed alone
+	bound  callBound
+	params storage.JobFinishParams
+	idx    []int         // batch index of each entry of params.Jobs
+	status []writeStatus // per batch entry: what became of its outcome
 }
 
 func newFinisher(s *Server) *finisher {
@@ -94,71 +93,83 @@ func (f *finisher) fill(batch []finishReq) []finishReq {
 	return batch
 }
 
-// flush writes one batch, retrying storage errors for a while. If the write
-// never lands, the jobs' leases expire and another claim runs them again.
+// flush writes one batch (see write), tells this process's observers about
+// every outcome that was written and releases the batch's jobs.
 func (f *finisher) flush(batch []finishReq) {
 	s := f.s
-	f.params.Jobs, f.idx, f.params.Now = f.params.Jobs[:0], f.idx[:0], s.clk.storeNow()
-	for i, req := range batch {
-		if req.rj.lost.Load() {
-			continue // another claim owns the job now
-		}
-		req.f.Delete = s.deleteOnFinish(req.f.Outcome)
-		f.params.Jobs = append(f.params.Jobs, req.f)
-		f.idx = append(f.idx, i)
+	for i := range batch {
+		batch[i].f.Delete = s.deleteOnFinish(batch[i].f.Outcome)
 	}
-	f.applied = append(f.applied[:0], make([]bool, len(batch))...)
-	f.failed = append(f.failed[:0], make([]bool, len(batch))...)
-	if len(f.params.Jobs) > 0 {
-		res, err := f.write(&f.params)
-		if err != nil {
-			s.logger.Error("jobgen: writing job outcomes failed; the jobs will be rescued when their leases expire", "jobs", len(f.params.Jobs), "err", err)
-			s.jobsDone(batch)
-			return
-		}
-		for k, i := range f.idx {
-			f.applied[i] = res.Applied[k]
-			if err := res.Err(k); err != nil {
-				// As when the whole write fails, for this job alone.
-				f.failed[i] = true
-				s.logger.Error("jobgen: writing the job's outcome failed; the job will be rescued when its lease expires", "job_id", batch[i].f.ID, "kind", batch[i].rj.rec.Kind, "err", err)
-			}
-		}
+	f.status = append(f.status[:0], make([]writeStatus, len(batch))...)
+	if f.write(batch) {
+		f.readBack(batch)
 	}
 	now := s.clk.now()
 	for i, req := range batch {
-		if f.applied[i] {
+		switch {
+		case f.status[i] == statusWritten:
 			s.written(req, now)
-		} else if !f.failed[i] && !req.rj.lost.Load() {
+		case f.status[i] == statusNotWritten && (!req.rj.lost.Load() || req.rj.retrying.Load()):
 			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
 		}
 	}
 	s.jobsDone(batch)
 }
 
-// write writes p, retrying a failed write with backoff on the server's
-// clock, until the stop is abandoned (see callCtx). Each write is bounded
-// by about one lease duration, after which the jobs would be rescued
-// anyway.
-func (f *finisher) write(p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
+// write writes the outcomes of batch whose leases are held, setting
+// f.status, and reports whether a failed call may have written some of
+// them before storage answered again (then readBack settles them). A
+// failed write is retried with capped exponential backoff for as long as
+// it can still succeed and matter (see retryWrite). Its jobs stay in the
+// running set meanwhile, and the heartbeat renews their leases again (see
+// runningJob.retrying) and tells when one is lost; an entry whose lease is
+// lost is left out of the next try. Each entry is fenced by its lease
+// token, so a try never applies an outcome a failed one already wrote.
+// Each try is bounded by about one lease duration. When write gives up,
+// the jobs whose outcome it could not write are rescued when their leases
+// expire.
+func (f *finisher) write(batch []finishReq) (uncertain bool) {
 	s := f.s
-	backoff := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		res, err := s.store.JobFinish(f.bound.get(s.life, time.Now(), s.cfg.LeaseDuration), p)
+		f.params.Jobs, f.idx, f.params.Now = f.params.Jobs[:0], f.idx[:0], s.clk.storeNow()
+		for i, req := range batch {
+			if !req.rj.lost.Load() { // else another claim owns the job now
+				f.params.Jobs = append(f.params.Jobs, req.f)
+				f.idx = append(f.idx, i)
+			}
+		}
+		if len(f.params.Jobs) == 0 {
+			return uncertain
+		}
+		res, err := s.store.JobFinish(f.bound.get(s.life, time.Now(), s.cfg.LeaseDuration), &f.params)
 		if err == nil {
-			return res, nil
+			for k, i := range f.idx {
+				switch err := res.Err(k); {
+				case res.Applied[k]:
+					f.status[i] = statusWritten
+				case err != nil:
+					// As when the whole write fails, for this job alone.
+					f.status[i] = statusFailed
+					s.logger.Error("jobgen: writing the job's outcome failed; the job will be rescued when its lease expires", "job_id", batch[i].f.ID, "kind", batch[i].rj.rec.Kind, "err", err)
+				}
+			}
+			if attempt > 1 {
+				s.logger.Info("jobgen: job outcomes written after failed writes", "jobs", len(f.params.Jobs), "attempts", attempt)
+			}
+			return uncertain
 		}
-		if attempt == 5 || s.life.Err() != nil {
-			return nil, err
+		uncertain = true
+		for _, i := range f.idx {
+			batch[i].rj.retrying.Store(true)
 		}
-		s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(p.Jobs), "attempt", attempt, "err", err)
-		wait := s.clk.clock.NewTimer(backoff)
-		select {
-		case <-wait.C():
-		case <-s.life.Done():
+		if !f.retryWrite(err, attempt) {
+			s.logger.Error("jobgen: writing job outcomes failed; unless a failed write landed, the jobs will be rescued when their leases expire",
+				"jobs", len(f.params.Jobs), "attempts", attempt, "err", err)
+			for _, i := range f.idx {
+				f.status[i] = statusUnknown
+			}
+			return false
 		}
-		wait.Stop()
-		backoff *= 4
 	}
 }
 

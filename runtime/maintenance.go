@@ -57,12 +57,15 @@ func (s *Server) heartbeatLoop() {
 // whose handler has returned is left out: its outcome write is on its way,
 // fenced by its lease token, and tells whether the lease still held (see
 // finisher.flush), so a lease the heartbeat finds gone because that write
-// committed first is no alarm.
+// committed first is no alarm. A job whose outcome write failed and is
+// retried is renewed again, so that storage trouble does not cost it its
+// lease while the finisher waits; when its lease is gone the finisher
+// stops trying and reads back whether a failed write landed.
 func (s *Server) heartbeat() {
 	s.mu.Lock()
 	leases := make([]storage.Lease, 0, len(s.running))
 	for id, rj := range s.running {
-		if !rj.isDecided() {
+		if !rj.isDecided() || rj.retrying.Load() {
 			leases = append(leases, storage.Lease{ID: id, Token: rj.rec.LeaseToken})
 		}
 	}
@@ -81,6 +84,9 @@ func (s *Server) heartbeat() {
 		rj := s.runningJob(id)
 		switch {
 		case rj == nil: // written and released meanwhile
+		case rj.retrying.Load():
+			s.logger.Debug("jobgen: lease gone while the outcome write is retried; the finisher reads back whether a failed write landed", "job_id", id, "kind", rj.rec.Kind)
+			rj.lost.Store(true)
 		case rj.isDecided():
 			s.logger.Debug("jobgen: lease gone after the handler returned; the outcome write tells", "job_id", id, "kind", rj.rec.Kind)
 		default:

@@ -60,6 +60,7 @@ type Server struct {
 	stopCh     chan struct{} // closed when Stop begins: loops stop claiming
 	cancelCh   chan struct{} // closed to cut the drain wait short
 	stuckCh    chan struct{} // closed when jobs outlived the grace after cancel
+	drainedCh  chan struct{} // closed when a stop's drain wait is over: outcome writes stop retrying
 	doneCh     chan struct{} // closed when everything has stopped
 	stuckErr   error
 	// stuckReported: a Stop returned stuckErr; later calls wait for the rest.
@@ -101,6 +102,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		stopCh:    make(chan struct{}),
 		cancelCh:  make(chan struct{}),
 		stuckCh:   make(chan struct{}),
+		drainedCh: make(chan struct{}),
 		doneCh:    make(chan struct{}),
 		maintStop: make(chan struct{}),
 		beat:      make(chan struct{}, 1),
@@ -304,6 +306,7 @@ func (s *Server) shutdown() {
 		}
 		drain.Stop()
 	}
+	close(s.drainedCh)
 	s.cancelRunning(ErrStopped)
 	grace := time.NewTimer(stopGrace)
 	select {

@@ -25,6 +25,9 @@ type hookStore struct {
 	afterGet func(job *storage.Job)
 	// abortErr, when set, is returned by JobAbort instead of aborting.
 	abortErr error
+	// finish, when set, is called instead of the inner JobFinish, with a
+	// function that calls it.
+	finish func(p *storage.JobFinishParams, finish func() (*storage.JobFinishResult, error)) (*storage.JobFinishResult, error)
 	// publish, when set, is called instead of the inner Publish, with a
 	// function that calls it.
 	publish func(n storage.Notification, publish func() error) error
@@ -51,6 +54,12 @@ func (s *hookStore) setAfterGet(f func(*storage.Job)) {
 func (s *hookStore) setPublish(f func(n storage.Notification, publish func() error) error) {
 	s.mu.Lock()
 	s.publish = f
+	s.mu.Unlock()
+}
+
+func (s *hookStore) setFinish(f func(p *storage.JobFinishParams, finish func() (*storage.JobFinishResult, error)) (*storage.JobFinishResult, error)) {
+	s.mu.Lock()
+	s.finish = f
 	s.mu.Unlock()
 }
 
@@ -94,7 +103,14 @@ func (s *hookStore) JobHeartbeat(ctx context.Context, p *storage.JobHeartbeatPar
 func (s *hookStore) JobFinish(ctx context.Context, p *storage.JobFinishParams) (*storage.JobFinishResult, error) {
 	s.finishes.Add(1)
 	s.finishedJobs.Add(int64(len(p.Jobs)))
-	return s.Storage.JobFinish(ctx, p)
+	finish := func() (*storage.JobFinishResult, error) { return s.Storage.JobFinish(ctx, p) }
+	s.mu.Lock()
+	hook := s.finish
+	s.mu.Unlock()
+	if hook != nil {
+		return hook(p, finish)
+	}
+	return finish()
 }
 
 func (s *hookStore) JobAbort(ctx context.Context, p *storage.JobAbortParams) (*storage.JobAbortResult, error) {

@@ -160,6 +160,10 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"RetryFailed", testRetryFailed},
 		{"AbortManyRunning", testAbortManyRunning},
 		{"OpsBadInput", testOpsBadInput},
+		{"FinishAnswerLost", testFinishAnswerLost},
+		{"FinishOutlastsOutage", testFinishOutlastsOutage},
+		{"FinishGivesUpPastDrain", testFinishGivesUpPastDrain},
+		{"FinishKeepsLease", testFinishKeepsLease},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
