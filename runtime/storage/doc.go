@@ -39,6 +39,12 @@
 //     first AbortRequestedAt. JobDeleteFinished deletes only jobs that
 //     finished strictly before the cutoff. Close may be called twice; every
 //     other call after it fails with ErrClosed.
+//   - A call that cannot reach the database, or loses its connection, fails
+//     with an error matching ErrUnavailable; a lock held past the busy
+//     timeout, with ErrBusy. A write that failed with ErrUnavailable (or
+//     with its context's error) may or may not have taken effect, so a
+//     caller that must know reads back: a finish that landed has cleared
+//     the lease token, which a retry of it then no longer matches.
 //   - Times are taken from the storage's clock unless a call passes Now.
 //     Tests pass Now to move time without sleeping; the runtime leaves it
 //     zero, so a database backend uses the database clock. Times are kept

@@ -115,6 +115,20 @@
 // batch is being written may find, as with any cancelled statement, that
 // the job was stored.
 //
+// # Outages
+//
+// A call that cannot reach the server fails with an error matching
+// storage.ErrUnavailable, wrapping pgx's: a failed connection attempt, a
+// connection broken during the call (reset, end of stream), and the
+// server's own errors of a lost connection (SQLSTATE class 08), a shutdown
+// or start-up (57P01, 57P02, 57P03) and too many clients (53300). A call
+// whose context ends matches the context's error instead. Either way a
+// write may have committed before its answer was lost. The store does not
+// retry such calls itself; the runtime retries its outcome writes and reads
+// back what landed. The process tests crash and restart a server of their
+// own; the outage tests put a TCP fault proxy between the runtime and the
+// server.
+//
 // # Transactional submit
 //
 // Store.WithTx returns a view whose statements run inside the caller's

@@ -32,8 +32,10 @@
 // at the start, and while another connection or process holds it the
 // transaction waits up to Options.BusyTimeout (5s by default) instead of
 // failing at once. Past that timeout the call fails with an error matching
-// storage.ErrBusy; it changed nothing and may be retried. JobGet and JobList
-// read through a separate pool of query-only connections.
+// storage.ErrBusy; it changed nothing and may be retried. A database file
+// or disk that fails (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL) gives an
+// error matching storage.ErrUnavailable. JobGet and JobList read through a
+// separate pool of query-only connections.
 //
 // SQLite checkpoints the WAL into the database file as it goes. A reader
 // that keeps one read transaction open for long (a stuck dashboard query in
