@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	goruntime "runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -33,6 +34,11 @@ type finisher struct {
 	params storage.JobFinishParams
 	idx    []int         // batch index of each entry of params.Jobs
 	status []writeStatus // per batch entry: what became of its outcome
+
+	// retrying: a write failed and is being retried; the heartbeat renews
+	// the leases of jobs whose handlers returned meanwhile (see
+	// Server.heartbeat).
+	retrying atomic.Bool
 }
 
 func newFinisher(s *Server) *finisher {
@@ -109,7 +115,7 @@ func (f *finisher) flush(batch []finishReq) {
 		switch {
 		case f.status[i] == statusWritten:
 			s.written(req, now)
-		case f.status[i] == statusNotWritten && (!req.rj.lost.Load() || req.rj.retrying.Load()):
+		case f.status[i] == statusNotWritten && !req.rj.lost.Load():
 			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
 		}
 	}
@@ -121,21 +127,23 @@ func (f *finisher) flush(batch []finishReq) {
 // them before storage answered again (then readBack settles them). A
 // failed write is retried with capped exponential backoff for as long as
 // it can still succeed and matter (see retryWrite). Its jobs stay in the
-// running set meanwhile, and the heartbeat renews their leases again (see
-// runningJob.retrying) and tells when one is lost; an entry whose lease is
-// lost is left out of the next try. Each entry is fenced by its lease
-// token, so a try never applies an outcome a failed one already wrote.
-// Each try is bounded by about one lease duration. When write gives up,
-// the jobs whose outcome it could not write are rescued when their leases
-// expire.
+// running set meanwhile, and the heartbeat renews their leases, and those
+// of the outcomes queued behind them, and tells when one is lost (see
+// f.retrying); an entry whose lease is lost is left out of the next try.
+// Each entry is fenced by its lease token, so a try never applies an
+// outcome a failed one already wrote. Each try is bounded by about one
+// lease duration. When write gives up, the jobs whose outcome it could not
+// write are rescued when their leases expire.
 func (f *finisher) write(batch []finishReq) (uncertain bool) {
 	s := f.s
+	defer f.retrying.Store(false)
 	for attempt := 1; ; attempt++ {
 		f.params.Jobs, f.idx, f.params.Now = f.params.Jobs[:0], f.idx[:0], s.clk.storeNow()
 		for i, req := range batch {
 			if !req.rj.lost.Load() { // else another claim owns the job now
 				f.params.Jobs = append(f.params.Jobs, req.f)
 				f.idx = append(f.idx, i)
+				f.status[i] = statusNotWritten
 			}
 		}
 		if len(f.params.Jobs) == 0 {
@@ -159,9 +167,7 @@ func (f *finisher) write(batch []finishReq) (uncertain bool) {
 			return uncertain
 		}
 		uncertain = true
-		for _, i := range f.idx {
-			batch[i].rj.retrying.Store(true)
-		}
+		f.retrying.Store(true)
 		if !f.retryWrite(err, attempt) {
 			s.logger.Error("jobgen: writing job outcomes failed; unless a failed write landed, the jobs will be rescued when their leases expire",
 				"jobs", len(f.params.Jobs), "attempts", attempt, "err", err)

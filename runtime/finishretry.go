@@ -13,10 +13,12 @@ import (
 type writeStatus uint8
 
 const (
-	// statusNotWritten: storage did not apply the outcome, since the lease
-	// was lost (another claim owns the job), or it was never sent for that
-	// reason.
-	statusNotWritten writeStatus = iota
+	// statusUnsent: the outcome was never sent: the lease was lost before
+	// (another claim owns the job).
+	statusUnsent writeStatus = iota
+	// statusNotWritten: storage did not apply the outcome: the lease was no
+	// longer held.
+	statusNotWritten
 	// statusWritten: the outcome is durable.
 	statusWritten
 	// statusUnknown: the writes failed and were given up; the outcome may
@@ -54,9 +56,9 @@ func (f *finisher) retryWrite(err error, attempt int) bool {
 		return false
 	}
 	if attempt == 1 || attempt%60 == 0 {
-		s.logger.Warn("jobgen: writing job outcomes failed; retrying until storage answers", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
+		s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
 	} else {
-		s.logger.Debug("jobgen: writing job outcomes failed; retrying", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
+		s.logger.Debug("jobgen: writing job outcomes failed again; retrying", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
 	}
 	backoff := min(finishBackoffMin<<min(attempt-1, 10), finishBackoffMax)
 	timer := s.clk.clock.NewTimer(backoff/2 + rand.N(backoff/2+1))

@@ -57,15 +57,17 @@ func (s *Server) heartbeatLoop() {
 // whose handler has returned is left out: its outcome write is on its way,
 // fenced by its lease token, and tells whether the lease still held (see
 // finisher.flush), so a lease the heartbeat finds gone because that write
-// committed first is no alarm. A job whose outcome write failed and is
-// retried is renewed again, so that storage trouble does not cost it its
-// lease while the finisher waits; when its lease is gone the finisher
-// stops trying and reads back whether a failed write landed.
+// committed first is no alarm. While the finisher retries a failed write,
+// the jobs whose outcomes wait for it are renewed too, so that storage
+// trouble does not cost them their leases; one whose lease is gone is
+// written no more, and the finisher reads back whether a failed write of
+// it landed.
 func (s *Server) heartbeat() {
+	retrying := s.fin.retrying.Load()
 	s.mu.Lock()
 	leases := make([]storage.Lease, 0, len(s.running))
 	for id, rj := range s.running {
-		if !rj.isDecided() || rj.retrying.Load() {
+		if !rj.isDecided() || retrying {
 			leases = append(leases, storage.Lease{ID: id, Token: rj.rec.LeaseToken})
 		}
 	}
@@ -84,8 +86,8 @@ func (s *Server) heartbeat() {
 		rj := s.runningJob(id)
 		switch {
 		case rj == nil: // written and released meanwhile
-		case rj.retrying.Load():
-			s.logger.Debug("jobgen: lease gone while the outcome write is retried; the finisher reads back whether a failed write landed", "job_id", id, "kind", rj.rec.Kind)
+		case rj.isDecided() && retrying:
+			s.logger.Warn("jobgen: lease lost while the job's outcome waits for storage; unless a write of it already landed, it will not be written", "job_id", id, "kind", rj.rec.Kind)
 			rj.lost.Store(true)
 		case rj.isDecided():
 			s.logger.Debug("jobgen: lease gone after the handler returned; the outcome write tells", "job_id", id, "kind", rj.rec.Kind)

@@ -49,9 +49,6 @@ type runningJob struct {
 	publishedCh chan struct{}
 
 	lost atomic.Bool // the lease was lost: write nothing
-	// retrying: a write of the outcome failed and is being retried; the
-	// heartbeat renews the lease meanwhile (see Server.heartbeat).
-	retrying atomic.Bool
 }
 
 // waitWritten returns a channel that is closed once the job's outcome is

@@ -668,7 +668,8 @@ func TestOutageAnswerLost(t *testing.T) {
 	}
 	r.proxy.set(faultLoseAnswers)
 	close(release)
-	// The writes land while the server hears nothing back.
+	// A write lands while the server hears nothing back. (The finisher
+	// retries that write's batch; outcomes behind it wait for the heal.)
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -677,11 +678,11 @@ func TestOutageAnswerLost(t *testing.T) {
 		if err := r.direct.pool.QueryRow(t.Context(), "SELECT count(*) FROM "+r.direct.n.jobs+" WHERE state = 'completed' AND id = ANY($1)", ids).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n == len(ids) {
+		if n > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d outcomes landed while the answers were lost; jobs by state: %s", n, len(ids), r.states())
+			t.Fatalf("no outcome landed while the answers were lost; jobs by state: %s", r.states())
 		}
 		<-tick.C
 	}
