@@ -72,6 +72,12 @@ type Config struct {
 	// timeouts, Stop's timeouts and the bounds of storage calls run on
 	// the system clock, and so do limiters.
 	Clock clock.Clock
+	// SubmitMiddleware wraps every submit of the attached client (see
+	// SubmitMiddleware); the first is the outermost.
+	SubmitMiddleware []SubmitMiddleware
+	// RunMiddleware wraps every handler call of the server (see
+	// RunMiddleware); the first is the outermost.
+	RunMiddleware []RunMiddleware
 }
 
 // QueueConfig configures one queue of a server.
@@ -159,6 +165,9 @@ type ClientConfig struct {
 	// Clock is the client's time (see Config.Clock): submits, aborts and
 	// WaitFor's polling follow it. Defaults to the system clock.
 	Clock clock.Clock
+	// SubmitMiddleware wraps every submit of the client (see
+	// SubmitMiddleware); the first is the outermost.
+	SubmitMiddleware []SubmitMiddleware
 }
 
 // withDefaults returns c with its zero fields set to their defaults. An
@@ -244,7 +253,7 @@ func (c Config) queueConfigs(kinds map[string]*registeredKind) (map[string]Queue
 
 // client returns the settings of the server's attached client.
 func (c Config) client() ClientConfig {
-	return ClientConfig{MaxPayloadBytes: c.MaxPayloadBytes, PollInterval: c.PollInterval, Logger: c.Logger, Clock: c.Clock}
+	return ClientConfig{MaxPayloadBytes: c.MaxPayloadBytes, PollInterval: c.PollInterval, Logger: c.Logger, Clock: c.Clock, SubmitMiddleware: c.SubmitMiddleware}
 }
 
 // withDefaults returns q with its zero fields set to their defaults.
@@ -338,6 +347,14 @@ type SubmitOpts struct {
 	// (see KindClient.Submit): the retry finds the job the first one
 	// stored, as long as that job is active.
 	UniqueKey string
+	// Metadata is stored with the job: small strings such as trace context
+	// or tags, which its handler (Job.Metadata), run middleware and the
+	// stored record (storage.Job.Metadata) see. At most 64 keys, each 1 to
+	// 64 bytes of ASCII letters, digits and "-_.:/"; values valid UTF-8
+	// without NUL bytes; at most 4 KiB encoded (see
+	// storage.MetadataProblem). A submit outside these bounds fails with a
+	// *MetadataError. The map is copied; the caller may reuse it.
+	Metadata map[string]string
 }
 
 // validate reports the first invalid override of o. The unique key is

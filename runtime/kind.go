@@ -213,6 +213,10 @@ type Job[In any] struct {
 	Attempt     int
 	MaxAttempts int
 	CreatedAt   time.Time
+	// Metadata is the metadata stored with the job (SubmitOpts.Metadata,
+	// with what submit middleware added); nil when it has none. It is the
+	// handler's own copy.
+	Metadata map[string]string
 	// Args is the decoded input.
 	Args In
 

@@ -65,3 +65,34 @@ func checkUniqueKey(key string) error {
 	}
 	return nil
 }
+
+// MetadataError reports job metadata out of bounds (see
+// SubmitOpts.Metadata): given in SubmitOpts or added by submit
+// middleware. It matches ErrInvalidOption.
+type MetadataError struct {
+	// Key is the key the problem is about; empty when it is about the
+	// whole map (too many keys, too long).
+	Key string
+	// Reason says what is wrong ("holds ' ' (at byte 3), want letters,
+	// digits and -_.:/").
+	Reason string
+}
+
+func (e *MetadataError) Error() string {
+	if e.Key == "" {
+		return "invalid option: Metadata " + e.Reason
+	}
+	return fmt.Sprintf("invalid option: Metadata key %q %s", e.Key, e.Reason)
+}
+
+// Is matches ErrInvalidOption.
+func (e *MetadataError) Is(target error) bool { return target == ErrInvalidOption }
+
+// checkMetadata returns a *MetadataError when md is out of bounds (see
+// storage.MetadataProblem).
+func checkMetadata(md map[string]string) error {
+	if key, why := storage.MetadataProblem(md); why != "" {
+		return &MetadataError{Key: key, Reason: why}
+	}
+	return nil
+}

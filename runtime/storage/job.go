@@ -1,6 +1,9 @@
 package storage
 
-import "time"
+import (
+	"maps"
+	"time"
+)
 
 // State is where a job is in its life.
 type State string
@@ -76,6 +79,9 @@ type Job struct {
 	ErrorCode string
 	// UniqueKey deduplicates active jobs of one kind; empty means none.
 	UniqueKey string
+	// Metadata is the map of strings stored with the job at insert (trace
+	// context, tags); nil when it has none. Retries and rescues keep it.
+	Metadata map[string]string
 	// CreatedAt is when the job was inserted.
 	CreatedAt time.Time
 	// AttemptedAt is when the job was last claimed.
@@ -112,6 +118,9 @@ type ClaimedJob struct {
 	Deadline time.Time
 	// Timeout bounds this run of the handler; zero means none.
 	Timeout time.Duration
+	// Metadata is the map of strings stored with the job; nil when it has
+	// none.
+	Metadata map[string]string
 	// CreatedAt is when the job was inserted.
 	CreatedAt time.Time
 }
@@ -124,6 +133,7 @@ func (j *Job) Clone() *Job {
 	c := *j
 	c.Input = cloneBytes(j.Input)
 	c.Output = cloneBytes(j.Output)
+	c.Metadata = maps.Clone(j.Metadata)
 	return &c
 }
 

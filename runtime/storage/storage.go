@@ -188,6 +188,11 @@ type JobInsertParams struct {
 	// Timeout bounds each run; zero means none.
 	Timeout   time.Duration
 	UniqueKey string
+	// Metadata is a small map of strings stored with the job, within the
+	// bounds MetadataProblem checks; nil or empty stores none. The
+	// backend does not keep the map: changing it after the call changes
+	// nothing stored.
+	Metadata map[string]string
 	// Now overrides the storage clock (tests); zero means the storage clock.
 	Now time.Time
 }

@@ -5,7 +5,8 @@ import "fmt"
 // Validate reports ErrInvalid, wrapped with the reason, when p cannot be
 // inserted: among others when its kind, queue or unique key is not text
 // every backend can store (see TextProblem) or the key is longer than
-// MaxUniqueKeyLen. Backends call it before writing anything.
+// MaxUniqueKeyLen, or its metadata is out of bounds (see
+// MetadataProblem). Backends call it before writing anything.
 func (p *JobInsertParams) Validate() error {
 	switch {
 	case p.Kind == "":
@@ -25,7 +26,13 @@ func (p *JobInsertParams) Validate() error {
 	if err := checkText("queue", p.Queue); err != nil {
 		return err
 	}
-	return checkText("unique key", p.UniqueKey)
+	if err := checkText("unique key", p.UniqueKey); err != nil {
+		return err
+	}
+	if key, why := MetadataProblem(p.Metadata); why != "" {
+		return fmt.Errorf("%w: %s", ErrInvalid, describeMetadataProblem(key, why))
+	}
+	return nil
 }
 
 // Validate reports ErrInvalid when p cannot be claimed with.

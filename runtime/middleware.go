@@ -1,0 +1,91 @@
+package runtime
+
+import (
+	"context"
+	"time"
+)
+
+// SubmitInfo describes one job being submitted, with the kind's defaults
+// and the submit's options resolved, as a SubmitMiddleware sees it before
+// the job is stored.
+type SubmitInfo struct {
+	Kind        string
+	Queue       string
+	Priority    int
+	MaxAttempts int
+	// RunAfter defers the job; zero means ready now.
+	RunAfter time.Time
+	// Deadline fails the job if it has not started by then; zero means none.
+	Deadline time.Time
+	// Timeout bounds each run; zero means none.
+	Timeout   time.Duration
+	UniqueKey string
+	// Metadata is what the job will store: SubmitOpts.Metadata, copied,
+	// with what earlier middleware added. It is never nil, and middleware
+	// may add, change and delete entries before calling next; the result
+	// is checked against the bounds of metadata (an error matching
+	// ErrInvalidOption) when next is called. Changes to the other fields
+	// are ignored.
+	Metadata map[string]string
+}
+
+// SubmitResult is what a submit stored.
+type SubmitResult struct {
+	// ID is the job's id: the new job's, or that of the active job that
+	// holds its unique key.
+	ID int64
+	// Duplicate reports that nothing was stored because an active job
+	// holds the unique key.
+	Duplicate bool
+}
+
+// SubmitMiddleware wraps the store of every job a client submits. It is
+// called before anything is written, with the submit's ctx and info; next
+// stores the job (with info.Metadata as it is then) and returns what it
+// stored, or the storage's error. A middleware that returns an error
+// without calling next refuses the submit: nothing is written, and the
+// submit returns the error, wrapped with the kind's name. A middleware may
+// pass next a ctx derived from its own (a tracing span's).
+//
+// Middleware is registered in Config.SubmitMiddleware (the attached
+// client's) and ClientConfig.SubmitMiddleware (a detached client's). The
+// first in the slice is the outermost: it is called first, and its next
+// calls the second. With none, a submit costs nothing more.
+type SubmitMiddleware func(ctx context.Context, info *SubmitInfo, next func(ctx context.Context) (SubmitResult, error)) (SubmitResult, error)
+
+// RunInfo describes one run of a job's handler, as a RunMiddleware sees it.
+type RunInfo struct {
+	ID    int64
+	Kind  string
+	Queue string
+	// Attempt counts the job's claims, this one included.
+	Attempt     int
+	MaxAttempts int
+	// Metadata is the job's stored metadata; nil when it has none. It is
+	// the job's own map: read it, do not change it.
+	Metadata map[string]string
+	// CreatedAt is when the job was submitted.
+	CreatedAt time.Time
+}
+
+// RunMiddleware wraps every call of a job's handler in a server. ctx is the
+// job's context (cancelled by aborts, timeouts, lost leases and Stop); next
+// decodes the input and runs the handler with the ctx it is given, which
+// should be ctx or derived from it, and returns the handler's error. A
+// panic of the handler reaches the middleware as the *PanicError that next
+// returns.
+//
+// The error a run middleware returns is the run's error, and it decides the
+// job's outcome as a handler's error does: return next's error as it is, or
+// wrapped with %w (fmt.Errorf), to keep the outcome the handler chose
+// (Permanent, RetryAfter, HoldQueue, a panic are recognised through
+// wrapping); return another error to fail the attempt instead, or nil to
+// complete the job (with the handler's output when it returned one, none
+// when it failed). A middleware that returns without calling next skips
+// the handler.
+//
+// Middleware is registered in Config.RunMiddleware. The first in the slice
+// is the outermost: it is called first, and its next calls the second;
+// the last one's next runs the handler. With none, a run costs nothing
+// more.
+type RunMiddleware func(ctx context.Context, info *RunInfo, next func(ctx context.Context) error) error
