@@ -31,7 +31,6 @@ func MetadataProblem(md map[string]string) (key, why string) {
 	if len(md) > MaxMetadataKeys {
 		return "", fmt.Sprintf("has %d keys, limit %d", len(md), MaxMetadataKeys)
 	}
-	size := 2 // {}
 	for k, v := range md {
 		p := keyProblem(k)
 		if p == "" {
@@ -42,15 +41,11 @@ func MetadataProblem(md map[string]string) (key, why string) {
 		if p != "" && (why == "" || k < key) {
 			key, why = k, p
 		}
-		size += len(k) + 4 + jsonStringLen(v) // "k": and the value, and a comma
 	}
 	if why != "" {
 		return key, why
 	}
-	if len(md) > 0 {
-		size-- // no comma after the last entry
-	}
-	if size > MaxMetadataBytes {
+	if size := len(EncodeMetadata(md)); size > MaxMetadataBytes {
 		return "", fmt.Sprintf("encodes to %d bytes, limit %d", size, MaxMetadataBytes)
 	}
 	return "", ""
@@ -125,6 +120,12 @@ func appendJSONString(b []byte, s string) []byte {
 		switch c := s[i]; {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
 		case c < 0x20:
 			b = append(b, `\u00`...)
 			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
@@ -133,22 +134,6 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
-}
-
-// jsonStringLen is the length of appendJSONString's encoding of s.
-func jsonStringLen(s string) int {
-	n := 2
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			n += 2
-		case c < 0x20:
-			n += 6
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 const hexDigits = "0123456789abcdef"

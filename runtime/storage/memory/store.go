@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -88,6 +89,7 @@ type job struct {
 	errMsg    string
 	errCode   string
 	uniqueKey string
+	metadata  map[string]string // nil when none
 	token     int64
 	priority  int
 	attempt   int
@@ -109,7 +111,8 @@ type job struct {
 }
 
 // export writes the caller's copy of j to dst. Input and Output are shared:
-// the store never writes into them after storing them.
+// the store never writes into them after storing them. Metadata is copied,
+// since a map invites writes.
 func (j *job) export(dst *storage.Job) {
 	*dst = storage.Job{
 		ID:               j.id,
@@ -130,6 +133,7 @@ func (j *job) export(dst *storage.Job) {
 		ErrorMessage:     j.errMsg,
 		ErrorCode:        j.errCode,
 		UniqueKey:        j.uniqueKey,
+		Metadata:         maps.Clone(j.metadata),
 		CreatedAt:        fromMicros(j.created),
 		AttemptedAt:      fromMicros(j.attempted),
 		FinishedAt:       fromMicros(j.finished),
@@ -149,6 +153,7 @@ func (j *job) claimed() *storage.ClaimedJob {
 		LeaseExpiresAt: fromMicros(j.leaseExp),
 		Deadline:       fromMicros(j.deadline),
 		Timeout:        j.timeout,
+		Metadata:       maps.Clone(j.metadata),
 		CreatedAt:      fromMicros(j.created),
 	}
 }
@@ -272,11 +277,16 @@ func (s *Store) insert(p *storage.JobInsertParams, now int64) (*job, bool) {
 		runAfter = micros(p.RunAfter)
 	}
 	s.lastID++
+	var md map[string]string
+	if len(p.Metadata) > 0 {
+		md = maps.Clone(p.Metadata)
+	}
 	j := &job{
 		id:        s.lastID,
 		lane:      l,
 		input:     bytes.Clone(p.Input),
 		uniqueKey: p.UniqueKey,
+		metadata:  md,
 		priority:  p.Priority,
 		maxTries:  p.MaxAttempts,
 		timeout:   p.Timeout,

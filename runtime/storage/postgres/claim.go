@@ -136,7 +136,7 @@ func newClaimScanner(p *storage.JobClaimParams) *claimScanner {
 	c.kind = sharedName{dst: &c.job.Kind, names: c.names}
 	c.queue = sharedName{dst: &c.job.Queue, names: c.names}
 	c.targets = []any{&c.job.ID, &c.kind, &c.queue, &c.job.Input, &c.job.Attempt, &c.job.MaxAttempts, &c.job.LeaseToken,
-		&c.leaseExp, &c.deadline, &c.timeoutNS, &c.createdAt, &c.priority, &c.runAfter}
+		&c.leaseExp, &c.deadline, &c.timeoutNS, &c.createdAt, metadataColumn{&c.job.Metadata}, &c.priority, &c.runAfter}
 	return c
 }
 

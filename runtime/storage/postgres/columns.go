@@ -42,7 +42,8 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	dest := append(extra,
 		&j.ID, &j.Kind, &j.Queue, &state, &j.Priority, &j.Attempt, &j.MaxAttempts, &runAfter,
 		&j.LeaseToken, &leaseExp, &abortReq, &deadline, &timeoutNS, &j.Input, &j.Output,
-		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attemptedAt, &finishedAt)
+		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attemptedAt, &finishedAt,
+		metadataColumn{&j.Metadata})
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -56,4 +57,15 @@ func scanJob(row pgx.Row, extra ...any) (*storage.Job, error) {
 	j.FinishedAt = timestamptz(finishedAt)
 	j.Timeout = time.Duration(timeoutNS)
 	return &j, nil
+}
+
+// metadataColumn scans a metadata column (jsonb, NULL when none) into
+// *dst.
+type metadataColumn struct{ dst *map[string]string }
+
+// ScanBytes implements pgtype.BytesScanner; v is nil for NULL and valid
+// only during the call.
+func (c metadataColumn) ScanBytes(v []byte) (err error) {
+	*c.dst, err = storage.DecodeMetadata(v)
+	return err
 }

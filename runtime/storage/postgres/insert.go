@@ -100,8 +100,7 @@ func (s *Store) insertOne(ctx context.Context, p *storage.JobInsertParams, now t
 	if clock.IsZero() {
 		clock = now
 	}
-	j, err := scanJob(s.run.QueryRow(ctx, s.q.insertOne, ts(clock), p.Kind, p.Queue, p.Input, int32(p.Priority),
-		int32(p.MaxAttempts), ts(p.RunAfter), ts(p.Deadline), int64(p.Timeout), p.UniqueKey, s.n.channel, s.run.notifies()))
+	j, err := scanJob(s.run.QueryRow(ctx, s.q.insertOne, s.insertOneArgs(clock, p, s.run.notifies())...))
 	switch {
 	case err == pgx.ErrNoRows:
 		return nil, nil
@@ -112,12 +111,20 @@ func (s *Store) insertOne(ctx context.Context, p *storage.JobInsertParams, now t
 	return j, nil
 }
 
+// insertOneArgs are the parameters of insertOneSQL for p at clock, which
+// notifies the queue when notify is set.
+func (s *Store) insertOneArgs(clock time.Time, p *storage.JobInsertParams, notify bool) []any {
+	return []any{ts(clock), p.Kind, p.Queue, p.Input, int32(p.Priority), int32(p.MaxAttempts), ts(p.RunAfter),
+		ts(p.Deadline), int64(p.Timeout), p.UniqueKey, s.n.channel, notify, string(storage.EncodeMetadata(p.Metadata))}
+}
+
 // insertRound inserts jobs[todo...], fills results and returns the indexes
 // that must go round again.
 func (s *Store) insertRound(ctx context.Context, jobs []*storage.JobInsertParams, todo []int, now time.Time, results []*storage.JobInsertResult) ([]int, error) {
 	n := len(todo)
 	var (
 		kinds, queues, keys = make([]string, n), make([]string, n), make([]string, n)
+		metadata            = make([]string, n)
 		inputs              = make([][]byte, n)
 		prios, maxAtt       = make([]int32, n), make([]int32, n)
 		runAfter, deadlines = make([]*time.Time, n), make([]*time.Time, n)
@@ -130,6 +137,7 @@ func (s *Store) insertRound(ctx context.Context, jobs []*storage.JobInsertParams
 		prios[k], maxAtt[k] = int32(p.Priority), int32(p.MaxAttempts)
 		runAfter[k], deadlines[k], nows[k] = ts(p.RunAfter), ts(p.Deadline), ts(p.Now)
 		timeouts[k] = int64(p.Timeout)
+		metadata[k] = string(storage.EncodeMetadata(p.Metadata))
 	}
 	distinctQueues := distinct(queues)
 	var notifyNow []string // the queues the statement itself notifies
@@ -137,7 +145,7 @@ func (s *Store) insertRound(ctx context.Context, jobs []*storage.JobInsertParams
 		notifyNow = distinctQueues
 	}
 	rows, err := s.run.Query(ctx, s.q.insert, ts(now), kinds, queues, inputs, prios, maxAtt,
-		runAfter, deadlines, timeouts, keys, nows, s.n.channel, notifyNow)
+		runAfter, deadlines, timeouts, keys, nows, s.n.channel, notifyNow, metadata)
 	if err != nil {
 		return nil, translate("insert", err)
 	}

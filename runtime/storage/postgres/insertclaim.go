@@ -33,8 +33,7 @@ func (r poolRunner) insertClaim(ctx context.Context, i *storage.JobInsertParams,
 	)
 	err := retry(ctx, func() error {
 		queue := func(b *pgx.Batch) {
-			b.Queue(s.q.insertOne, ts(i.Now), i.Kind, i.Queue, i.Input, int32(i.Priority), int32(i.MaxAttempts),
-				ts(i.RunAfter), ts(i.Deadline), int64(i.Timeout), i.UniqueKey, s.n.channel, false)
+			b.Queue(s.q.insertOne, s.insertOneArgs(i.Now, i, false)...)
 			s.queueClaim(b, c)
 		}
 		return r.batch(ctx, pinGenericSQL, queue, func(br pgx.BatchResults) (err error) {

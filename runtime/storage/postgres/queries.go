@@ -9,13 +9,13 @@ import (
 // order scanJob reads it. The "j." qualifier is replaced per statement.
 const jobColumns = `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max_attempts, j.run_after,
 	j.lease_token, j.lease_expires_at, j.abort_requested_at, j.deadline, j.timeout_ns, j.input, j.output,
-	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at`
+	j.error_message, j.error_code, j.unique_key, j.created_at, j.attempted_at, j.finished_at, j.metadata`
 
 // claimColumns is the column list claimSQL returns, in the order claimScanner
 // reads it: the fields of storage.ClaimedJob, then the job's place in claim
 // order. Returning only these keeps the claim's rows narrow.
 const claimColumns = `j.id, j.kind, j.queue, j.input, j.attempt, j.max_attempts, j.lease_token, j.lease_expires_at,
-	j.deadline, j.timeout_ns, j.created_at, j.priority, j.run_after`
+	j.deadline, j.timeout_ns, j.created_at, j.metadata, j.priority, j.run_after`
 
 // clockCTE is the storage clock of one statement: the caller's Now when
 // given (tests), otherwise the database's.
@@ -131,19 +131,21 @@ const pinGenericSQL = pinPlanShapeSQL + `, set_config('plan_cache_mode', 'force_
 // $7 run_after (NULL = now), $8 deadlines, $9 timeouts (ns), $10 unique
 // keys, $11 per-job now (NULL = $1), $12 channel, $13 the queues to
 // notify (none when the store announces the insert after its commit; see
-// announcer).
+// announcer), $14 metadata (JSON text, empty for none).
 const insertSQL = `WITH ` + clockCTE + `,
 i AS (
 	SELECT u.*, nextval('{id_seq_lit}') AS id
 	FROM unnest($2::text[], $3::text[], $4::bytea[], $5::int4[], $6::int4[],
-		$7::timestamptz[], $8::timestamptz[], $9::int8[], $10::text[], $11::timestamptz[])
-		WITH ORDINALITY AS u(kind, queue, input, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, now, ord)
+		$7::timestamptz[], $8::timestamptz[], $9::int8[], $10::text[], $11::timestamptz[], $14::text[])
+		WITH ORDINALITY AS u(kind, queue, input, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, now,
+			metadata, ord)
 ),
 ins AS (
 	INSERT INTO {jobs} AS j (id, kind, queue, state, priority, max_attempts, run_after, deadline,
-		timeout_ns, input, unique_key, created_at)
+		timeout_ns, input, unique_key, created_at, metadata)
 	SELECT i.id, i.kind, i.queue, 'pending', i.priority, i.max_attempts,
-		COALESCE(i.run_after, i.now, c.t), i.deadline, i.timeout_ns, i.input, i.unique_key, COALESCE(i.now, c.t)
+		COALESCE(i.run_after, i.now, c.t), i.deadline, i.timeout_ns, i.input, i.unique_key, COALESCE(i.now, c.t),
+		NULLIF(i.metadata, '')::jsonb
 	FROM i, clock c
 	ORDER BY i.ord
 	ON CONFLICT (kind, unique_key) WHERE state IN ('pending', 'running') AND unique_key <> '' DO NOTHING
@@ -162,13 +164,13 @@ WHERE (SELECT count(pg_notify($12, 'i:' || q)) FROM unnest($13::text[]) q) >= 0`
 // $1 now (NULL = the database's), $2 kind, $3 queue, $4 input, $5 priority,
 // $6 max attempts, $7 run_after (NULL = now), $8 deadline, $9 timeout (ns),
 // $10 unique key, $11 channel, $12 whether to notify the queue (see $13
-// of insertSQL).
+// of insertSQL), $13 metadata (JSON text, empty for none).
 const insertOneSQL = `WITH ` + clockCTE + `,
 ins AS (
 	INSERT INTO {jobs} AS j (kind, queue, state, priority, max_attempts, run_after, deadline,
-		timeout_ns, input, unique_key, created_at)
+		timeout_ns, input, unique_key, created_at, metadata)
 	SELECT $2::text, $3::text, 'pending', $5::int4, $6::int4, COALESCE($7::timestamptz, c.t), $8::timestamptz,
-		$9::int8, $4::bytea, $10::text, c.t
+		$9::int8, $4::bytea, $10::text, c.t, NULLIF($13::text, '')::jsonb
 	FROM clock c
 	ON CONFLICT (kind, unique_key) WHERE state IN ('pending', 'running') AND unique_key <> '' DO NOTHING
 	RETURNING ` + jobColumns + `

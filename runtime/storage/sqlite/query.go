@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"maps"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -11,13 +13,13 @@ import (
 // jobColumns are the columns scanJob reads, in order.
 const jobColumns = `id, kind, queue, input, output, state, priority, attempt, max_attempts,
 	run_after, lease_token, lease_expires_at, abort_requested_at, deadline, timeout_ns,
-	error_message, error_code, unique_key, created_at, attempted_at, finished_at`
+	error_message, error_code, unique_key, created_at, attempted_at, finished_at, metadata`
 
 // claimColumns are the columns scanCandidate reads, in order: the claimed
 // job's fields (see storage.ClaimedJob) as they are before the claim, and
 // its place in claim order.
 const claimColumns = `id, kind, queue, input, attempt, max_attempts, deadline, timeout_ns, created_at,
-	priority, run_after`
+	metadata, priority, run_after`
 
 // kindsFilter matches a JSON array of kinds bound as one parameter.
 const kindsFilter = `kind IN (SELECT value FROM json_each(?))`
@@ -25,8 +27,8 @@ const kindsFilter = `kind IN (SELECT value FROM json_each(?))`
 // The hot statements, prepared once on the writer connection.
 const (
 	sqlInsert = `INSERT INTO jobgen_jobs
-	(kind, queue, input, state, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, created_at)
-	VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)`
+	(kind, queue, input, state, priority, max_attempts, run_after, deadline, timeout_ns, unique_key, created_at, metadata)
+	VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	sqlFindUnique = `SELECT ` + jobColumns + ` FROM jobgen_jobs
 	WHERE kind = ? AND unique_key = ? AND unique_key <> '' AND state IN ('pending', 'running')`
@@ -174,7 +176,7 @@ func scanCandidate(r rowScanner) (*candidate, error) {
 		timeout, createdAt int64
 	)
 	err := r.Scan(&c.ID, &c.Kind, &c.Queue, &c.Input, &c.Attempt, &c.MaxAttempts, &deadline, &timeout, &createdAt,
-		&c.priority, &c.runAfter)
+		metadataColumn{&c.Metadata}, &c.priority, &c.runAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +202,7 @@ func scanJob(r rowScanner) (*storage.Job, error) {
 	)
 	err := r.Scan(&j.ID, &j.Kind, &j.Queue, &j.Input, &j.Output, &state, &j.Priority, &j.Attempt, &j.MaxAttempts,
 		&runAfter, &token, &leaseExp, &abortAt, &deadline, &timeout,
-		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attAt, &finishAt)
+		&j.ErrorMessage, &j.ErrorCode, &j.UniqueKey, &createdAt, &attAt, &finishAt, metadataColumn{&j.Metadata})
 	if err != nil {
 		return nil, err
 	}
@@ -215,4 +217,39 @@ func scanJob(r rowScanner) (*storage.Job, error) {
 	j.AttemptedAt = fromMicros(attAt)
 	j.FinishedAt = fromMicros(finishAt)
 	return &j, nil
+}
+
+// metadataColumn scans the metadata column (JSON text, NULL when none)
+// into *dst.
+type metadataColumn struct{ dst *map[string]string }
+
+// Scan implements sql.Scanner.
+func (c metadataColumn) Scan(src any) (err error) {
+	switch v := src.(type) {
+	case nil:
+		*c.dst = nil
+	case string:
+		*c.dst, err = storage.DecodeMetadata([]byte(v))
+	case []byte:
+		*c.dst, err = storage.DecodeMetadata(v)
+	default:
+		err = fmt.Errorf("metadata column holds %T", src)
+	}
+	return err
+}
+
+// metadataParam is md as the metadata column stores it: NULL when empty.
+func metadataParam(md map[string]string) any {
+	if len(md) == 0 {
+		return nil
+	}
+	return string(storage.EncodeMetadata(md))
+}
+
+// cloneMetadata is the caller's copy of md, nil when empty.
+func cloneMetadata(md map[string]string) map[string]string {
+	if len(md) == 0 {
+		return nil
+	}
+	return maps.Clone(md)
 }

@@ -92,7 +92,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, p *storage.JobInsertPara
 	}
 	r, err := tx.StmtContext(ctx, s.stmts.insert).ExecContext(ctx,
 		p.Kind, p.Queue, input, p.Priority, p.MaxAttempts, runAfter.UnixMicro(),
-		micros(deadline), int64(p.Timeout), p.UniqueKey, now.UnixMicro())
+		micros(deadline), int64(p.Timeout), p.UniqueKey, now.UnixMicro(), metadataParam(p.Metadata))
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, p *storage.JobInsertPara
 		Deadline:    deadline,
 		Timeout:     p.Timeout,
 		UniqueKey:   p.UniqueKey,
+		Metadata:    cloneMetadata(p.Metadata),
 		CreatedAt:   now,
 	}}, nil
 }

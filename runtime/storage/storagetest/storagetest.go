@@ -57,6 +57,7 @@ func Run(t *testing.T, b Backend) {
 		{"Close", testClose},
 		{"LastError", testLastError},
 		{"Poison", testPoison},
+		{"Metadata", testMetadata},
 	}
 	for _, tc := range topics {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,6 +181,7 @@ func claimedView(j *storage.Job) *storage.ClaimedJob {
 		LeaseExpiresAt: j.LeaseExpiresAt,
 		Deadline:       j.Deadline,
 		Timeout:        j.Timeout,
+		Metadata:       j.Metadata,
 		CreatedAt:      j.CreatedAt,
 	}
 }
