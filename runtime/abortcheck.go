@@ -42,7 +42,7 @@ func (s *Server) checkAborts() {
 	defer cancel()
 	requested, err := s.store.JobAbortRequested(ctx, &storage.JobAbortRequestedParams{IDs: ids})
 	if err != nil {
-		s.logger.Error("jobgen: abort check failed", "jobs", len(ids), "err", err)
+		s.logger.Warn("jobgen: abort check failed", "jobs", len(ids), logErr, err)
 		return
 	}
 	for _, id := range requested {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ type Client struct {
 	pollInterval time.Duration
 	logger       *slog.Logger
 	clk          timeSource
+	submitMW     []SubmitMiddleware
 
 	// watch is the detached client's storage subscription, started by the
 	// first WaitFor or progress subscription on a backend with notifications.
@@ -58,6 +60,7 @@ func newClient(store storage.Storage, cfg ClientConfig, srv *Server) *Client {
 		pollInterval: cfg.PollInterval,
 		logger:       cfg.Logger,
 		clk:          clk,
+		submitMW:     slices.Clone(cfg.SubmitMiddleware),
 	}
 }
 
@@ -94,18 +97,27 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 			c.hub.emit(Event{Kind: EventSubmitted, JobID: res.Job.ID, JobKind: k.Name, Queue: p.Queue, RunAfter: res.Job.RunAfter, At: c.clk.now()})
 		}
 	}
-	if c.srv != nil {
-		res, err := c.srv.submit(ctx, p, inserted)
-		if err != nil {
-			return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
+	store := func(ctx context.Context) (*storage.JobInsertResult, error) {
+		if c.srv != nil {
+			res, err := c.srv.submit(ctx, p, inserted)
+			return res, storageError(err)
 		}
+		res, err := c.store.JobInsert(ctx, p)
+		if err != nil {
+			return nil, storageError(err)
+		}
+		inserted(res)
 		return res, nil
 	}
-	res, err := c.store.JobInsert(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
+	var res *storage.JobInsertResult
+	if len(c.submitMW) > 0 {
+		res, err = c.submitThrough(ctx, p, store)
+	} else {
+		res, err = store(ctx)
 	}
-	inserted(res)
+	if err != nil {
+		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
+	}
 	return res, nil
 }
 
@@ -142,8 +154,12 @@ func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *Submi
 		p.UniqueKey = cmp.Or(o.UniqueKey, p.UniqueKey)
 		p.RunAfter = o.RunAfter
 		p.Deadline = o.Deadline
+		p.Metadata = o.Metadata
 	}
 	if err := checkUniqueKey(p.UniqueKey); err != nil {
+		return nil, err
+	}
+	if err := checkMetadata(p.Metadata); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -355,7 +371,7 @@ func (c *Client) runWatch(ctx context.Context, n storage.Notifier) {
 	close(c.watchReady)
 	if err != nil {
 		if ctx.Err() == nil {
-			c.logger.Warn("jobgen: storage subscription failed; waiting by polling", "err", err)
+			c.logger.Warn("jobgen: storage subscription failed; waiting by polling", logErr, err)
 		}
 		return
 	}

@@ -205,6 +205,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: negative retention sweep interval %v", ErrInvalidOption, c.Retention.SweepInterval)
 	case c.Retention.SweepBatch < 0:
 		return fmt.Errorf("%w: negative retention sweep batch %d", ErrInvalidOption, c.Retention.SweepBatch)
+	case slices.ContainsFunc(c.RunMiddleware, func(m RunMiddleware) bool { return m == nil }):
+		return fmt.Errorf("%w: nil run middleware", ErrInvalidOption)
 	}
 	for name, q := range c.Queues {
 		if err := validateName("queue", name); err != nil {
@@ -291,6 +293,8 @@ func (c ClientConfig) validate() error {
 		return fmt.Errorf("%w: negative poll interval %v", ErrInvalidOption, c.PollInterval)
 	case c.MaxPayloadBytes < 0:
 		return fmt.Errorf("%w: negative max payload %d", ErrInvalidOption, c.MaxPayloadBytes)
+	case slices.ContainsFunc(c.SubmitMiddleware, func(m SubmitMiddleware) bool { return m == nil }):
+		return fmt.Errorf("%w: nil submit middleware", ErrInvalidOption)
 	}
 	return nil
 }

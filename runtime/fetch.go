@@ -132,7 +132,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 		got, wait, err := q.limiter.Acquire(context.Background(), time.Now(), free)
 		if err != nil {
 			q.unreserve(free)
-			s.logger.Error("jobgen: limiter failed", "queue", q.name, "err", err)
+			s.logger.Warn("jobgen: limiter failed", logQueue, q.name, logErr, err)
 			return poll, false, false
 		}
 		if got <= 0 {
@@ -163,7 +163,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 			s.limiterRelease(q, n)
 		}
 		if s.serving.Err() == nil { // else the hard stop cancelled it
-			s.logger.Error("jobgen: claim failed", "queue", q.name, "err", err)
+			s.logger.Warn("jobgen: claim failed", logQueue, q.name, logErr, err)
 		}
 		return poll, false, false
 	}
@@ -189,7 +189,7 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 
 func (s *Server) limiterRelease(q *queue, n int) {
 	if err := q.limiter.Release(context.Background(), time.Now(), n); err != nil {
-		s.logger.Error("jobgen: limiter release failed", "queue", q.name, "err", err)
+		s.logger.Error("jobgen: limiter release failed", logQueue, q.name, logErr, err)
 	}
 }
 

@@ -116,7 +116,7 @@ func (f *finisher) flush(batch []finishReq) {
 		case f.status[i] == statusWritten:
 			s.written(req, now)
 		case f.status[i] == statusNotWritten && !req.rj.lost.Load():
-			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", "job_id", req.f.ID, "kind", req.rj.rec.Kind)
+			s.logger.Warn("jobgen: outcome not written: the job's lease is no longer held", jobArgs(req.rj.rec)...)
 		}
 	}
 	s.jobsDone(batch)
@@ -158,11 +158,11 @@ func (f *finisher) write(batch []finishReq) (uncertain bool) {
 				case err != nil:
 					// As when the whole write fails, for this job alone.
 					f.status[i] = statusFailed
-					s.logger.Error("jobgen: writing the job's outcome failed; the job will be rescued when its lease expires", "job_id", batch[i].f.ID, "kind", batch[i].rj.rec.Kind, "err", err)
+					s.logger.Error("jobgen: writing the job's outcome failed; the job will be rescued when its lease expires", jobArgs(batch[i].rj.rec, logErr, err)...)
 				}
 			}
 			if attempt > 1 {
-				s.logger.Info("jobgen: job outcomes written after failed writes", "jobs", len(f.params.Jobs), "attempts", attempt)
+				s.logger.Info("jobgen: job outcomes written after failed writes", "jobs", len(f.params.Jobs), "tries", attempt)
 			}
 			return uncertain
 		}
@@ -170,7 +170,7 @@ func (f *finisher) write(batch []finishReq) (uncertain bool) {
 		f.retrying.Store(true)
 		if !f.retryWrite(err, attempt) {
 			s.logger.Error("jobgen: writing job outcomes failed; unless a failed write landed, the jobs will be rescued when their leases expire",
-				"jobs", len(f.params.Jobs), "attempts", attempt, "err", err)
+				"jobs", len(f.params.Jobs), "tries", attempt, logErr, err)
 			for _, i := range f.idx {
 				f.status[i] = statusUnknown
 			}
@@ -209,11 +209,11 @@ func (s *Server) written(req finishReq, now time.Time) {
 		ev.RunAfter = now.Add(req.f.RetryDelay)
 		s.hub.emit(ev)
 		req.rj.q.wakeUp() // the loop's idle delay may now be shorter
-		s.logger.Debug("jobgen: job will be retried", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "delay", req.f.RetryDelay, "err", req.f.ErrorMessage)
+		s.logger.Debug("jobgen: job will be retried", outcomeArgs(rec, &req.f, "delay", req.f.RetryDelay)...)
 		return
 	}
 	if req.f.Outcome == storage.OutcomeFail {
-		s.logger.Warn("jobgen: job failed", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "code", req.f.ErrorCode, "err", req.f.ErrorMessage)
+		s.logger.Warn("jobgen: job failed", outcomeArgs(rec, &req.f)...)
 	}
 	if !s.hub.observed() {
 		return // nobody waits or listens: skip building the record
@@ -232,6 +232,7 @@ func (s *Server) written(req finishReq, now time.Time) {
 		MaxAttempts:  rec.MaxAttempts,
 		Deadline:     rec.Deadline,
 		Timeout:      rec.Timeout,
+		Metadata:     rec.Metadata,
 		ErrorMessage: req.f.ErrorMessage,
 		ErrorCode:    req.f.ErrorCode,
 		CreatedAt:    rec.CreatedAt,
@@ -265,7 +266,7 @@ func (s *Server) jobsDone(batch []finishReq) {
 		rj.cancel(nil)
 		if rj.q.limiter != nil {
 			if err := rj.q.limiter.Done(context.Background(), time.Now()); err != nil {
-				s.logger.Error("jobgen: limiter bookkeeping failed", "queue", rj.q.name, "err", err)
+				s.logger.Error("jobgen: limiter bookkeeping failed", logQueue, rj.q.name, logErr, err)
 			}
 		}
 		rj.q.slotFreed()

@@ -56,9 +56,9 @@ func (f *finisher) retryWrite(err error, attempt int) bool {
 		return false
 	}
 	if attempt == 1 || attempt%60 == 0 {
-		s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
+		s.logger.Warn("jobgen: writing job outcomes failed; retrying", "jobs", len(f.params.Jobs), "try", attempt, logErr, err)
 	} else {
-		s.logger.Debug("jobgen: writing job outcomes failed again; retrying", "jobs", len(f.params.Jobs), "attempt", attempt, "err", err)
+		s.logger.Debug("jobgen: writing job outcomes failed again; retrying", "jobs", len(f.params.Jobs), "try", attempt, logErr, err)
 	}
 	backoff := min(finishBackoffMin<<min(attempt-1, 10), finishBackoffMax)
 	timer := s.clk.clock.NewTimer(backoff/2 + rand.N(backoff/2+1))
@@ -109,7 +109,7 @@ func (f *finisher) readBack(batch []finishReq) {
 				f.status[i] = statusWritten // our write deleted it
 			}
 		case err != nil:
-			s.logger.Warn("jobgen: outcome write may have landed and cannot be read back; the job is released", "job_id", req.f.ID, "kind", req.rj.rec.Kind, "err", err)
+			s.logger.Warn("jobgen: outcome write may have landed and cannot be read back; the job is released", jobArgs(req.rj.rec, logErr, err)...)
 			f.status[i] = statusUnknown
 		case landed(job, req):
 			f.status[i] = statusWritten

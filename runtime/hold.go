@@ -47,7 +47,7 @@ func (s *Server) holdQueue(rj *runningJob, h *HoldQueueError) time.Duration {
 	if !h.Until.IsZero() {
 		d = max(h.Until.Sub(now), 0)
 	}
-	s.logger.Info("jobgen: queue held by a handler", "queue", q.name, "for", d, "job_id", rec.ID, "kind", rec.Kind)
+	s.logger.Info("jobgen: queue held by a handler", jobArgs(rec, "for", d)...)
 	if q.limiter != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.LeaseDuration)
 		err := q.limiter.Hold(ctx, time.Now().Add(d))
@@ -55,7 +55,7 @@ func (s *Server) holdQueue(rj *runningJob, h *HoldQueueError) time.Duration {
 		if err == nil {
 			return d
 		}
-		s.logger.Error("jobgen: limiter hold failed; holding the queue in this server only", "queue", q.name, "err", err)
+		s.logger.Warn("jobgen: limiter hold failed; holding the queue in this server only", logQueue, q.name, logErr, err)
 	}
 	q.hold.extend(now.Add(d))
 	return d

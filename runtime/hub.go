@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -270,7 +271,8 @@ func (l *listener) run() {
 func (l *listener) call(ev Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			l.logger.Error("jobgen: event listener panicked", "event", ev.Kind.String(), "job_id", ev.JobID, "panic", r)
+			l.logger.Error("jobgen: event listener panicked", "event", ev.Kind.String(), logJobID, ev.JobID, logKind, ev.JobKind,
+				logQueue, ev.Queue, logAttempt, ev.Attempt, "panic", r, logStack, string(debug.Stack()))
 		}
 	}()
 	l.fn(ev)
@@ -319,7 +321,7 @@ func (h *hub) notified(n storage.Notification) {
 	case storage.NotifyProgress:
 		p, err := decodeProgress(n.Payload)
 		if err != nil {
-			h.logger.Debug("jobgen: undecodable progress notification", "job_id", n.JobID, "err", err)
+			h.logger.Debug("jobgen: undecodable progress notification", logJobID, n.JobID, logErr, err)
 			return
 		}
 		h.reportProgress(Event{Kind: EventProgress, JobID: n.JobID, Queue: n.Queue, Progress: p.Progress, At: h.clk.now()})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"time"
 
@@ -179,6 +180,7 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 			Attempt:     rec.Attempt,
 			MaxAttempts: rec.MaxAttempts,
 			CreatedAt:   rec.CreatedAt,
+			Metadata:    maps.Clone(rec.Metadata),
 			report:      report,
 		}
 		if err := decodeInput(k.codec, rec.Input, &job.Args); err != nil {

@@ -22,7 +22,7 @@ func (s *Server) startMaintenance() {
 		ch, err := s.notifier.Subscribe(ctx)
 		if err != nil {
 			cancel()
-			s.logger.Warn("jobgen: storage subscription failed; relying on polling", "err", err)
+			s.logger.Warn("jobgen: storage subscription failed; relying on polling", logErr, err)
 		} else {
 			s.maint.Add(1)
 			go s.subscriptionLoop(ch, cancel)
@@ -79,7 +79,7 @@ func (s *Server) heartbeat() {
 	defer cancel()
 	res, err := s.store.JobHeartbeat(ctx, &storage.JobHeartbeatParams{Leases: leases, LeaseDuration: s.cfg.LeaseDuration, Now: s.clk.storeNow()})
 	if err != nil {
-		s.logger.Error("jobgen: heartbeat failed", "jobs", len(leases), "err", err)
+		s.logger.Warn("jobgen: heartbeat failed", "jobs", len(leases), logErr, err)
 		return
 	}
 	for _, id := range res.Lost {
@@ -87,12 +87,12 @@ func (s *Server) heartbeat() {
 		switch {
 		case rj == nil: // written and released meanwhile
 		case rj.isDecided() && retrying:
-			s.logger.Warn("jobgen: lease lost while the job's outcome waits for storage; unless a write of it already landed, it will not be written", "job_id", id, "kind", rj.rec.Kind)
+			s.logger.Warn("jobgen: lease lost while the job's outcome waits for storage; unless a write of it already landed, it will not be written", jobArgs(rj.rec)...)
 			rj.lost.Store(true)
 		case rj.isDecided():
-			s.logger.Debug("jobgen: lease gone after the handler returned; the outcome write tells", "job_id", id, "kind", rj.rec.Kind)
+			s.logger.Debug("jobgen: lease gone after the handler returned; the outcome write tells", jobArgs(rj.rec)...)
 		default:
-			s.logger.Warn("jobgen: lease lost; cancelling the job, its outcome will not be written", "job_id", id, "kind", rj.rec.Kind)
+			s.logger.Warn("jobgen: lease lost; cancelling the job, its outcome will not be written", jobArgs(rj.rec)...)
 			rj.lost.Store(true)
 			rj.cancel(ErrLeaseLost)
 		}
@@ -150,7 +150,7 @@ func (s *Server) sweep() {
 		p := &storage.JobDeleteFinishedParams{State: x.state, FinishedBefore: s.clk.now().Add(-max(x.ttl, 0)), Limit: r.SweepBatch}
 		deleted, err := s.sweepState(p)
 		if err != nil && s.serving.Err() == nil { // else the hard stop cancelled it
-			s.logger.Error("jobgen: retention sweep failed", "state", x.state, "deleted", deleted, "err", err)
+			s.logger.Warn("jobgen: retention sweep failed", "state", x.state, "deleted", deleted, logErr, err)
 		}
 		if deleted > 0 {
 			s.logger.Debug("jobgen: retention sweep", "state", x.state, "deleted", deleted)

@@ -2,7 +2,11 @@ package runtime
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"time"
+
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // SubmitInfo describes one job being submitted, with the kind's defaults
@@ -89,3 +93,82 @@ type RunInfo struct {
 // the last one's next runs the handler. With none, a run costs nothing
 // more.
 type RunMiddleware func(ctx context.Context, info *RunInfo, next func(ctx context.Context) error) error
+
+// errNotStored is the error of a submit whose middleware returned no
+// error without storing the job.
+var errNotStored = errors.New("a submit middleware returned without storing the job")
+
+// submitThrough stores p with store through the client's submit
+// middleware, and returns what store returned.
+func (c *Client) submitThrough(ctx context.Context, p *storage.JobInsertParams, store func(context.Context) (*storage.JobInsertResult, error)) (*storage.JobInsertResult, error) {
+	md := maps.Clone(p.Metadata)
+	if md == nil {
+		md = make(map[string]string)
+	}
+	info := &SubmitInfo{
+		Kind: p.Kind, Queue: p.Queue, Priority: p.Priority, MaxAttempts: p.MaxAttempts,
+		RunAfter: p.RunAfter, Deadline: p.Deadline, Timeout: p.Timeout, UniqueKey: p.UniqueKey,
+		Metadata: md,
+	}
+	var res *storage.JobInsertResult
+	last := func(ctx context.Context) (SubmitResult, error) {
+		if err := checkMetadata(info.Metadata); err != nil {
+			return SubmitResult{}, err
+		}
+		p.Metadata = info.Metadata
+		r, err := store(ctx)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		res = r
+		return SubmitResult{ID: r.Job.ID, Duplicate: r.Duplicate}, nil
+	}
+	if _, err := submitChain(c.submitMW, info, last)(ctx); err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, errNotStored
+	}
+	return res, nil
+}
+
+// submitChain returns the call of mw, the first outermost, around last.
+func submitChain(mw []SubmitMiddleware, info *SubmitInfo, last func(context.Context) (SubmitResult, error)) func(context.Context) (SubmitResult, error) {
+	if len(mw) == 0 {
+		return last
+	}
+	next := submitChain(mw[1:], info, last)
+	return func(ctx context.Context) (SubmitResult, error) { return mw[0](ctx, info, next) }
+}
+
+// callThrough runs rj's handler through the server's run middleware. A
+// panic of a middleware, like one of the handler, is recovered, logged
+// and returned as a *PanicError.
+func (s *Server) callThrough(rj *runningJob) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = s.recovered(rj, "jobgen: run middleware panicked", r)
+		}
+	}()
+	rec := rj.rec
+	info := &RunInfo{
+		ID: rec.ID, Kind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, MaxAttempts: rec.MaxAttempts,
+		Metadata: rec.Metadata, CreatedAt: rec.CreatedAt,
+	}
+	last := func(ctx context.Context) error {
+		var err error
+		out, err = s.callHandler(ctx, rj)
+		return err
+	}
+	err = runChain(s.runMW, info, last)(rj.ctx)
+	return out, err
+}
+
+// runChain returns the call of mw, the first outermost, around last.
+func runChain(mw []RunMiddleware, info *RunInfo, last func(context.Context) error) func(context.Context) error {
+	if len(mw) == 0 {
+		return last
+	}
+	next := runChain(mw[1:], info, last)
+	return func(ctx context.Context) error { return mw[0](ctx, info, next) }
+}

@@ -30,6 +30,5 @@ func encodeDetails(details any) (json.RawMessage, error) {
 
 // detailsDropped logs the details a report of the job left out.
 func (rj *runningJob) detailsDropped(err error) {
-	rec := rj.rec
-	rj.s.logger.Debug("jobgen: progress details dropped", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "err", err)
+	rj.s.logger.Debug("jobgen: progress details dropped", jobArgs(rj.rec, logErr, err)...)
 }

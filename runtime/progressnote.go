@@ -84,7 +84,7 @@ func (s *Server) progressPublisher() {
 		case pub := <-s.progressCh:
 			ctx, cancel := context.WithTimeout(s.serving, progressPublishTimeout)
 			if err := s.notifier.Publish(ctx, pub.n); err != nil {
-				s.logger.Debug("jobgen: progress publish failed", "job_id", pub.n.JobID, "err", err)
+				s.logger.Debug("jobgen: progress publish failed", jobArgs(pub.rj.rec, logErr, err)...)
 			}
 			cancel()
 			pub.rj.published()
@@ -122,6 +122,6 @@ func (rj *runningJob) waitPublished() {
 	select {
 	case <-ch:
 	case <-timer.C:
-		rj.s.logger.Debug("jobgen: progress not published in time; the finish may overtake it", "job_id", rj.rec.ID)
+		rj.s.logger.Debug("jobgen: progress not published in time; the finish may overtake it", jobArgs(rj.rec)...)
 	}
 }

@@ -34,6 +34,7 @@ type Server struct {
 	store    storage.Storage
 	notifier storage.Notifier // nil when the backend has no notifications
 	cfg      Config
+	runMW    []RunMiddleware
 	logger   *slog.Logger
 	clk      timeSource
 	hub      *hub // the attached client's
@@ -95,6 +96,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 	s := &Server{
 		store:     store,
 		cfg:       cfg,
+		runMW:     slices.Clone(cfg.RunMiddleware),
 		logger:    cfg.Logger,
 		clk:       newTimeSource(cfg.Clock),
 		kinds:     make(map[string]*registeredKind),
@@ -169,7 +171,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.cutDrain()
 		s.beginStop()
 	})
-	s.logger.Debug("jobgen: server started", "queues", len(s.queues), "kinds", len(s.kindNames))
+	s.logger.Info("jobgen: server started", "queues", len(s.queues), "kinds", len(s.kindNames))
 	return nil
 }
 
@@ -326,7 +328,7 @@ func (s *Server) shutdown() {
 	s.maint.Wait()
 	s.stopAfterStart()
 	s.endLife()
-	s.logger.Debug("jobgen: server stopped")
+	s.logger.Info("jobgen: server stopped")
 	close(s.doneCh)
 }
 

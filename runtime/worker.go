@@ -211,14 +211,32 @@ func (rj *runningJob) reportProgress(p Progress) {
 	}
 }
 
-// call runs the handler, turning a panic into a *PanicError with the stack.
+// call runs the handler, through the run middleware when there is some
+// (see callThrough).
 func (s *Server) call(rj *runningJob) (out []byte, err error) {
+	if len(s.runMW) > 0 {
+		return s.callThrough(rj)
+	}
+	return s.callHandler(rj.ctx, rj)
+}
+
+// callHandler runs the handler with ctx, turning a panic into a
+// *PanicError with the stack.
+func (s *Server) callHandler(ctx context.Context, rj *runningJob) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
+			err = s.recovered(rj, "jobgen: handler panicked", r)
 		}
 	}()
-	return rj.kind.run(rj.ctx, rj.rec, rj)
+	return rj.kind.run(ctx, rj.rec, rj)
+}
+
+// recovered logs the panic r of rj's run, once and with its stack, and
+// returns it as a *PanicError.
+func (s *Server) recovered(rj *runningJob, msg string, r any) error {
+	stack := debug.Stack()
+	s.logger.Error(msg, jobArgs(rj.rec, "panic", r, logStack, string(stack))...)
+	return &PanicError{Value: r, Stack: stack}
 }
 
 // outcome turns the handler's return into the write that ends this attempt.
@@ -253,7 +271,6 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 	switch {
 	case errors.As(err, &panicked):
 		code = CodePanic
-		s.logger.Error("jobgen: handler panicked", "job_id", rec.ID, "kind", rec.Kind, "attempt", rec.Attempt, "panic", panicked.Value)
 	case errors.Is(cause, errTimeout):
 		code = CodeTimeout
 	}

@@ -18,6 +18,7 @@ type logRecord struct {
 	level slog.Level
 	msg   string
 	jobID int64 // the "job_id" attribute; 0 when there is none
+	attrs map[string]slog.Value
 }
 
 // captureHandler keeps every record logged through it.
@@ -29,8 +30,9 @@ type captureHandler struct {
 func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
-	rec := logRecord{level: r.Level, msg: r.Message}
+	rec := logRecord{level: r.Level, msg: r.Message, attrs: make(map[string]slog.Value)}
 	r.Attrs(func(a slog.Attr) bool {
+		rec.attrs[a.Key] = a.Value.Resolve()
 		if a.Key == "job_id" {
 			rec.jobID = a.Value.Int64()
 		}
@@ -161,7 +163,9 @@ func testLeaseLossLoggedOnce(t *testing.T, newStore NewStore) {
 		t.Fatalf("handler context cause %v, want ErrLeaseLost", cause)
 	}
 	eventually(t, "the stale run to be released", func() bool { return e.srv.Running() == 0 })
-	if w := warnings(logs.about(h.ID, "")); len(w) != 1 || !strings.Contains(w[0].msg, "lease lost") {
+	w := warnings(logs.about(h.ID, ""))
+	if len(w) != 1 || !strings.Contains(w[0].msg, "lease lost") {
 		t.Fatalf("warnings about the lost job: %+v, want one saying the lease was lost", w)
 	}
+	checkJobAttrs(t, w[0], h.ID, work.Name(), 1)
 }

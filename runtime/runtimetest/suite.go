@@ -164,6 +164,15 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"FinishOutlastsOutage", testFinishOutlastsOutage},
 		{"FinishGivesUpPastDrain", testFinishGivesUpPastDrain},
 		{"FinishKeepsLease", testFinishKeepsLease},
+		{"Metadata", testMetadata},
+		{"BadMetadataWritesNothing", testBadMetadata},
+		{"SubmitMiddleware", testSubmitMiddleware},
+		{"SubmitMiddlewareRefuses", testSubmitMiddlewareRefuses},
+		{"RunMiddleware", testRunMiddleware},
+		{"RunMiddlewarePanics", testRunMiddlewarePanics},
+		{"LogJobFailed", testLogJobFailed},
+		{"LogPanicOnce", testLogPanicOnce},
+		{"LogOutcomeWriteFailed", testLogOutcomeWriteFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
