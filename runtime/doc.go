@@ -35,4 +35,12 @@
 // kind's backoff until the attempts run out, and a panic is recovered into
 // a *PanicError that keeps the stack. WaitFor returns the output, or an
 // error matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted.
+//
+// A job carries metadata: a small map of strings set at submit
+// (SubmitOpts.Metadata), which its handler (Job.Metadata) and the stored
+// record (storage.Job.Metadata) see, for trace context and tags. Submit
+// middleware (Config.SubmitMiddleware, ClientConfig.SubmitMiddleware) wraps
+// every submit, and may add metadata or refuse the job; run middleware
+// (Config.RunMiddleware) wraps every handler call. Tracing packages build
+// on both.
 package runtime

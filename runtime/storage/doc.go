@@ -34,6 +34,11 @@
 //     text fails with ErrInvalid and writes nothing; a JobFinish entry
 //     with it fails alone (JobFinishResult.Errors), as does one whose
 //     value the database refuses, and the other entries are written.
+//   - A job's metadata is stored at insert, within the bounds
+//     MetadataProblem checks (an insert outside them fails with ErrInvalid
+//     and writes nothing). Every read of the job returns it as inserted,
+//     nil when the job has none (an empty map too); no later write changes
+//     it, and callers get maps of their own.
 //   - IDs are positive and never reused, even after the newest job is
 //     deleted. A zero RunAfter means Now. A second abort request keeps the
 //     first AbortRequestedAt. JobDeleteFinished deletes only jobs that
