@@ -48,8 +48,10 @@ type SubmitResult struct {
 // stores the job (with info.Metadata as it is then) and returns what it
 // stored, or the storage's error. A middleware that returns an error
 // without calling next refuses the submit: nothing is written, and the
-// submit returns the error, wrapped with the kind's name. A middleware may
-// pass next a ctx derived from its own (a tracing span's).
+// submit returns the error, wrapped with the kind's name; so does a
+// middleware that returns nil without next having stored the job. next
+// stores a job each time it is called: call it once. A middleware may pass
+// next a ctx derived from its own (a tracing span's).
 //
 // Middleware is registered in Config.SubmitMiddleware (the attached
 // client's) and ClientConfig.SubmitMiddleware (a detached client's). The
@@ -86,7 +88,8 @@ type RunInfo struct {
 // wrapping); return another error to fail the attempt instead, or nil to
 // complete the job (with the handler's output when it returned one, none
 // when it failed). A middleware that returns without calling next skips
-// the handler.
+// the handler; next runs the handler each time it is called: call it at
+// most once.
 //
 // Middleware is registered in Config.RunMiddleware. The first in the slice
 // is the outermost: it is called first, and its next calls the second;
