@@ -25,9 +25,10 @@ func sampleMetadata() map[string]string {
 }
 
 // testMetadata: a job's metadata comes back from every read as it was
-// inserted (insert, get, list, claim, abort) and stays with the job through
-// retries, releases, rescues and its end; a job without metadata reads as
-// nil; metadata out of bounds is refused with nothing written.
+// inserted (insert, get, list, query, claim, abort) and stays with the job
+// through retries, releases, rescues, its end and JobRetry; a job without
+// metadata reads as nil; metadata out of bounds is refused with nothing
+// written.
 func testMetadata(t *testing.T, f factory) {
 	f.run(t, "RoundTrip", func(t *testing.T, x *fixture) {
 		md := sampleMetadata()
@@ -43,6 +44,11 @@ func testMetadata(t *testing.T, f factory) {
 			t.Fatalf("JobList: %d jobs, want 1", len(ls))
 		}
 		checkMetadata(t, "JobList", ls[0].Metadata, want)
+		page, err := x.s.JobQuery(x.ctx, &storage.JobQueryParams{})
+		if err != nil || len(page.Jobs) != 1 {
+			t.Fatalf("JobQuery: %v, %v; want 1 job", page, err)
+		}
+		checkMetadata(t, "JobQuery", page.Jobs[0].Metadata, want)
 		res := x.claimAt(base, 1, "q", "k")
 		if len(res.Jobs) != 1 {
 			t.Fatalf("claimed %d jobs, want 1", len(res.Jobs))
@@ -121,7 +127,11 @@ func testMetadata(t *testing.T, f factory) {
 		x.finishOne(at(time.Minute+time.Second), storage.JobFinish{ID: id, LeaseToken: c.LeaseToken, Outcome: storage.OutcomeRelease}, true)
 		claimAgain("claim after the release", at(2*time.Minute))
 		c = claimAgain("rescue after the lease expired", at(2*time.Minute+lease))
-		x.complete(at(time.Hour), id, c.LeaseToken)
+		x.finishOne(at(time.Hour), storage.JobFinish{ID: id, LeaseToken: c.LeaseToken, Outcome: storage.OutcomeFail, ErrorMessage: "boom", ErrorCode: "error"}, true)
+		checkMetadata(t, "JobGet once failed", x.get(id).Metadata, want)
+		x.mustRetry(&storage.JobRetryParams{JobBatch: byIDs(id)}, 1)
+		c = claimAgain("claim after JobRetry", at(2*time.Hour))
+		x.complete(at(2*time.Hour), id, c.LeaseToken)
 		checkMetadata(t, "JobGet once completed", x.get(id).Metadata, want)
 
 		p = job("q", "k")
