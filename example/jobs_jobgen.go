@@ -18,6 +18,10 @@ var CrunchKind = runtime.NewKind[Crunch, CrunchResult](runtime.KindOpts{
 	Timeout: 10 * time.Minute,
 })
 
+// CrunchID is the id of a Crunch job. Convert a plain id with CrunchID(n) and
+// back with int64(id).
+type CrunchID = runtime.ID[Crunch]
+
 // CrunchHandle refers to one submitted Crunch job. Submit returns it; the zero
 // value is not usable.
 type CrunchHandle = runtime.KindHandle[Crunch, CrunchResult]
@@ -34,8 +38,9 @@ func NewCrunchClient(c *runtime.Client) CrunchClient {
 type CrunchHandler interface {
 	// HandleCrunch runs one Crunch job and returns its output. Return
 	// runtime.Permanent(err) to fail without retrying,
-	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
-	// with the kind's backoff until the attempts run out.
+	// runtime.RetryAfter(d, err) to retry after d (using an attempt),
+	// runtime.Snooze(d) to run again after d without using one; any other
+	// error is retried with the kind's backoff until the attempts run out.
 	HandleCrunch(ctx context.Context, job *runtime.Job[Crunch]) (CrunchResult, error)
 }
 
@@ -62,6 +67,10 @@ var ReportKind = runtime.NewKind[Report, ReportResult](runtime.KindOpts{
 	Queue: "reports",
 })
 
+// ReportID is the id of a Report job. Convert a plain id with ReportID(n) and
+// back with int64(id).
+type ReportID = runtime.ID[Report]
+
 // ReportHandle refers to one submitted Report job. Submit returns it; the zero
 // value is not usable.
 type ReportHandle = runtime.KindHandle[Report, ReportResult]
@@ -78,8 +87,9 @@ func NewReportClient(c *runtime.Client) ReportClient {
 type ReportHandler interface {
 	// HandleReport runs one Report job and returns its output. Return
 	// runtime.Permanent(err) to fail without retrying,
-	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
-	// with the kind's backoff until the attempts run out.
+	// runtime.RetryAfter(d, err) to retry after d (using an attempt),
+	// runtime.Snooze(d) to run again after d without using one; any other
+	// error is retried with the kind's backoff until the attempts run out.
 	HandleReport(ctx context.Context, job *runtime.Job[Report]) (ReportResult, error)
 }
 
@@ -110,6 +120,10 @@ var ResizeKind = runtime.NewKind[Resize, ResizeResult](runtime.KindOpts{
 	return runtime.UniqueKey(j.Name, j.Width)
 })
 
+// ResizeID is the id of a Resize job. Convert a plain id with ResizeID(n) and
+// back with int64(id).
+type ResizeID = runtime.ID[Resize]
+
 // ResizeHandle refers to one submitted Resize job. Submit returns it; the zero
 // value is not usable.
 type ResizeHandle = runtime.KindHandle[Resize, ResizeResult]
@@ -126,8 +140,9 @@ func NewResizeClient(c *runtime.Client) ResizeClient {
 type ResizeHandler interface {
 	// HandleResize runs one Resize job and returns its output. Return
 	// runtime.Permanent(err) to fail without retrying,
-	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
-	// with the kind's backoff until the attempts run out.
+	// runtime.RetryAfter(d, err) to retry after d (using an attempt),
+	// runtime.Snooze(d) to run again after d without using one; any other
+	// error is retried with the kind's backoff until the attempts run out.
 	HandleResize(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error)
 }
 
@@ -156,6 +171,10 @@ var SendMessageKind = runtime.NewKind[SendMessage, runtime.NoOutput](runtime.Kin
 	Backoff:     runtime.ExponentialBackoff(10 * time.Millisecond),
 })
 
+// SendMessageID is the id of a SendMessage job. Convert a plain id with
+// SendMessageID(n) and back with int64(id).
+type SendMessageID = runtime.ID[SendMessage]
+
 // SendMessageHandle refers to one submitted SendMessage job. Submit returns
 // it; the zero value is not usable.
 type SendMessageHandle = runtime.NoOutputHandle[SendMessage]
@@ -172,8 +191,9 @@ func NewSendMessageClient(c *runtime.Client) SendMessageClient {
 type SendMessageHandler interface {
 	// HandleSendMessage runs one SendMessage job. Return
 	// runtime.Permanent(err) to fail without retrying,
-	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
-	// with the kind's backoff until the attempts run out.
+	// runtime.RetryAfter(d, err) to retry after d (using an attempt),
+	// runtime.Snooze(d) to run again after d without using one; any other
+	// error is retried with the kind's backoff until the attempts run out.
 	HandleSendMessage(ctx context.Context, job *runtime.Job[SendMessage]) error
 }
 

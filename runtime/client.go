@@ -130,39 +130,61 @@ func override[T any](v *T, def T) T {
 }
 
 func (c *Client) insertParams(k *KindOpts, input []byte, key string, opts *SubmitOpts) (*storage.JobInsertParams, error) {
-	if len(input) > c.maxPayload {
-		return nil, fmt.Errorf("%w: encoded input is %d bytes, limit %d", ErrPayloadTooLarge, len(input), c.maxPayload)
+	p, err := c.baseParams(k, opts)
+	if err != nil {
+		return nil, err
 	}
-	p := &storage.JobInsertParams{
+	if err := c.setInput(&p, input, key); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// baseParams returns the insert of a job of kind k with opts applied and
+// no input yet: what the jobs of one submit share.
+func (c *Client) baseParams(k *KindOpts, opts *SubmitOpts) (storage.JobInsertParams, error) {
+	p := storage.JobInsertParams{
 		Kind:        k.Name,
 		Queue:       k.Queue,
-		Input:       input,
 		Priority:    k.Priority,
 		MaxAttempts: k.MaxAttempts,
 		Timeout:     k.Timeout,
-		UniqueKey:   key,
 		Now:         c.clk.storeNow(),
 	}
 	if o := opts; o != nil {
 		if err := o.validate(); err != nil {
-			return nil, err
+			return p, err
 		}
 		p.Queue = cmp.Or(o.Queue, p.Queue)
 		p.Priority = override(o.Priority, p.Priority)
 		p.MaxAttempts = override(o.MaxAttempts, p.MaxAttempts)
 		p.Timeout = override(o.Timeout, p.Timeout)
-		p.UniqueKey = cmp.Or(o.UniqueKey, p.UniqueKey)
+		p.UniqueKey = o.UniqueKey
 		p.RunAfter = o.RunAfter
+		if o.Delay > 0 {
+			p.RunAfter = c.clk.now().Add(o.Delay)
+		}
 		p.Deadline = o.Deadline
 		p.Metadata = o.Metadata
-	}
-	if err := checkUniqueKey(p.UniqueKey); err != nil {
-		return nil, err
+		if !p.Deadline.IsZero() && !p.RunAfter.IsZero() && p.Deadline.Before(p.RunAfter) {
+			return p, fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, p.Deadline, p.RunAfter)
+		}
 	}
 	if err := checkMetadata(p.Metadata); err != nil {
-		return nil, err
+		return p, err
 	}
 	return p, nil
+}
+
+// setInput sets p's encoded input and its unique key (key, unless the
+// submit's options gave one) and checks them.
+func (c *Client) setInput(p *storage.JobInsertParams, input []byte, key string) error {
+	if len(input) > c.maxPayload {
+		return fmt.Errorf("%w: encoded input is %d bytes, limit %d", ErrPayloadTooLarge, len(input), c.maxPayload)
+	}
+	p.Input = input
+	p.UniqueKey = cmp.Or(p.UniqueKey, key)
+	return checkUniqueKey(p.UniqueKey)
 }
 
 // Abort aborts job id. A pending job is aborted at once; a running job's

@@ -341,6 +341,10 @@ type SubmitOpts struct {
 	MaxAttempts *int
 	// RunAfter defers the job until then.
 	RunAfter time.Time
+	// Delay defers the job until Delay after the submit, on the client's
+	// clock (ClientConfig.Clock, Config.Clock): the relative form of
+	// RunAfter. Setting both is an error; a negative Delay is an error.
+	Delay time.Duration
 	// Deadline fails the job without running it if it has not started by then.
 	Deadline time.Time
 	// Timeout overrides the kind's per-run timeout when set; zero means
@@ -362,7 +366,8 @@ type SubmitOpts struct {
 }
 
 // validate reports the first invalid override of o. The unique key is
-// checked once it is chosen (see Client.insertParams).
+// checked once it is chosen, and the deadline once the run-after time is
+// known (see Client.baseParams).
 func (o *SubmitOpts) validate() error {
 	if o.Queue != "" {
 		if err := validateName("queue", o.Queue); err != nil {
@@ -376,8 +381,10 @@ func (o *SubmitOpts) validate() error {
 		return fmt.Errorf("%w: timeout %v, want 0 (none) to %v", ErrInvalidOption, *o.Timeout, maxTimeout)
 	case o.Priority != nil && (*o.Priority < -maxPriority || *o.Priority > maxPriority):
 		return fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, *o.Priority, -maxPriority, maxPriority)
-	case !o.Deadline.IsZero() && !o.RunAfter.IsZero() && o.Deadline.Before(o.RunAfter):
-		return fmt.Errorf("%w: deadline %v is before run-after %v", ErrInvalidOption, o.Deadline, o.RunAfter)
+	case o.Delay < 0:
+		return fmt.Errorf("%w: negative delay %v", ErrInvalidOption, o.Delay)
+	case o.Delay != 0 && !o.RunAfter.IsZero():
+		return fmt.Errorf("%w: both RunAfter and Delay set; give one", ErrInvalidOption)
 	}
 	return nil
 }

@@ -153,7 +153,9 @@ func (e *RetryAfterError) Error() string { return e.Err.Error() }
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
 // RetryAfter wraps err so the job is retried after d (if attempts remain)
-// instead of after the kind's backoff.
+// instead of after the kind's backoff. The run counts as a failed attempt:
+// the error is recorded and EventRetried emitted. To run again later
+// without using an attempt, return Snooze(d).
 func RetryAfter(d time.Duration, err error) error {
 	if err == nil {
 		err = fmt.Errorf("retry after %v", d)
@@ -293,4 +295,39 @@ func storageError(err error) error {
 // storage is unavailable or busy.
 func unavailable(err error) bool {
 	return errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrBusy)
+}
+
+// BatchError reports the element of a SubmitMany batch that cannot be
+// submitted (its input does not encode, is too large, or yields an
+// invalid unique key): nothing of the batch was written. It wraps the
+// element's error, so errors.Is matches ErrPayloadTooLarge or
+// ErrInvalidOption through it.
+type BatchError struct {
+	// Index is the element's index in the batch.
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("batch element %d: %v", e.Index, e.Err) }
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// SnoozeError asks to run the job again after Delay without using an
+// attempt (see Snooze).
+type SnoozeError struct {
+	Delay time.Duration
+}
+
+func (e *SnoozeError) Error() string { return fmt.Sprintf("jobgen: job snoozed for %v", e.Delay) }
+
+// Snooze is what a handler returns to run the job again d after it
+// returns, on the server's clock, without using an attempt: the job goes
+// back to pending with run-after now+d and its attempt count unchanged, so
+// the next run sees the same Job.Attempt. Unlike RetryAfter, which uses an
+// attempt and records the handler's error, Snooze is not a failure: the
+// job keeps the error of its last failed attempt, if any, and the server
+// emits EventSnoozed (not EventRetried). There is no cap on how often a
+// job snoozes; a job's Deadline still applies (a job snoozed past it fails
+// at its next claim), and an abort still wins. A negative d is zero.
+func Snooze(d time.Duration) error {
+	return &SnoozeError{Delay: max(d, 0)}
 }

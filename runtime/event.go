@@ -36,6 +36,9 @@ const (
 	EventCompleted
 	EventFailed
 	EventAborted
+	// EventSnoozed: the handler returned Snooze; the job runs again at
+	// RunAfter without having used an attempt.
+	EventSnoozed
 )
 
 var eventKindNames = [...]string{
@@ -46,6 +49,7 @@ var eventKindNames = [...]string{
 	EventCompleted: "completed",
 	EventFailed:    "failed",
 	EventAborted:   "aborted",
+	EventSnoozed:   "snoozed",
 }
 
 func (k EventKind) String() string {
@@ -77,7 +81,7 @@ type Event struct {
 	Progress Progress
 	// Err is the job's error on EventRetried, EventFailed and EventAborted.
 	Err error
-	// RunAfter is when a retried or deferred job becomes ready.
+	// RunAfter is when a retried, snoozed or deferred job becomes ready.
 	RunAfter time.Time
 	// At is when the event happened.
 	At time.Time

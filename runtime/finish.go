@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	goruntime "runtime"
 	"sync/atomic"
 	"time"
@@ -202,6 +203,10 @@ func (s *Server) written(req finishReq, now time.Time) {
 	ev := Event{JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Err: req.err, At: now}
 	switch req.f.Outcome {
 	case storage.OutcomeRelease:
+		if sn := (*SnoozeError)(nil); errors.As(req.err, &sn) {
+			ev.Kind, ev.Err, ev.RunAfter = EventSnoozed, nil, now.Add(req.f.RetryDelay)
+			s.hub.emit(ev)
+		}
 		req.rj.q.wakeUp()
 		return
 	case storage.OutcomeRetry:

@@ -201,9 +201,10 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 
 // HandlerFunc runs one job of kind In and returns its output. Return
 // Permanent(err) to fail without retrying, RetryAfter(d, err) to retry
-// after d, HoldQueue(until, err) to hold the queue and run the job again
-// at until without using an attempt; any other error is retried with the
-// kind's backoff until the attempts run out.
+// after d (the run uses an attempt), Snooze(d) to run again after d
+// without using an attempt, HoldQueue(until, err) to hold the queue and
+// run the job again at until without using an attempt; any other error is
+// retried with the kind's backoff until the attempts run out.
 type HandlerFunc[In, Out any] func(ctx context.Context, job *Job[In]) (Out, error)
 
 // Job is what a handler receives: the decoded arguments and the job's

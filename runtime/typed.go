@@ -34,45 +34,83 @@ func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOp
 	if err != nil {
 		return KindHandle[In, Out]{}, err
 	}
-	return KindHandle[In, Out]{ID: h.ID, Duplicate: h.Duplicate, h: h}, nil
+	return newKindHandle[In](h), nil
+}
+
+// SubmitMany stores one job per element of args, all with the kind's
+// defaults overridden by the same opts (which may be nil), in one storage
+// call and one transaction, and returns their handles in the order of args.
+// Every element is encoded and checked before anything is written: when
+// one cannot be submitted, SubmitMany returns a *BatchError naming its
+// index and stores none. Unique keys are honoured per job as Submit does:
+// a job whose key an active job holds, or an earlier element of the same
+// batch, is not stored, and its handle refers to the holder with Duplicate
+// set. The attached server, if any, is woken once after the commit. A nil
+// or empty args stores nothing and returns no handles. Its errors mean
+// what Submit's do, for the whole batch: all of it or none was stored.
+func (c KindClient[In, Out]) SubmitMany(ctx context.Context, args []In, opts *SubmitOpts) ([]KindHandle[In, Out], error) {
+	hs, err := c.kind.SubmitMany(ctx, c.client, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]KindHandle[In, Out], len(hs))
+	for i, h := range hs {
+		out[i] = newKindHandle[In](h)
+	}
+	return out, nil
 }
 
 // Abort aborts job id: a pending job at once, a running one by cancelling
 // its context. It returns an error matching ErrFinished when the job had
 // already finished.
-func (c KindClient[In, Out]) Abort(ctx context.Context, id int64) error {
-	return c.client.Abort(ctx, id)
+func (c KindClient[In, Out]) Abort(ctx context.Context, id ID[In]) error {
+	return c.client.Abort(ctx, int64(id))
 }
 
 // WaitFor waits until job id finishes and returns its output, or an error
 // matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted, or
-// ErrWrongKind (at once) when the job is of another kind.
-func (c KindClient[In, Out]) WaitFor(ctx context.Context, id int64) (Out, error) {
-	return c.kind.WaitFor(ctx, c.client, id)
+// ErrWrongKind (at once) when the stored job is of another kind (an id
+// converted from a plain integer can name any job).
+func (c KindClient[In, Out]) WaitFor(ctx context.Context, id ID[In]) (Out, error) {
+	return c.kind.WaitFor(ctx, c.client, int64(id))
 }
 
 // Get returns job id with its arguments and, once it completed, its output.
 // It returns an error matching ErrWrongKind when the job is of another kind.
-func (c KindClient[In, Out]) Get(ctx context.Context, id int64) (*Info[In, Out], error) {
-	return c.kind.Get(ctx, c.client, id)
+func (c KindClient[In, Out]) Get(ctx context.Context, id ID[In]) (*Info[In, Out], error) {
+	return c.kind.Get(ctx, c.client, int64(id))
 }
 
 // Progress subscribes to job id's progress until cancel is called or the
 // job finishes, when the channel is closed.
-func (c KindClient[In, Out]) Progress(id int64) (updates <-chan Progress, cancel func()) {
-	return c.client.SubscribeProgress(id)
+func (c KindClient[In, Out]) Progress(id ID[In]) (updates <-chan Progress, cancel func()) {
+	return c.client.SubscribeProgress(int64(id))
 }
+
+// ID is the id of a job of the kind with input In. Each kind's id is a type
+// of its own, so passing one kind's id to another kind's client is a
+// compile error. Generated code names it per kind (ResizeID for the Resize
+// job). An id read as a plain integer, from an HTTP request say, becomes
+// one by conversion, ResizeID(n), and goes back the same way, int64(id).
+// The untyped operations (Client.Abort, Client.Get, listings) take and
+// return plain int64 ids.
+type ID[In any] int64
 
 // KindHandle refers to one submitted job of the kind with input In and
 // output Out. KindClient.Submit returns it; the zero value is not usable.
 type KindHandle[In, Out any] struct {
 	// ID is the job's id.
-	ID int64
+	ID ID[In]
 	// Duplicate reports that the submit found an active job with the same
 	// unique key and returned it instead of storing a new one.
 	Duplicate bool
 
 	h *Handle[Out]
+}
+
+// newKindHandle returns the typed handle of h.
+func newKindHandle[In, Out any](h *Handle[Out]) KindHandle[In, Out] {
+	return KindHandle[In, Out]{ID: ID[In](h.ID), Duplicate: h.Duplicate, h: h}
 }
 
 // Wait waits for the job to finish and returns its output, or an error
@@ -110,26 +148,40 @@ func (c NoOutputClient[In]) Submit(ctx context.Context, args In, opts *SubmitOpt
 	return NoOutputHandle[In]{ID: h.ID, Duplicate: h.Duplicate, h: h}, err
 }
 
+// SubmitMany stores one job per element of args in one transaction and
+// returns their handles in order; see KindClient.SubmitMany.
+func (c NoOutputClient[In]) SubmitMany(ctx context.Context, args []In, opts *SubmitOpts) ([]NoOutputHandle[In], error) {
+	hs, err := c.c.SubmitMany(ctx, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NoOutputHandle[In], len(hs))
+	for i, h := range hs {
+		out[i] = NoOutputHandle[In]{ID: h.ID, Duplicate: h.Duplicate, h: h}
+	}
+	return out, nil
+}
+
 // Abort aborts job id; see KindClient.Abort.
-func (c NoOutputClient[In]) Abort(ctx context.Context, id int64) error {
+func (c NoOutputClient[In]) Abort(ctx context.Context, id ID[In]) error {
 	return c.c.Abort(ctx, id)
 }
 
 // WaitFor waits until job id finishes and returns nil if it completed, or an
 // error matching ErrFailed, ErrAborted, ErrNotFound or ErrDeleted, or
 // ErrWrongKind (at once) when the job is of another kind.
-func (c NoOutputClient[In]) WaitFor(ctx context.Context, id int64) error {
+func (c NoOutputClient[In]) WaitFor(ctx context.Context, id ID[In]) error {
 	_, err := c.c.WaitFor(ctx, id)
 	return err
 }
 
 // Get returns job id with its arguments; see KindClient.Get.
-func (c NoOutputClient[In]) Get(ctx context.Context, id int64) (*Info[In, NoOutput], error) {
+func (c NoOutputClient[In]) Get(ctx context.Context, id ID[In]) (*Info[In, NoOutput], error) {
 	return c.c.Get(ctx, id)
 }
 
 // Progress subscribes to job id's progress; see KindClient.Progress.
-func (c NoOutputClient[In]) Progress(id int64) (updates <-chan Progress, cancel func()) {
+func (c NoOutputClient[In]) Progress(id ID[In]) (updates <-chan Progress, cancel func()) {
 	return c.c.Progress(id)
 }
 
@@ -137,7 +189,7 @@ func (c NoOutputClient[In]) Progress(id int64) (updates <-chan Progress, cancel 
 // output. NoOutputClient.Submit returns it; the zero value is not usable.
 type NoOutputHandle[In any] struct {
 	// ID is the job's id.
-	ID int64
+	ID ID[In]
 	// Duplicate reports that the submit found an active job with the same
 	// unique key and returned it instead of storing a new one.
 	Duplicate bool

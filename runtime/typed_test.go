@@ -134,7 +134,7 @@ func TestTypedClients(t *testing.T) {
 		if info, err := tells.Get(ctx, bad.ID); err != nil || !info.Args.Fail {
 			t.Errorf("Get = %+v, %v", info, err)
 		}
-		if _, err := doubles.Get(ctx, bad.ID); !errors.Is(err, runtime.ErrWrongKind) {
+		if _, err := doubles.Get(ctx, runtime.ID[double](bad.ID)); !errors.Is(err, runtime.ErrWrongKind) {
 			t.Errorf("Get through another kind's client = %v, want ErrWrongKind", err)
 		}
 	})

@@ -254,10 +254,13 @@ func (s *Server) outcome(rj *runningJob, out []byte, err error) (storage.JobFini
 		panicked  *PanicError
 		decode    *inputDecodeError
 		hold      *HoldQueueError
+		snooze    *SnoozeError
 	)
 	switch {
 	case aborted:
 		return storage.JobFinish{Outcome: storage.OutcomeAbort, ErrorCode: CodeAborted, ErrorMessage: msg}, err
+	case errors.As(err, &snooze): // before a hold: Server.written tells them apart by it
+		return storage.JobFinish{Outcome: storage.OutcomeRelease, RetryDelay: snooze.Delay}, err
 	case errors.As(err, &hold):
 		return storage.JobFinish{Outcome: storage.OutcomeRelease, RetryDelay: s.holdQueue(rj, hold)}, err
 	case errors.Is(cause, ErrStopped):

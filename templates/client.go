@@ -12,6 +12,15 @@ func typed(j Job, withOutput, withoutOutput string) *jen.Statement {
 	return jen.Qual(RuntimePath, withOutput).Types(jen.Id(j.Name), output(j))
 }
 
+// ID declares the job's id type, an alias of the runtime's generic id of
+// the job's input: the kind's handles carry it and its client's WaitFor,
+// Get, Abort and Progress take it, so another kind's id does not compile.
+func ID(f *jen.File, j Job) {
+	n := NamesOf(j.Name)
+	docf(f, "%s is the id of %s %s job. Convert a plain id with %s(n) and back with int64(id).", n.ID, article(j.Name), j.Name, n.ID)
+	f.Type().Id(n.ID).Op("=").Qual(RuntimePath, "ID").Types(jen.Id(j.Name))
+}
+
 // Handle declares the job's handle, an alias of the runtime's generic
 // handle: a submitted job's id with typed Wait, Abort and Progress.
 func Handle(f *jen.File, j Job) {

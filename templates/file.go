@@ -39,6 +39,7 @@ func Source(f *jen.File, p Package, source string, pkgLevel bool) {
 			continue
 		}
 		Kind(f, j)
+		ID(f, j)
 		Handle(f, j)
 		Client(f, j)
 		Handler(f, j)

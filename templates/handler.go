@@ -52,7 +52,7 @@ func Handler(f *jen.File, j Job) {
 // handlerDoc documents the handler method.
 func handlerDoc(j Job) jen.Code {
 	n := NamesOf(j.Name)
-	const retry = "Return runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d," + nbsp + "err) to retry after d; any other error is retried with the kind's backoff until the attempts run out."
+	const retry = "Return runtime.Permanent(err) to fail without retrying, runtime.RetryAfter(d," + nbsp + "err) to retry after d (using an attempt), runtime.Snooze(d) to run again after d without using one; any other error is retried with the kind's backoff until the attempts run out."
 	if j.Output == nil {
 		return docStmt("%s runs one %s job. %s", n.Method, j.Name, retry)
 	}

@@ -62,13 +62,14 @@ type Field struct {
 
 // Names are the generated identifiers of one job, derived from its struct name.
 type Names struct {
-	Kind, Client, NewClient, Handle, Handler, HandlerFunc, Method, Register string
+	Kind, ID, Client, NewClient, Handle, Handler, HandlerFunc, Method, Register string
 }
 
 // NamesOf returns the generated names of the job whose struct is called name.
 func NamesOf(name string) Names {
 	return Names{
 		Kind:        name + "Kind",
+		ID:          name + "ID",
 		Client:      name + "Client",
 		NewClient:   "New" + name + "Client",
 		Handle:      name + "Handle",
@@ -77,6 +78,12 @@ func NamesOf(name string) Names {
 		Method:      "Handle" + name,
 		Register:    "Register" + name + "Handler",
 	}
+}
+
+// Declared returns the package-level identifiers among n: every name but
+// the handler method's.
+func (n Names) Declared() []string {
+	return []string{n.Kind, n.ID, n.Client, n.NewClient, n.Handle, n.Handler, n.HandlerFunc, n.Register}
 }
 
 // Package-level generated identifiers.

@@ -117,6 +117,18 @@ var CountKind = runtime.NewKind[Count, int](runtime.KindOpts{
 `,
 		},
 		{
+			name: "ID",
+			emit: func(f *jen.File) { ID(f, resize) },
+			want: `package p
+
+import runtime "github.com/jobgen/jobgen/runtime"
+
+// ResizeID is the id of a Resize job. Convert a plain id with ResizeID(n) and
+// back with int64(id).
+type ResizeID = runtime.ID[Resize]
+`,
+		},
+		{
 			name: "Handle with output",
 			emit: func(f *jen.File) { Handle(f, resize) },
 			want: `package p
@@ -205,8 +217,9 @@ import (
 type ResizeHandler interface {
 	// HandleResize runs one Resize job and returns its output. Return
 	// runtime.Permanent(err) to fail without retrying,
-	// runtime.RetryAfter(d, err) to retry after d; any other error is retried
-	// with the kind's backoff until the attempts run out.
+	// runtime.RetryAfter(d, err) to retry after d (using an attempt),
+	// runtime.Snooze(d) to run again after d without using one; any other
+	// error is retried with the kind's backoff until the attempts run out.
 	HandleResize(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error)
 }
 
@@ -242,8 +255,10 @@ import (
 // PingHandler runs Ping jobs.
 type PingHandler interface {
 	// HandlePing runs one Ping job. Return runtime.Permanent(err) to fail
-	// without retrying, runtime.RetryAfter(d, err) to retry after d; any other
-	// error is retried with the kind's backoff until the attempts run out.
+	// without retrying, runtime.RetryAfter(d, err) to retry after d (using an
+	// attempt), runtime.Snooze(d) to run again after d without using one; any
+	// other error is retried with the kind's backoff until the attempts
+	// run out.
 	HandlePing(ctx context.Context, job *runtime.Job[Ping]) error
 }
 
@@ -436,7 +451,7 @@ func TestArticle(t *testing.T) {
 func TestNamesOf(t *testing.T) {
 	t.Parallel()
 	want := Names{
-		Kind: "EmailKind", Client: "EmailClient", NewClient: "NewEmailClient", Handle: "EmailHandle",
+		Kind: "EmailKind", ID: "EmailID", Client: "EmailClient", NewClient: "NewEmailClient", Handle: "EmailHandle",
 		Handler: "EmailHandler", HandlerFunc: "EmailHandlerFunc", Method: "HandleEmail", Register: "RegisterEmailHandler",
 	}
 	if diff := cmp.Diff(want, NamesOf("Email")); diff != "" {

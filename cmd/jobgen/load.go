@@ -115,7 +115,7 @@ func withoutGenerated(errs diagnostics, model templates.Package) diagnostics {
 	}
 	for _, j := range model.Jobs {
 		n := templates.NamesOf(j.Name)
-		for _, id := range []string{n.Kind, n.Client, n.NewClient, n.Handle, n.Handler, n.HandlerFunc, n.Register} {
+		for _, id := range n.Declared() {
 			names[id] = true
 		}
 	}

@@ -547,7 +547,7 @@ func (m *modeler) checkNames(p templates.Package) {
 	}
 	for _, j := range p.Jobs {
 		n := templates.NamesOf(j.Name)
-		for _, id := range []string{n.Kind, n.Client, n.NewClient, n.Handle, n.Handler, n.HandlerFunc, n.Register} {
+		for _, id := range n.Declared() {
 			owner[id] = j.Name
 		}
 	}

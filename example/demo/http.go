@@ -30,7 +30,9 @@ type submitted struct {
 	Duplicate bool  `json:"duplicate"`
 }
 
-// apiFor builds the HTTP operations of one kind from its generated Kind.
+// apiFor builds the HTTP operations of one kind from its generated Kind,
+// through the kind's typed client: the ids of the URLs are plain integers,
+// converted to the kind's id type on the way in and back on the way out.
 func apiFor[In, Out any](k *runtime.Kind[In, Out]) kindAPI {
 	return kindAPI{
 		submit: func(ctx context.Context, c *runtime.Client, body []byte) (*submitted, error) {
@@ -38,14 +40,14 @@ func apiFor[In, Out any](k *runtime.Kind[In, Out]) kindAPI {
 			if err := json.Unmarshal(body, &in); err != nil {
 				return nil, badRequest{fmt.Errorf("decode %s arguments: %w", k.Name(), err)}
 			}
-			h, err := k.Submit(ctx, c, in, nil)
+			h, err := runtime.NewKindClient(k, c).Submit(ctx, in, nil)
 			if err != nil {
 				return nil, err
 			}
-			return &submitted{ID: h.ID, Duplicate: h.Duplicate}, nil
+			return &submitted{ID: int64(h.ID), Duplicate: h.Duplicate}, nil
 		},
 		wait: func(ctx context.Context, c *runtime.Client, id int64) (any, error) {
-			return k.WaitFor(ctx, c, id)
+			return runtime.NewKindClient(k, c).WaitFor(ctx, runtime.ID[In](id))
 		},
 	}
 }

@@ -173,6 +173,11 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"LogJobFailed", testLogJobFailed},
 		{"LogPanicOnce", testLogPanicOnce},
 		{"LogOutcomeWriteFailed", testLogOutcomeWriteFailed},
+		{"Snooze", testSnooze},
+		{"SubmitDelay", testSubmitDelay},
+		{"SubmitMany", testSubmitMany},
+		{"SubmitManyUnique", testSubmitManyUnique},
+		{"SubmitManyInvalid", testSubmitManyInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -11,7 +11,8 @@ import (
 // testWaitForWrongKind waits for a job through the typed client of another
 // kind, attached and detached, while the job runs and once it finished:
 // each wait fails at once with ErrWrongKind instead of returning a zero
-// result.
+// result. The ids are converted from plain ones, as an id read from a
+// request is, so the compiler cannot catch the mix-up.
 func testWaitForWrongKind(t *testing.T, newStore NewStore) {
 	started, proceed := make(chan struct{}, 2), make(chan struct{})
 	hold := func(ctx context.Context) {
@@ -48,11 +49,11 @@ func testWaitForWrongKind(t *testing.T, newStore NewStore) {
 				wait func() error
 			}{
 				{"KindClient.WaitFor", func() error {
-					_, err := runtime.NewKindClient(work, c.client).WaitFor(ctx, otherJob.ID)
+					_, err := runtime.NewKindClient(work, c.client).WaitFor(ctx, runtime.ID[Args](otherJob.ID))
 					return err
 				}},
 				{"NoOutputClient.WaitFor", func() error {
-					return runtime.NewNoOutputClient(other, c.client).WaitFor(ctx, workJob.ID)
+					return runtime.NewNoOutputClient(other, c.client).WaitFor(ctx, runtime.ID[Args](workJob.ID))
 				}},
 				{"Kind.WaitFor", func() error {
 					_, err := work.WaitFor(ctx, c.client, otherJob.ID)
@@ -69,10 +70,10 @@ func testWaitForWrongKind(t *testing.T, newStore NewStore) {
 	recv(t, started, "second start")
 	check("running")
 	close(proceed)
-	if res := must(runtime.NewKindClient(work, detached).WaitFor(ctx, workJob.ID)); res.N != 1 {
+	if res := must(runtime.NewKindClient(work, detached).WaitFor(ctx, runtime.ID[Args](workJob.ID))); res.N != 1 {
 		t.Fatalf("result %d, want 1", res.N)
 	}
-	if err := runtime.NewNoOutputClient(other, e.client).WaitFor(ctx, otherJob.ID); err != nil {
+	if err := runtime.NewNoOutputClient(other, e.client).WaitFor(ctx, runtime.ID[Args](otherJob.ID)); err != nil {
 		t.Fatalf("WaitFor of its own kind: %v", err)
 	}
 	check("finished")

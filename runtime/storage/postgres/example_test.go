@@ -121,7 +121,7 @@ func ExampleStore_WithTx() {
 
 	// submit sends a welcome message to whom in a transaction of its own,
 	// which commits or rolls back.
-	submit := func(whom string, commit bool) int64 {
+	submit := func(whom string, commit bool) example.SendMessageID {
 		tx, err := store.Pool().Begin(ctx)
 		if err != nil {
 			log.Fatal(err)
