@@ -38,11 +38,15 @@ func (r txRunner) insert(ctx context.Context, p *storage.JobInsertParams) (*stor
 }
 
 // JobInsertMany inserts many jobs in one statement (so one round trip and
-// one transaction when no unique key is contended). Results are in the
+// one transaction when no unique key is contended), or, for a large batch
+// without unique keys, with COPY (see insertCopy). Results are in the
 // order of p.Jobs.
 func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParams) ([]*storage.JobInsertResult, error) {
 	if err := s.checkInserts(p.Jobs); err != nil {
 		return nil, err
+	}
+	if s.copies(p.Jobs) {
+		return s.insertCopy(ctx, p.Jobs, p.Now)
 	}
 	return s.insertChecked(ctx, p.Jobs, p.Now)
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, b Backend) {
 		run  func(*testing.T, factory)
 	}{
 		{"Insert", testInsert},
+		{"InsertManyLarge", testInsertManyLarge},
 		{"Claim", testClaim},
 		{"InsertClaim", testInsertClaim},
 		{"Defer", testDefer},
