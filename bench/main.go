@@ -17,6 +17,10 @@
 //     submit until the last completion is observed (so it includes the drain
 //     after the last submit), "submitted/s" is N/10 divided by the time the
 //     producers took;
+//   - batch insert (pg-insert-many): n/2 jobs in batches of 1,000, one call
+//     and one transaction each, with no workers running: jobgen's typed
+//     SubmitMany against River's InsertMany and InsertManyFast, in jobs
+//     inserted per second;
 //   - same-process latency: sequential single submits; submit → handler start
 //     and submit → completion observed by the submitter (jobgen: Handle.Wait;
 //     River: a completion-event subscription on the same client), p50 and p99;

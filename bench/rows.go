@@ -69,6 +69,7 @@ func allRows(o *options) []*row {
 				{name: "river " + riverDefaultFetch.name, run: riverCrossProcess(riverDefaultFetch)},
 			},
 		},
+		insertManyRow(),
 		horizonRow(o),
 		{
 			name: "sqlite-burndown", title: "SQLite burn-down", metrics: throughput,

@@ -172,6 +172,9 @@ What is measured (medians over the repetitions; min–max across them; ratios ar
   insert-while-working: workers running, 8 producers submit n/10 jobs one by one (jobgen Submit, River Insert).
     completed = n/10 / (first submit → last completion event), so the drain after the last submit is included;
     submitted = n/10 / (time the producers took).
+  batch insert (pg-insert-many): no workers; n/2 jobs in batches of 1,000 (100 with -smoke), one call after the
+    other, each one transaction (jobgen: typed SubmitMany; River: InsertMany, which returns the jobs, and
+    InsertManyFast, COPY FROM returning a count). inserted = jobs / (time the calls took).
   latency: sequential single submits, each waited for before the next. start = submit call → handler start;
     done = submit call → completion observed by the submitter (jobgen Handle.Wait; River: completion event on the
     same client's subscription, which its batch completer delivers on a 50 ms tick, flushing small batches every
