@@ -39,7 +39,9 @@ func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOp
 
 // SubmitMany stores one job per element of args, all with the kind's
 // defaults overridden by the same opts (which may be nil), in one storage
-// call and one transaction, and returns their handles in the order of args.
+// call (storage.Storage.JobInsertMany: one transaction, on PostgreSQL one
+// statement unless a unique key's holder finishes meanwhile), and returns
+// their handles in the order of args.
 // Every element is encoded and checked before anything is written: when
 // one cannot be submitted, SubmitMany returns a *BatchError naming its
 // index and stores none. Unique keys are honoured per job as Submit does:
@@ -47,7 +49,7 @@ func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOp
 // batch, is not stored, and its handle refers to the holder with Duplicate
 // set. The attached server, if any, is woken once after the commit. A nil
 // or empty args stores nothing and returns no handles. Its errors mean
-// what Submit's do, for the whole batch: all of it or none was stored.
+// what Submit's do, for the whole batch.
 func (c KindClient[In, Out]) SubmitMany(ctx context.Context, args []In, opts *SubmitOpts) ([]KindHandle[In, Out], error) {
 	hs, err := c.kind.SubmitMany(ctx, c.client, args, opts)
 	if err != nil {
