@@ -1,0 +1,276 @@
+package jobgenotel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/jobgen/jobgen/runtime"
+)
+
+// Metric names. The Prometheus exporter shows them with dots as
+// underscores, a "_total" suffix on counters and the unit on histograms:
+// jobgen_jobs_submitted_total, jobgen_job_run_duration_seconds.
+const (
+	MetricSubmitted   = "jobgen.jobs.submitted"
+	MetricStarted     = "jobgen.jobs.started"
+	MetricCompleted   = "jobgen.jobs.completed"
+	MetricFailed      = "jobgen.jobs.failed"
+	MetricRetried     = "jobgen.jobs.retried"
+	MetricAborted     = "jobgen.jobs.aborted"
+	MetricRunDuration = "jobgen.job.run.duration"
+	MetricQueueWait   = "jobgen.job.queue.wait"
+	MetricQueueDepth  = "jobgen.queue.depth"
+	MetricRunning     = "jobgen.jobs.running"
+)
+
+// durationBuckets are the histograms' bucket bounds in seconds: from
+// milliseconds, as short jobs and idle queues take, to an hour.
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+
+// Metrics records the jobs that client c sees, from its events (see
+// runtime.Client.Subscribe), on mp, or the global MeterProvider when mp is
+// nil:
+//
+//   - counters jobgen.jobs.{submitted,started,completed,failed,retried,aborted}
+//     ({job});
+//   - histograms jobgen.job.run.duration (s), from a run's start to its
+//     outcome, with the outcome in jobgen.outcome, and jobgen.job.queue.wait
+//     (s), from when a job became ready (its submit, or its run-after time
+//     when deferred or retried) to its start;
+//   - gauges jobgen.queue.depth ({job}), the jobs waiting to start, and
+//     jobgen.jobs.running ({job}), the jobs running.
+//
+// Every value carries the job's kind (jobgen.kind) and queue
+// (messaging.destination.name).
+//
+// Events are per process, so the values are what this process saw: a
+// server's client sees its server's runs and its own submits and aborts. A
+// queue wait is measured for the jobs this process submitted or retried and
+// then started. A job's depth is counted up by the process that submits or
+// retries it and down by the one that starts it or aborts it while it
+// waits; when separate processes submit and run, each one's depth is its
+// share (a worker's may be negative) and their sum is the queue's depth.
+// Jobs released unrun (a server stopping; a handler holding its queue)
+// stay counted as running until they start again.
+//
+// Call stop to end the recording.
+func Metrics(c *runtime.Client, mp metric.MeterProvider) (stop func() error, err error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	r, err := newRecorder(mp.Meter(scope))
+	if err != nil {
+		return nil, fmt.Errorf("jobgenotel: metrics: %w", err)
+	}
+	cancel := c.Subscribe(r.event)
+	return func() error {
+		cancel()
+		return r.reg.Unregister()
+	}, nil
+}
+
+// series names one kind in one queue, the attributes of every value.
+type series struct{ kind, queue string }
+
+// running is a job this process started and whose outcome it has not seen.
+type running struct {
+	series series
+	start  time.Time
+}
+
+// recorder turns events into measurements.
+type recorder struct {
+	submitted, started, completed, failed, retried, aborted metric.Int64Counter
+	runDuration, queueWait                                  metric.Float64Histogram
+	depth, runningJobs                                      metric.Int64ObservableGauge
+	reg                                                     metric.Registration
+
+	mu       sync.Mutex
+	attrs    map[series]metric.MeasurementOption
+	outcomes map[outcomeSeries]metric.MeasurementOption
+	pending  map[series]int64 // the depth counts
+	nrunning map[series]int64
+	runs     map[int64]running   // by job id
+	ready    map[int64]time.Time // when jobs this process submitted or retried became ready
+}
+
+type outcomeSeries struct {
+	series
+	outcome string
+}
+
+func newRecorder(m metric.Meter) (*recorder, error) {
+	r := &recorder{
+		attrs:    make(map[series]metric.MeasurementOption),
+		outcomes: make(map[outcomeSeries]metric.MeasurementOption),
+		pending:  make(map[series]int64),
+		nrunning: make(map[series]int64),
+		runs:     make(map[int64]running),
+		ready:    make(map[int64]time.Time),
+	}
+	var err error
+	counter := func(name, desc string) metric.Int64Counter {
+		if err != nil {
+			return nil
+		}
+		var c metric.Int64Counter
+		c, err = m.Int64Counter(name, metric.WithUnit("{job}"), metric.WithDescription(desc))
+		return c
+	}
+	r.submitted = counter(MetricSubmitted, "Jobs submitted.")
+	r.started = counter(MetricStarted, "Job runs started.")
+	r.completed = counter(MetricCompleted, "Jobs completed.")
+	r.failed = counter(MetricFailed, "Jobs failed for good.")
+	r.retried = counter(MetricRetried, "Job runs that failed and left the job to be retried.")
+	r.aborted = counter(MetricAborted, "Jobs aborted.")
+	histogram := func(name, desc string) metric.Float64Histogram {
+		if err != nil {
+			return nil
+		}
+		var h metric.Float64Histogram
+		h, err = m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc), metric.WithExplicitBucketBoundaries(durationBuckets...))
+		return h
+	}
+	r.runDuration = histogram(MetricRunDuration, "How long job runs took, from their start to their outcome.")
+	r.queueWait = histogram(MetricQueueWait, "How long jobs waited to start once ready.")
+	gauge := func(name, desc string) metric.Int64ObservableGauge {
+		if err != nil {
+			return nil
+		}
+		var g metric.Int64ObservableGauge
+		g, err = m.Int64ObservableGauge(name, metric.WithUnit("{job}"), metric.WithDescription(desc))
+		return g
+	}
+	r.depth = gauge(MetricQueueDepth, "Jobs waiting to start.")
+	r.runningJobs = gauge(MetricRunning, "Jobs running.")
+	if err != nil {
+		return nil, err
+	}
+	r.reg, err = m.RegisterCallback(r.observe, r.depth, r.runningJobs)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// attrsOf returns the attribute option of s; r.mu is held.
+func (r *recorder) attrsOf(s series) metric.MeasurementOption {
+	o, ok := r.attrs[s]
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(KindKey.String(s.kind), semconv.MessagingDestinationName(s.queue)))
+		r.attrs[s] = o
+	}
+	return o
+}
+
+// outcomeAttrsOf returns the attribute option of s with outcome; r.mu is held.
+func (r *recorder) outcomeAttrsOf(s series, outcome string) metric.MeasurementOption {
+	k := outcomeSeries{s, outcome}
+	o, ok := r.outcomes[k]
+	if !ok {
+		o = metric.WithAttributeSet(attribute.NewSet(KindKey.String(s.kind), semconv.MessagingDestinationName(s.queue), OutcomeKey.String(outcome)))
+		r.outcomes[k] = o
+	}
+	return o
+}
+
+// event records one event. Events of one client arrive in order on one
+// goroutine; r.mu guards the counts the gauge callback reads.
+func (r *recorder) event(ev runtime.Event) {
+	if ev.Kind == runtime.EventProgress {
+		return
+	}
+	ctx := context.Background()
+	s := series{ev.JobKind, ev.Queue}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	attrs := r.attrsOf(s)
+	switch ev.Kind {
+	case runtime.EventSubmitted:
+		r.submitted.Add(ctx, 1, attrs)
+		r.pending[s]++
+		r.setReady(ev.JobID, later(ev.At, ev.RunAfter))
+		return
+	case runtime.EventStarted:
+		r.started.Add(ctx, 1, attrs)
+		if ready, ok := r.ready[ev.JobID]; ok {
+			r.queueWait.Record(ctx, max(ev.At.Sub(ready), 0).Seconds(), attrs)
+			delete(r.ready, ev.JobID)
+		}
+		if _, ok := r.runs[ev.JobID]; ok {
+			// Released unrun without an event and started again: it
+			// neither left the running count nor joined the depth.
+			r.runs[ev.JobID] = running{s, ev.At}
+			return
+		}
+		r.runs[ev.JobID] = running{s, ev.At}
+		r.nrunning[s]++
+		r.pending[s]--
+		return
+	}
+	switch ev.Kind {
+	case runtime.EventRetried:
+		r.retried.Add(ctx, 1, attrs)
+	case runtime.EventCompleted:
+		r.completed.Add(ctx, 1, attrs)
+	case runtime.EventFailed:
+		r.failed.Add(ctx, 1, attrs)
+	case runtime.EventAborted:
+		r.aborted.Add(ctx, 1, attrs)
+	default:
+		return
+	}
+	if run, ok := r.runs[ev.JobID]; ok {
+		r.runDuration.Record(ctx, max(ev.At.Sub(run.start), 0).Seconds(), r.outcomeAttrsOf(s, ev.Kind.String()))
+		delete(r.runs, ev.JobID)
+		r.nrunning[s]--
+	} else {
+		// It ended without running here: it waited (aborted before its
+		// start, or past its deadline at its claim).
+		r.pending[s]--
+	}
+	delete(r.ready, ev.JobID)
+	if ev.Kind == runtime.EventRetried {
+		r.pending[s]++
+		r.setReady(ev.JobID, ev.RunAfter)
+	}
+}
+
+// maxReady bounds how many ready times the recorder keeps: a process that
+// submits jobs others run sees none of their starts, so it keeps the first
+// maxReady and times no more of its submits.
+const maxReady = 10_000
+
+// setReady notes when job id became ready, unless maxReady are kept; r.mu
+// is held.
+func (r *recorder) setReady(id int64, at time.Time) {
+	if len(r.ready) < maxReady {
+		r.ready[id] = at
+	}
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// observe reports the gauges of every series seen so far, zeros too.
+func (r *recorder) observe(_ context.Context, o metric.Observer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for s, attrs := range r.attrs {
+		o.ObserveInt64(r.depth, r.pending[s], attrs)
+		o.ObserveInt64(r.runningJobs, r.nrunning[s], attrs)
+	}
+	return nil
+}
