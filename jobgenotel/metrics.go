@@ -53,7 +53,7 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // Events are per process, so the values are what this process saw: a
 // server's client sees its server's runs and its own submits and aborts. A
 // queue wait is measured for the jobs this process submitted or retried and
-// then started. A job's depth is counted up by the process that submits or
+// then started (of at most 10,000 waiting at once). A job's depth is counted up by the process that submits or
 // retries it and down by the one that starts it or aborts it while it
 // waits; when separate processes submit and run, each one's depth is its
 // share (a worker's may be negative) and their sum is the queue's depth.
