@@ -12,6 +12,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
 	"github.com/jobgen/jobgen/runtime"
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // Metric names. The Prometheus exporter shows them with dots as
@@ -28,44 +29,45 @@ const (
 	MetricQueueWait   = "jobgen.job.queue.wait"
 	MetricQueueDepth  = "jobgen.queue.depth"
 	MetricRunning     = "jobgen.jobs.running"
+	MetricOldestReady = "jobgen.queue.oldest_ready.age"
 )
 
 // durationBuckets are the histograms' bucket bounds in seconds: from
 // milliseconds, as short jobs and idle queues take, to an hour.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
 
-// Metrics records the jobs that client c sees, from its events (see
-// runtime.Client.Subscribe), on mp, or the global MeterProvider when mp is
-// nil:
+// Metrics records the jobs that client c sees on mp, or the global
+// MeterProvider when mp is nil:
 //
 //   - counters jobgen.jobs.{submitted,started,completed,failed,retried,aborted}
-//     ({job});
+//     ({job}), from c's events (see runtime.Client.Subscribe);
 //   - histograms jobgen.job.run.duration (s), from a run's start to its
 //     outcome, with the outcome in jobgen.outcome, and jobgen.job.queue.wait
 //     (s), from when a job became ready (its submit, or its run-after time
-//     when deferred or retried) to its start;
-//   - gauges jobgen.queue.depth ({job}), the jobs waiting to start, and
-//     jobgen.jobs.running ({job}), the jobs running.
+//     when deferred or retried) to its start, from c's events too;
+//   - gauges jobgen.queue.depth ({job}), the pending jobs (deferred ones
+//     included), jobgen.jobs.running ({job}), the running jobs, and
+//     jobgen.queue.oldest_ready.age (s), how long the queue's longest
+//     waiting ready job has waited (0 when none is ready), counted in
+//     storage (runtime.Client.Count) at each collection.
 //
-// Every value carries the job's kind (jobgen.kind) and queue
-// (messaging.destination.name).
+// Every value carries the job's queue (messaging.destination.name), and
+// the counters and histograms also its kind (jobgen.kind).
 //
-// Events are per process, so the values are what this process saw: a
-// server's client sees its server's runs and its own submits and aborts. A
-// queue wait is measured for the jobs this process submitted or retried and
-// then started (of at most 10,000 waiting at once). A job's depth is counted up by the process that submits or
-// retries it and down by the one that starts it or aborts it while it
-// waits; when separate processes submit and run, each one's depth is its
-// share (a worker's may be negative) and their sum is the queue's depth.
-// Jobs released unrun (a server stopping; a handler holding its queue)
-// stay counted as running until they start again.
+// Events are per process, so the counters and histograms are what this
+// process saw: a server's client sees its server's runs and its own
+// submits and aborts; summed over the processes they count every job. A
+// queue wait is measured for the jobs this process submitted or retried
+// and then started (of at most 10,000 waiting at once). The gauges count
+// every job in storage, whoever submitted or runs it, so every process
+// reports the same values: aggregate them with max, not sum.
 //
 // Call stop to end the recording.
 func Metrics(c *runtime.Client, mp metric.MeterProvider) (stop func() error, err error) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
-	r, err := newRecorder(mp.Meter(scope))
+	r, err := newRecorder(mp.Meter(scope), c)
 	if err != nil {
 		return nil, fmt.Errorf("jobgenotel: metrics: %w", err)
 	}
@@ -76,7 +78,8 @@ func Metrics(c *runtime.Client, mp metric.MeterProvider) (stop func() error, err
 	}, nil
 }
 
-// series names one kind in one queue, the attributes of every value.
+// series names one kind in one queue, the attributes of the counters and
+// histograms.
 type series struct{ kind, queue string }
 
 // running is a job this process started and whose outcome it has not seen.
@@ -90,15 +93,20 @@ type recorder struct {
 	submitted, started, completed, failed, retried, aborted metric.Int64Counter
 	runDuration, queueWait                                  metric.Float64Histogram
 	depth, runningJobs                                      metric.Int64ObservableGauge
+	oldestReady                                             metric.Float64ObservableGauge
 	reg                                                     metric.Registration
+	client                                                  *runtime.Client
 
+	// mu guards what the event listener keeps.
 	mu       sync.Mutex
 	attrs    map[series]metric.MeasurementOption
 	outcomes map[outcomeSeries]metric.MeasurementOption
-	pending  map[series]int64 // the depth counts
-	nrunning map[series]int64
 	runs     map[int64]running   // by job id
 	ready    map[int64]time.Time // when jobs this process submitted or retried became ready
+
+	// gaugeMu guards what the gauge callback keeps.
+	gaugeMu sync.Mutex
+	queues  map[string]metric.MeasurementOption // every queue counted so far
 }
 
 type outcomeSeries struct {
@@ -106,14 +114,14 @@ type outcomeSeries struct {
 	outcome string
 }
 
-func newRecorder(m metric.Meter) (*recorder, error) {
+func newRecorder(m metric.Meter, c *runtime.Client) (*recorder, error) {
 	r := &recorder{
+		client:   c,
 		attrs:    make(map[series]metric.MeasurementOption),
 		outcomes: make(map[outcomeSeries]metric.MeasurementOption),
-		pending:  make(map[series]int64),
-		nrunning: make(map[series]int64),
 		runs:     make(map[int64]running),
 		ready:    make(map[int64]time.Time),
+		queues:   make(map[string]metric.MeasurementOption),
 	}
 	var err error
 	counter := func(name, desc string) metric.Int64Counter {
@@ -148,12 +156,16 @@ func newRecorder(m metric.Meter) (*recorder, error) {
 		g, err = m.Int64ObservableGauge(name, metric.WithUnit("{job}"), metric.WithDescription(desc))
 		return g
 	}
-	r.depth = gauge(MetricQueueDepth, "Jobs waiting to start.")
-	r.runningJobs = gauge(MetricRunning, "Jobs running.")
+	r.depth = gauge(MetricQueueDepth, "Pending jobs, deferred ones included.")
+	r.runningJobs = gauge(MetricRunning, "Running jobs.")
 	if err != nil {
 		return nil, err
 	}
-	r.reg, err = m.RegisterCallback(r.observe, r.depth, r.runningJobs)
+	r.oldestReady, err = m.Float64ObservableGauge(MetricOldestReady, metric.WithUnit("s"), metric.WithDescription("How long the longest waiting ready job has waited."))
+	if err != nil {
+		return nil, err
+	}
+	r.reg, err = m.RegisterCallback(r.observe, r.depth, r.runningJobs, r.oldestReady)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +194,7 @@ func (r *recorder) outcomeAttrsOf(s series, outcome string) metric.MeasurementOp
 }
 
 // event records one event. Events of one client arrive in order on one
-// goroutine; r.mu guards the counts the gauge callback reads.
+// goroutine.
 func (r *recorder) event(ev runtime.Event) {
 	if ev.Kind == runtime.EventProgress {
 		return
@@ -195,7 +207,6 @@ func (r *recorder) event(ev runtime.Event) {
 	switch ev.Kind {
 	case runtime.EventSubmitted:
 		r.submitted.Add(ctx, 1, attrs)
-		r.pending[s]++
 		r.setReady(ev.JobID, later(ev.At, ev.RunAfter))
 		return
 	case runtime.EventStarted:
@@ -204,15 +215,9 @@ func (r *recorder) event(ev runtime.Event) {
 			r.queueWait.Record(ctx, max(ev.At.Sub(ready), 0).Seconds(), attrs)
 			delete(r.ready, ev.JobID)
 		}
-		if _, ok := r.runs[ev.JobID]; ok {
-			// Released unrun without an event and started again: it
-			// neither left the running count nor joined the depth.
-			r.runs[ev.JobID] = running{s, ev.At}
-			return
-		}
+		// A job released without an event (a server stopping, a held
+		// queue) and started again replaces its entry.
 		r.runs[ev.JobID] = running{s, ev.At}
-		r.nrunning[s]++
-		r.pending[s]--
 		return
 	}
 	switch ev.Kind {
@@ -230,15 +235,9 @@ func (r *recorder) event(ev runtime.Event) {
 	if run, ok := r.runs[ev.JobID]; ok {
 		r.runDuration.Record(ctx, max(ev.At.Sub(run.start), 0).Seconds(), r.outcomeAttrsOf(s, ev.Kind.String()))
 		delete(r.runs, ev.JobID)
-		r.nrunning[s]--
-	} else {
-		// It ended without running here: it waited (aborted before its
-		// start, or past its deadline at its claim).
-		r.pending[s]--
 	}
 	delete(r.ready, ev.JobID)
 	if ev.Kind == runtime.EventRetried {
-		r.pending[s]++
 		r.setReady(ev.JobID, ev.RunAfter)
 	}
 }
@@ -264,13 +263,56 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// observe reports the gauges of every series seen so far, zeros too.
-func (r *recorder) observe(_ context.Context, o metric.Observer) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for s, attrs := range r.attrs {
-		o.ObserveInt64(r.depth, r.pending[s], attrs)
-		o.ObserveInt64(r.runningJobs, r.nrunning[s], attrs)
+// countTimeout bounds the storage count of one collection.
+const countTimeout = 5 * time.Second
+
+// observe reports the gauges from a storage count, for every queue that
+// has jobs in any state and, at zero, every queue that had them at an
+// earlier count.
+func (r *recorder) observe(ctx context.Context, o metric.Observer) error {
+	ctx, cancel := context.WithTimeout(ctx, countTimeout)
+	defer cancel()
+	counts, err := r.client.Count(ctx)
+	if err != nil {
+		return fmt.Errorf("jobgenotel: %w", err)
+	}
+	type queueCounts struct {
+		pending, running int64
+		oldest           time.Duration
+	}
+	byQueue := make(map[string]*queueCounts)
+	of := func(q string) *queueCounts {
+		c := byQueue[q]
+		if c == nil {
+			c = new(queueCounts)
+			byQueue[q] = c
+		}
+		return c
+	}
+	for _, g := range counts.Queues {
+		c := of(g.Name)
+		switch g.State {
+		case storage.StatePending:
+			c.pending = g.Count
+		case storage.StateRunning:
+			c.running = g.Count
+		}
+	}
+	for _, a := range counts.Ready {
+		of(a.Queue).oldest = max(counts.Now.Sub(a.OldestReady), 0)
+	}
+	r.gaugeMu.Lock()
+	defer r.gaugeMu.Unlock()
+	for q := range byQueue {
+		if _, ok := r.queues[q]; !ok {
+			r.queues[q] = metric.WithAttributeSet(attribute.NewSet(semconv.MessagingDestinationName(q)))
+		}
+	}
+	for q, attrs := range r.queues {
+		c := of(q)
+		o.ObserveInt64(r.depth, c.pending, attrs)
+		o.ObserveInt64(r.runningJobs, c.running, attrs)
+		o.ObserveFloat64(r.oldestReady, c.oldest.Seconds(), attrs)
 	}
 	return nil
 }

@@ -40,30 +40,34 @@ func newMetrics(t *testing.T, c *runtime.Client) meterReader {
 }
 
 // values returns every value of the metrics now, by metric name and then
-// by the data point's attributes (key=value, comma-separated, sorted): a
-// sum's or gauge's value, a histogram's count.
-func (m meterReader) values() map[string]map[string]int64 {
+// by the data point's attributes (see attrString): a sum's or gauge's
+// value, a histogram's count.
+func (m meterReader) values() map[string]map[string]float64 {
 	m.t.Helper()
 	var rm metricdata.ResourceMetrics
 	if err := m.reader.Collect(context.Background(), &rm); err != nil {
 		m.t.Fatal(err)
 	}
-	out := make(map[string]map[string]int64)
+	out := make(map[string]map[string]float64)
 	for _, sm := range rm.ScopeMetrics {
 		for _, mt := range sm.Metrics {
-			vs := make(map[string]int64)
+			vs := make(map[string]float64)
 			switch d := mt.Data.(type) {
 			case metricdata.Sum[int64]:
 				for _, p := range d.DataPoints {
-					vs[attrString(p.Attributes)] = p.Value
+					vs[attrString(p.Attributes)] = float64(p.Value)
 				}
 			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					vs[attrString(p.Attributes)] = float64(p.Value)
+				}
+			case metricdata.Gauge[float64]:
 				for _, p := range d.DataPoints {
 					vs[attrString(p.Attributes)] = p.Value
 				}
 			case metricdata.Histogram[float64]:
 				for _, p := range d.DataPoints {
-					vs[attrString(p.Attributes)] = int64(p.Count)
+					vs[attrString(p.Attributes)] = float64(p.Count)
 				}
 			default:
 				m.t.Fatalf("metric %s: unexpected data %T", mt.Name, mt.Data)
@@ -86,7 +90,7 @@ func attrString(s attribute.Set) string {
 // waitFor waits until the metrics hold want (each metric's values at the
 // attributes given; others are not compared), since the recorder sees
 // events on a goroutine of its own, after waiters return.
-func (m meterReader) waitFor(want map[string]map[string]int64) {
+func (m meterReader) waitFor(want map[string]map[string]float64) {
 	m.t.Helper()
 	deadline := time.After(10 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -97,7 +101,7 @@ func (m meterReader) waitFor(want map[string]map[string]int64) {
 		for name, vs := range want {
 			for attrs, v := range vs {
 				if g := got[name][attrs]; g != v {
-					diff += fmt.Sprintf("\n%s%s = %d, want %d", name, attrs, g, v)
+					diff += fmt.Sprintf("\n%s%s = %v, want %v", name, attrs, g, v)
 				}
 			}
 		}
@@ -113,7 +117,10 @@ func (m meterReader) waitFor(want map[string]map[string]int64) {
 }
 
 var (
-	series    = attrString(attribute.NewSet(jobgenotel.KindKey.String("work"), attribute.String("messaging.destination.name", "q")))
+	series = attrString(attribute.NewSet(jobgenotel.KindKey.String("work"), attribute.String("messaging.destination.name", "q")))
+	queue  = func(q string) string {
+		return attrString(attribute.NewSet(attribute.String("messaging.destination.name", q)))
+	}
 	byOutcome = func(o string) string {
 		return attrString(attribute.NewSet(jobgenotel.KindKey.String("work"), attribute.String("messaging.destination.name", "q"), jobgenotel.OutcomeKey.String(o)))
 	}
@@ -134,7 +141,7 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("%s job: %v", mode, err)
 		}
 	}
-	m.waitFor(map[string]map[string]int64{
+	m.waitFor(map[string]map[string]float64{
 		jobgenotel.MetricSubmitted: {series: 3},
 		jobgenotel.MetricStarted:   {series: 4},
 		jobgenotel.MetricCompleted: {series: 2},
@@ -146,19 +153,21 @@ func TestMetrics(t *testing.T) {
 			byOutcome("failed"):    1,
 		},
 		jobgenotel.MetricQueueWait:  {series: 4},
-		jobgenotel.MetricQueueDepth: {series: 0},
-		jobgenotel.MetricRunning:    {series: 0},
+		jobgenotel.MetricQueueDepth: {queue("q"): 0},
+		jobgenotel.MetricRunning:    {queue("q"): 0},
 	})
 
-	// A running job and a deferred one.
+	// A running job, a deferred one, and one in a queue nobody works.
 	running := submit(t, ctx, c, modeBlock, nil)
 	<-blocked
 	deferred := submit(t, ctx, c, modeOK, &runtime.SubmitOpts{RunAfter: time.Now().Add(time.Hour)})
-	m.waitFor(map[string]map[string]int64{
-		jobgenotel.MetricSubmitted:  {series: 5},
-		jobgenotel.MetricStarted:    {series: 5},
-		jobgenotel.MetricQueueDepth: {series: 1},
-		jobgenotel.MetricRunning:    {series: 1},
+	submit(t, ctx, c, modeOK, &runtime.SubmitOpts{Queue: "idle"})
+	m.waitFor(map[string]map[string]float64{
+		jobgenotel.MetricSubmitted:   {series: 5},
+		jobgenotel.MetricStarted:     {series: 5},
+		jobgenotel.MetricQueueDepth:  {queue("q"): 1, queue("idle"): 1},
+		jobgenotel.MetricOldestReady: {queue("q"): 0},
+		jobgenotel.MetricRunning:     {queue("q"): 1, queue("idle"): 0},
 	})
 	for _, h := range []*runtime.Handle[runtime.NoOutput]{running, deferred} {
 		if err := h.Abort(ctx); err != nil {
@@ -168,11 +177,14 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("job %d completed after its abort", h.ID)
 		}
 	}
-	m.waitFor(map[string]map[string]int64{
+	m.waitFor(map[string]map[string]float64{
 		jobgenotel.MetricAborted:     {series: 2},
 		jobgenotel.MetricRunDuration: {byOutcome("aborted"): 1},
 		jobgenotel.MetricQueueWait:   {series: 5},
-		jobgenotel.MetricQueueDepth:  {series: 0},
-		jobgenotel.MetricRunning:     {series: 0},
+		jobgenotel.MetricQueueDepth:  {queue("q"): 0, queue("idle"): 1},
+		jobgenotel.MetricRunning:     {queue("q"): 0},
 	})
+	if age := m.values()[jobgenotel.MetricOldestReady][queue("idle")]; age <= 0 {
+		t.Errorf("oldest ready job of the idle queue waited %vs, want more than 0", age)
+	}
 }
