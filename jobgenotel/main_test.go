@@ -82,12 +82,17 @@ func startServer(t *testing.T, store storage.Storage, cfg runtime.Config) (*runt
 	return srv, blocked
 }
 
+// newMemoryStore returns a memory store closed when the test ends.
+func newMemoryStore(t *testing.T) *memory.Store {
+	store := memory.New()
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
 // newMemoryServer is startServer over a new memory store.
 func newMemoryServer(t *testing.T, cfg runtime.Config) (*runtime.Server, <-chan int64) {
 	t.Helper()
-	store := memory.New()
-	t.Cleanup(func() { store.Close() })
-	return startServer(t, store, cfg)
+	return startServer(t, newMemoryStore(t), cfg)
 }
 
 // testContext returns a context that ends with the test or after a minute.
