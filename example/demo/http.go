@@ -62,9 +62,10 @@ var kinds = map[string]kindAPI{
 
 type badRequest struct{ error }
 
-// newHandler returns the HTTP API over client.
-func newHandler(client *runtime.Client) http.Handler {
+// newHandler returns the HTTP API over client, with metrics on /metrics.
+func newHandler(client *runtime.Client, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("POST /jobs/{kind}", func(w http.ResponseWriter, r *http.Request) {
 		api, ok := kinds[r.PathValue("kind")]
 		if !ok {
@@ -196,15 +197,15 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": firstLine(err.Error())})
 }
 
-// serve runs the HTTP API until ctx ends.
-func serve(ctx context.Context, addr string, client *runtime.Client, stdout, stderr io.Writer) int {
+// serve runs the HTTP API h until ctx ends.
+func serve(ctx context.Context, addr string, h http.Handler, stdout, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
-	hs := &http.Server{Handler: newHandler(client), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "serving on http://%s (POST /jobs/{kind}, GET /jobs/{id}, GET /jobs/{id}/wait, POST /jobs/{id}/abort)\n", ln.Addr())
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "serving on http://%s (POST /jobs/{kind}, GET /jobs/{id}, GET /jobs/{id}/wait, POST /jobs/{id}/abort, GET /metrics)\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

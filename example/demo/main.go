@@ -15,6 +15,9 @@
 //	GET  /jobs/{id}          the stored job
 //	GET  /jobs/{id}/wait     wait for the result (?timeout=30s)
 //	POST /jobs/{id}/abort    abort the job
+//	GET  /metrics            the jobs' metrics in the Prometheus format
+//
+// -trace stdout prints every span (a submit's, a run's) as it ends.
 //
 // -backend chooses the storage: sqlite (the default; -db names the file),
 // memory, or postgres (-dsn, or the JOBGEN_POSTGRES_DSN variable).
@@ -34,6 +37,7 @@ import (
 	"time"
 
 	"github.com/jobgen/jobgen/example"
+	"github.com/jobgen/jobgen/jobgenotel"
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/runtime/storage/memory"
@@ -53,6 +57,7 @@ type options struct {
 	db      string
 	dsn     string
 	http    string
+	trace   string
 	scale   int
 }
 
@@ -66,6 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.db, "db", "", "SQLite database file (default: a new file in a temporary directory)")
 	fs.StringVar(&o.dsn, "dsn", os.Getenv("JOBGEN_POSTGRES_DSN"), "PostgreSQL connection string for -backend postgres")
 	fs.StringVar(&o.http, "http", "", "serve the jobs over HTTP on this address instead of running the batch")
+	fs.StringVar(&o.trace, "trace", "", "print traces: stdout")
 	fs.IntVar(&o.scale, "scale", 1, "multiply the batch's job counts by this")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -74,6 +80,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo: -scale must be at least 1")
 		return 2
 	}
+	tel, err := newTelemetry(o.trace, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 2
+	}
+	defer func() {
+		if err := tel.close(context.Background()); err != nil {
+			fmt.Fprintf(stderr, "demo: telemetry: %v\n", err)
+		}
+	}()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	store, closeStore, err := openStore(ctx, o, stdout)
 	if err != nil {
@@ -82,11 +98,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeStore()
 
-	srv, err := runtime.NewServer(store, runtime.Config{Logger: logger, PollInterval: 200 * time.Millisecond})
+	cfg := runtime.Config{Logger: logger, PollInterval: 200 * time.Millisecond}
+	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tel.tracerProvider})
+	srv, err := runtime.NewServer(store, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
+	stopMetrics, err := jobgenotel.Metrics(srv.Client(), tel.meterProvider)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	defer stopMetrics()
 	svc := &example.Service{Sender: example.SenderFunc(func(ctx context.Context, to, body string) error {
 		return nil // a real service would talk to a mail or chat gateway here
 	})}
@@ -107,7 +131,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	if o.http != "" {
-		return serve(ctx, o.http, srv.Client(), stdout, stderr)
+		return serve(ctx, o.http, newHandler(srv.Client(), tel.metrics), stdout, stderr)
 	}
 	if err := runBatch(ctx, srv.Client(), o.scale, stdout); err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +48,7 @@ func TestBatch(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-nope"}, {"-scale", "0"}} {
+	for _, args := range [][]string{{"-nope"}, {"-scale", "0"}, {"-trace", "jaeger"}} {
 		if code := run(context.Background(), args, io.Discard, io.Discard); code != 2 {
 			t.Errorf("run %v: exit %d, want 2", args, code)
 		}
@@ -72,7 +74,7 @@ func TestHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop(context.Background())
-	ts := httptest.NewServer(newHandler(srv.Client()))
+	ts := httptest.NewServer(newHandler(srv.Client(), http.NotFoundHandler()))
 	defer ts.Close()
 
 	call := func(method, path, body string, wantStatus int) map[string]any {
@@ -125,3 +127,137 @@ func TestHTTP(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTelemetry serves the HTTP API with -trace stdout, runs a job, finds
+// the jobgen counters on /metrics, and its spans on stdout once the
+// command ends.
+func TestTelemetry(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-backend", "memory", "-http", "127.0.0.1:0", "-trace", "stdout"}, &out, &errOut)
+	}()
+	base := out.waitFor(t, regexp.MustCompile(`serving on (http://\S+)`), done)[1]
+
+	resp, err := http.Post(base+"/jobs/report", "application/json", strings.NewReader(`{"title":"t","lines":[{"product":"p","quantity":2,"price":1.5}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub submitted
+	err = json.NewDecoder(resp.Body).Decode(&sub)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("submit: status %d, %v", resp.StatusCode, err)
+	}
+	if resp, err = http.Get(base + "/jobs/" + itoa(sub.ID) + "/wait?timeout=20s"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("wait: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	// The counters are read from events after the wait returned: look
+	// again until they are there.
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^jobgen_jobs_submitted_total\{[^}]*jobgen_kind="report"[^}]*messaging_destination_name="reports"[^}]*\} 1$`),
+		regexp.MustCompile(`(?m)^jobgen_jobs_completed_total\{[^}]*jobgen_kind="report"[^}]*\} 1$`),
+		regexp.MustCompile(`(?m)^jobgen_job_run_duration_seconds_count\{[^}]*jobgen_outcome="completed"[^}]*\} 1$`),
+		regexp.MustCompile(`(?m)^jobgen_queue_depth\{[^}]*messaging_destination_name="reports"[^}]*\} 0$`),
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		body := get(t, base+"/metrics")
+		missing := ""
+		for _, re := range want {
+			if !re.MatchString(body) {
+				missing += "\n" + re.String()
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks%s\n%s", missing, body)
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		}
+	}
+
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut.String())
+	}
+	for _, name := range []string{`"Name": "publish reports"`, `"Name": "process reports"`} {
+		if !strings.Contains(out.String(), name) {
+			t.Errorf("stdout lacks the span %s:\n%s", name, out.String())
+		}
+	}
+}
+
+// get returns the body of a GET of url.
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: status %d, %v", url, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+// syncBuffer is a buffer that one goroutine writes and another reads.
+type syncBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	wrote chan struct{} // closed and replaced on every write
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.wrote != nil {
+		close(b.wrote)
+		b.wrote = nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor returns the submatches of re once the buffer holds a match; it
+// fails the test when the command ends (done) or a minute passes first.
+func (b *syncBuffer) waitFor(t *testing.T, re *regexp.Regexp, done <-chan int) []string {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		b.mu.Lock()
+		m := re.FindStringSubmatch(b.buf.String())
+		if b.wrote == nil {
+			b.wrote = make(chan struct{})
+		}
+		wrote := b.wrote
+		b.mu.Unlock()
+		if m != nil {
+			return m
+		}
+		select {
+		case <-wrote:
+		case code := <-done:
+			t.Fatalf("the command ended (exit %d) before printing %s:\n%s", code, re, b.String())
+		case <-timeout:
+			t.Fatalf("no %s after a minute:\n%s", re, b.String())
+		}
+	}
+}
