@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jobgen/jobgen/runtime"
@@ -63,6 +64,9 @@ type Handler struct {
 	now     func() time.Time
 	serve   http.Handler
 	cancel  func()
+	// closed ends the open event streams once Close is called.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a dashboard over client. It subscribes to the client's events
@@ -84,7 +88,7 @@ func New(client *runtime.Client, opts *Options) (*Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	h := &Handler{client: client, opts: o, logger: o.Logger, now: time.Now}
+	h := &Handler{client: client, opts: o, logger: o.Logger, now: time.Now, closed: make(chan struct{})}
 	var err error
 	if h.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -107,10 +111,15 @@ func New(client *runtime.Client, opts *Options) (*Handler, error) {
 	return h, nil
 }
 
-// Close ends the dashboard's event subscription. Pages still open keep
-// their own subscriptions until their requests end.
+// Close ends the dashboard's event subscription and its open event
+// streams (the pages reconnect to the next server). An event stream is a
+// request that does not end by itself, so call Close before
+// http.Server.Shutdown, or register it with RegisterOnShutdown.
 func (h *Handler) Close() error {
-	h.cancel()
+	h.closeOnce.Do(func() {
+		h.cancel()
+		close(h.closed)
+	})
 	return nil
 }
 

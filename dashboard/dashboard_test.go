@@ -52,8 +52,10 @@ func TestPages(t *testing.T) {
 		{"state=failed", 1},
 		{"state=completed&queue=default", 1},
 		{"kind=idle", 1},
-		{"key=k-1", 1},
-		{"key=k", 0}, // exact match only
+		{"kind=idle&key=k-1", 1},
+		{"kind=idle&key=k-1&state=pending", 1},
+		{"kind=idle&key=k", 0}, // exact match only
+		{"kind=work&key=k-1", 0},
 		{"queue=nope", 0},
 	} {
 		_, body := e.get("jobs?" + tc.query)
@@ -61,7 +63,7 @@ func TestPages(t *testing.T) {
 			t.Errorf("jobs?%s: %d jobs, want %d", tc.query, got, tc.want)
 		}
 	}
-	for _, q := range []string{"state=stuck", "cursor=garbage"} {
+	for _, q := range []string{"state=stuck", "cursor=garbage", "key=k-1", "kind=idle&key=k-1&state=completed"} {
 		if status, _ := e.get("jobs?" + q); status != http.StatusBadRequest {
 			t.Errorf("jobs?%s: status %d, want 400", q, status)
 		}
@@ -326,21 +328,39 @@ func TestJobEvents(t *testing.T) {
 	ev.want("state", "completed.1")
 }
 
-// TestQueuesEvents reads the queues page's stream: the table at once, and
-// again after a submit.
+// TestQueuesEvents reads the queues page's stream: the table after a
+// submit, and after a pause.
 func TestQueuesEvents(t *testing.T) {
 	t.Parallel()
 	e := setup(t, &Options{RefreshInterval: time.Hour})
 	ev := e.events("queues/events")
 	ev.want("hello", "")
-	if data := ev.next("queues"); !strings.Contains(data, "No queue has jobs yet") {
-		t.Errorf("first table:\n%s", data)
-	}
 	if _, err := idleKind.Submit(context.Background(), e.client, Work{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if data := ev.next("queues"); !strings.Contains(data, `data-queue="parked"`) {
 		t.Errorf("table after a submit:\n%s", data)
+	}
+}
+
+// TestQueuesRefresh: with no event, an open queues page reads storage
+// every RefreshInterval, and sees a pause made by another process.
+func TestQueuesRefresh(t *testing.T) {
+	t.Parallel()
+	store := memory.New()
+	defer store.Close()
+	e := setupOn(t, store, &Options{RefreshInterval: 50 * time.Millisecond})
+	other, err := runtime.NewClient(store, runtime.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ev := e.events("queues/events")
+	ev.want("hello", "")
+	if err := other.PauseQueue(context.Background(), "parked"); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(ev.next("queues"), `<span class="badge paused"`) {
 	}
 }
 
@@ -464,16 +484,18 @@ func TestThroughput(t *testing.T) {
 	at(60*time.Second, runtime.EventStarted)    // not counted
 	at(100*time.Second, runtime.EventCompleted) // 12:02:10
 	at(160*time.Second, runtime.EventCompleted) // 12:03:10, the current minute
+	// The window runs from the start (12:00:30) to 12:03:15.
 	r := tp.rate("q", start.Add(165*time.Second))
-	if !r.Known || r.Minutes != 2 || fmt.Sprint(r.Completed) != "[2 1]" || fmt.Sprint(r.Failed) != "[1 0]" || r.PerMinute != 1.5 || r.NowCompleted != 1 {
+	if !r.Known || fmt.Sprint(r.Completed) != "[0 2 1 1]" || fmt.Sprint(r.Failed) != "[0 1 0 0]" ||
+		r.Done != 4 || r.Errors != 1 || r.Span != 165*time.Second || r.PerMinute != 4/2.75 {
 		t.Errorf("rate: %+v", r)
 	}
-	// Ten minutes on, the ring has moved past every count.
+	// Ten minutes on, the window has moved past every count.
 	r = tp.rate("q", start.Add(10*time.Minute))
-	if r.Minutes != rateMinutes || r.PerMinute != 0 || r.NowCompleted != 0 {
+	if len(r.Completed) != rateMinutes+1 || r.Done != 0 || r.Span != 5*time.Minute+30*time.Second {
 		t.Errorf("rate later: %+v", r)
 	}
-	if r := tp.rate("other", start.Add(165*time.Second)); !r.Known || r.PerMinute != 0 {
+	if r := tp.rate("other", start.Add(165*time.Second)); !r.Known || r.Done != 0 {
 		t.Errorf("rate of a quiet queue: %+v", r)
 	}
 }

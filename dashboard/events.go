@@ -59,10 +59,12 @@ func latch(ch chan struct{}) {
 	}
 }
 
-// queuesEvents streams the queues table to an open queues page: at once,
-// then after every change this process sees (at most once per minRefresh)
-// and every RefreshInterval when nothing changed, to show what other
-// processes did.
+// queuesEvents streams the queues table to an open queues page after every
+// change this process sees and every RefreshInterval when nothing changed,
+// to show what other processes did. The reads are spaced by at least
+// minRefresh and by ten times the last read's duration, so that on a big
+// table, where counting takes long, a page keeps storage busy a tenth of
+// the time at most.
 func (h *Handler) queuesEvents(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	changed := make(chan struct{}, 1)
@@ -76,18 +78,23 @@ func (h *Handler) queuesEvents(w http.ResponseWriter, r *http.Request) {
 	if !s.send("hello", "") {
 		return
 	}
-	timer := time.NewTimer(0)
+	var last time.Time     // when the last read started
+	var took time.Duration // how long it took
+	timer := time.NewTimer(h.opts.RefreshInterval)
 	defer timer.Stop()
-	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-h.closed:
+			return
 		case <-changed:
-			if wait := minRefresh - time.Since(last); wait > 0 {
+			if wait := max(minRefresh, 10*took) - time.Since(last); wait > 0 {
 				select {
 				case <-time.After(wait):
 				case <-ctx.Done():
+					return
+				case <-h.closed:
 					return
 				}
 			}
@@ -95,6 +102,7 @@ func (h *Handler) queuesEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		last = time.Now()
 		v, err := h.queues(ctx)
+		took = time.Since(last)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -110,7 +118,7 @@ func (h *Handler) queuesEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		timer.Reset(h.opts.RefreshInterval)
+		timer.Reset(max(h.opts.RefreshInterval, 10*took))
 	}
 }
 
@@ -155,6 +163,8 @@ func (h *Handler) jobEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-h.closed:
 			return
 		case p, ok := <-progress:
 			if ok {

@@ -101,9 +101,9 @@ func setupOn(t *testing.T, store storage.Storage, opts *Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { e.dash.Close() })
 	e.ts = httptest.NewServer(e.dash)
 	t.Cleanup(e.ts.Close)
+	t.Cleanup(func() { e.dash.Close() }) // first: it ends the open streams
 	return e
 }
 

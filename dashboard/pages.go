@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,14 +38,18 @@ type queuesView struct {
 }
 
 // queues reads the queues page's table: the queues with their pause
-// state (Queues) and their counts per state (Count).
+// state (Queues) and their counts per state (Count), both at once.
 func (h *Handler) queues(ctx context.Context) (*queuesView, error) {
+	var counts *runtime.Counts
+	var countErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		counts, countErr = h.client.Count(ctx)
+	}()
 	infos, err := h.client.Queues(ctx)
-	if err != nil {
-		return nil, err
-	}
-	counts, err := h.client.Count(ctx)
-	if err != nil {
+	<-counted
+	if err = cmp.Or(err, countErr); err != nil {
 		return nil, err
 	}
 	now := h.now()
@@ -110,7 +115,18 @@ func (h *Handler) jobsPage(w http.ResponseWriter, r *http.Request) {
 	if v.Queue != "" {
 		opts.Filter.Queues = []string{v.Queue}
 	}
-	opts.Filter.UniqueKey = v.Key
+	if v.Key != "" {
+		// Unique keys deduplicate a kind's active jobs, and only those are
+		// indexed by key: a search elsewhere would read every finished job.
+		if v.Kind == "" || len(opts.Filter.States) == 1 && opts.Filter.States[0].Terminal() {
+			h.fail(w, r, http.StatusBadRequest, errors.New("a search by unique key needs the kind and finds pending and running jobs only (keys are unique per kind among active jobs)"))
+			return
+		}
+		opts.Filter.UniqueKey = v.Key
+		if len(opts.Filter.States) == 0 {
+			opts.Filter.States = []storage.State{storage.StatePending, storage.StateRunning}
+		}
+	}
 	res, err := h.client.List(r.Context(), opts)
 	if err != nil {
 		h.fail(w, r, statusOf(err), err)

@@ -60,47 +60,48 @@ func (t *throughput) observe(ev runtime.Event) {
 	}
 }
 
-// rate is one queue's throughput over the last whole minutes.
+// rate is one queue's throughput over the window: the current minute and
+// the rateMinutes whole minutes before it, or since the dashboard started
+// when that is later.
 type rate struct {
 	// Known is false when no job finished in this process since the
 	// dashboard started: the numbers would be a guess.
 	Known bool
-	// Completed and Failed are per whole minute, oldest first.
+	// Completed and Failed count each minute of the window, oldest first,
+	// the current one last.
 	Completed, Failed []int
-	// Minutes is how many whole minutes the averages cover (fewer than
-	// rateMinutes while the dashboard is younger).
-	Minutes int
-	// PerMinute and FailedPerMinute are the averages over Minutes.
-	PerMinute, FailedPerMinute float64
-	// NowCompleted and NowFailed count the current, unfinished minute.
-	NowCompleted, NowFailed int
+	// Done and Errors are the window's totals.
+	Done, Errors int
+	// Span is how long the window is.
+	Span time.Duration
+	// PerMinute is Done per minute of the window (of at least a minute).
+	PerMinute float64
 }
 
-// rate returns queue's throughput over the whole minutes before now.
+// rate returns queue's throughput at now.
 func (t *throughput) rate(queue string, now time.Time) rate {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.seen {
 		return rate{}
 	}
-	minutes := min(rateMinutes, max(1, int(now.Sub(t.start)/time.Minute)))
-	r := rate{Known: true, Minutes: minutes, Completed: make([]int, minutes), Failed: make([]int, minutes)}
-	ring := t.queues[queue]
 	cur := now.Unix() / 60
-	sumC, sumF := 0, 0
-	for k := range minutes {
-		m := cur - int64(minutes-k)
-		i := int(m % int64(len(minuteRing{}.minute)))
-		if ring != nil && ring.minute[i] == m {
-			r.Completed[k], r.Failed[k] = ring.completed[i], ring.failed[i]
-			sumC += ring.completed[i]
-			sumF += ring.failed[i]
+	first := max(cur-rateMinutes, t.start.Unix()/60)
+	from := time.Unix(first*60, 0)
+	if from.Before(t.start) {
+		from = t.start
+	}
+	r := rate{Known: true, Span: now.Sub(from)}
+	ring := t.queues[queue]
+	for m := first; m <= cur; m++ {
+		c, f := 0, 0
+		if i := int(m % int64(len(minuteRing{}.minute))); ring != nil && ring.minute[i] == m {
+			c, f = ring.completed[i], ring.failed[i]
 		}
+		r.Completed, r.Failed = append(r.Completed, c), append(r.Failed, f)
+		r.Done += c
+		r.Errors += f
 	}
-	if i := int(cur % int64(len(minuteRing{}.minute))); ring != nil && ring.minute[i] == cur {
-		r.NowCompleted, r.NowFailed = ring.completed[i], ring.failed[i]
-	}
-	r.PerMinute = float64(sumC) / float64(minutes)
-	r.FailedPerMinute = float64(sumF) / float64(minutes)
+	r.PerMinute = float64(r.Done) / max(1, r.Span.Minutes())
 	return r
 }
