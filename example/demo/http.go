@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jobgen/jobgen/dashboard"
 	"github.com/jobgen/jobgen/example"
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
@@ -62,10 +63,15 @@ var kinds = map[string]kindAPI{
 
 type badRequest struct{ error }
 
-// newHandler returns the HTTP API over client, with metrics on /metrics.
-func newHandler(client *runtime.Client, metrics http.Handler) http.Handler {
+// newHandler returns the HTTP API over client, with metrics on /metrics
+// and dash (the dashboard over the same client) under /dashboard/, where /
+// redirects.
+func newHandler(client *runtime.Client, metrics, dash http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
+	// A real service puts its authentication middleware around dash here.
+	mux.Handle("/dashboard/", http.StripPrefix("/dashboard", dash))
+	mux.Handle("GET /{$}", http.RedirectHandler("/dashboard/", http.StatusSeeOther))
 	mux.HandleFunc("POST /jobs/{kind}", func(w http.ResponseWriter, r *http.Request) {
 		api, ok := kinds[r.PathValue("kind")]
 		if !ok {
@@ -197,15 +203,24 @@ func writeError(w http.ResponseWriter, status int, err error) {
 	writeJSON(w, status, map[string]string{"error": firstLine(err.Error())})
 }
 
-// serve runs the HTTP API h until ctx ends.
-func serve(ctx context.Context, addr string, h http.Handler, stdout, stderr io.Writer) int {
+// serve runs the HTTP API over client, with metrics and the dashboard,
+// until ctx ends.
+func serve(ctx context.Context, addr string, client *runtime.Client, metrics http.Handler, stdout, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "serving on http://%s (POST /jobs/{kind}, GET /jobs/{id}, GET /jobs/{id}/wait, POST /jobs/{id}/abort, GET /metrics)\n", ln.Addr())
+	dash, err := dashboard.New(client, nil)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	defer dash.Close()
+	hs := &http.Server{Handler: newHandler(client, metrics, dash), ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(func() { dash.Close() }) // its event streams end only so
+	fmt.Fprintf(stdout, "serving on http://%s (the dashboard at /dashboard/; POST /jobs/{kind}, GET /jobs/{id}, GET /jobs/{id}/wait, POST /jobs/{id}/abort, GET /metrics)\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

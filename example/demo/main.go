@@ -7,10 +7,12 @@
 //
 //	go run ./example/demo
 //
-// With -http it serves the same jobs over HTTP instead:
+// With -http it serves the same jobs over HTTP instead, with the dashboard
+// (package dashboard) at /dashboard/, where / redirects:
 //
 //	go run ./example/demo -http 127.0.0.1:8080
 //
+//	GET  /dashboard/         the dashboard: queues, jobs, live progress, actions
 //	POST /jobs/{kind}        submit; the body is the job's JSON arguments
 //	GET  /jobs/{id}          the stored job
 //	GET  /jobs/{id}/wait     wait for the result (?timeout=30s)
@@ -131,7 +133,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	if o.http != "" {
-		return serve(ctx, o.http, newHandler(srv.Client(), tel.metrics), stdout, stderr)
+		return serve(ctx, o.http, srv.Client(), tel.metrics, stdout, stderr)
 	}
 	if err := runBatch(ctx, srv.Client(), o.scale, stdout); err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)

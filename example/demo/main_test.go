@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/jobgen/jobgen/dashboard"
 	"github.com/jobgen/jobgen/example"
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage/memory"
@@ -74,8 +77,13 @@ func TestHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Stop(context.Background())
-	ts := httptest.NewServer(newHandler(srv.Client(), http.NotFoundHandler()))
+	dash, err := dashboard.New(srv.Client(), &dashboard.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(newHandler(srv.Client(), http.NotFoundHandler(), dash))
 	defer ts.Close()
+	defer dash.Close()
 
 	call := func(method, path, body string, wantStatus int) map[string]any {
 		t.Helper()
@@ -124,6 +132,43 @@ func TestHTTP(t *testing.T) {
 	call("GET", "/jobs/abc", "", http.StatusBadRequest)
 	call("GET", "/jobs/999999", "", http.StatusNotFound)
 	call("GET", "/jobs/"+itoa(id)+"/wait?timeout=forever", "", http.StatusBadRequest)
+
+	// The dashboard beside the API, on the same client. A path may carry a
+	// form after a space.
+	page := func(method, path string, header http.Header, wantStatus int) string {
+		t.Helper()
+		path, form, _ := strings.Cut(path, " ")
+		req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		maps.Copy(req.Header, header)
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != wantStatus {
+			t.Fatalf("%s %s: status %d, want %d:\n%s", method, path, resp.StatusCode, wantStatus, b)
+		}
+		return string(b)
+	}
+	if loc := page("GET", "/", nil, http.StatusSeeOther); !strings.Contains(loc, "/dashboard/") {
+		t.Errorf("GET /: %s", loc)
+	}
+	if body := page("GET", "/dashboard/", nil, http.StatusOK); !strings.Contains(body, `data-queue="reports"`) {
+		t.Errorf("dashboard queues page lacks the reports queue:\n%s", body)
+	}
+	if body := page("GET", "/dashboard/jobs?kind=report", nil, http.StatusOK); !strings.Contains(body, `<tr data-job="`+itoa(id)+`">`) {
+		t.Errorf("dashboard jobs page lacks job %d:\n%s", id, body)
+	}
+	if body := page("GET", "/dashboard/jobs/"+itoa(id), nil, http.StatusOK); !strings.Contains(body, "&#34;total&#34;: 3") {
+		t.Errorf("dashboard job page lacks the output:\n%s", body)
+	}
+	page("POST", "/dashboard/queues/pause queue=reports", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden)
+	if qs, _ := srv.Client().Queues(context.Background()); slices.ContainsFunc(qs, func(q runtime.QueueInfo) bool { return q.Paused }) {
+		t.Errorf("a cross-site pause paused a queue: %+v", qs)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
