@@ -27,8 +27,13 @@ func TestPages(t *testing.T) {
 	failed := e.submit(Work{Text: "bad", Fail: true})
 	e.waitState(done, storage.StateCompleted)
 	e.waitState(failed, storage.StateFailed)
-	if _, err := idleKind.Submit(context.Background(), e.client, Work{Text: "later"}, &runtime.SubmitOpts{UniqueKey: "k-1"}); err != nil {
+	later, err := idleKind.Submit(context.Background(), e.client, Work{Text: "later"}, &runtime.SubmitOpts{UniqueKey: "k-1", Metadata: map[string]string{"trace": "<i>t-1</i>"}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	_, body := e.get(fmt.Sprintf("jobs/%d", later.ID))
+	if want := `<dt>trace</dt><dd><code>&lt;i&gt;t-1&lt;/i&gt;</code></dd>`; !strings.Contains(body, want) {
+		t.Errorf("pending job page lacks the metadata %s:\n%s", want, body)
 	}
 
 	status, body := e.get("")
