@@ -98,6 +98,9 @@ func (c *Client) submit(ctx context.Context, k *KindOpts, input []byte, key stri
 		}
 	}
 	store := func(ctx context.Context) (*storage.JobInsertResult, error) {
+		if tx := txOf(ctx); tx != nil {
+			return c.submitTx(ctx, tx, p, inserted)
+		}
 		if c.srv != nil {
 			res, err := c.srv.submit(ctx, p, inserted)
 			return res, storageError(err)

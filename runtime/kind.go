@@ -133,7 +133,7 @@ func (k *Kind[In, Out]) Submit(ctx context.Context, c *Client, in In, opts *Subm
 	if err != nil {
 		return nil, err
 	}
-	return &Handle[Out]{ID: res.Job.ID, Duplicate: res.Duplicate, client: c, kind: k.opts.Name}, nil
+	return &Handle[Out]{ID: res.Job.ID, Duplicate: res.Duplicate, client: c, kind: k.opts.Name, known: txOf(ctx) == nil}, nil
 }
 
 // WaitFor waits until job id finishes and returns its decoded output, or an
@@ -273,11 +273,14 @@ type Handle[Out any] struct {
 
 	client *Client
 	kind   string
+	// known: the job is known to be stored (not submitted in a
+	// transaction that may yet roll back; see Client.wait).
+	known bool
 }
 
 // Wait waits for the job to finish and returns its output (see Kind.WaitFor).
 func (h *Handle[Out]) Wait(ctx context.Context) (Out, error) {
-	return waitFor[Out](ctx, h.client, h.ID, h.kind, true)
+	return waitFor[Out](ctx, h.client, h.ID, h.kind, h.known)
 }
 
 // Abort aborts the job (see Client.Abort).

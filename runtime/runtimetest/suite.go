@@ -198,6 +198,9 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"CrossProcessAbortByPoll", testCrossAbortByPoll},
 		{"CrossProcessAbortPending", testCrossAbortPending},
 		{"CrossProcessWaitForDeletedJob", testCrossWaitForDeleted},
+		{"TxSubmitCommit", testTxCommit},
+		{"TxSubmitRollback", testTxRollback},
+		{"TxSubmitOutlivesContext", testTxOutlivesContext},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

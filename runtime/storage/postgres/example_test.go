@@ -128,12 +128,7 @@ func ExampleStore_WithTx() {
 		}
 		defer tx.Rollback(ctx)
 		// ... the application's own writes in tx, such as creating the user ...
-		client, err := runtime.NewClient(store.WithTx(tx), runtime.ClientConfig{})
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer client.Close()
-		h, err := example.NewClients(client).SendMessage.Submit(ctx, example.SendMessage{To: whom, Body: "welcome"}, nil)
+		h, err := jobs.SendMessage.Submit(runtime.InTx(ctx, store.WithTx(tx)), example.SendMessage{To: whom, Body: "welcome"}, nil)
 		if err != nil {
 			log.Fatal(err)
 		}

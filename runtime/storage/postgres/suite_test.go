@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"testing"
 
 	"github.com/jobgen/jobgen/runtime/runtimetest"
@@ -19,6 +20,19 @@ var backend = storagetest.Backend{
 		}
 		t.Cleanup(func() { o.Close() })
 		return o
+	},
+	Begin: func(t *testing.T, s storage.Storage) *storagetest.Tx {
+		st := s.(*Store)
+		tx, err := st.Pool().Begin(t.Context())
+		if err != nil {
+			t.Fatalf("begin: %v", err)
+		}
+		t.Cleanup(func() { tx.Rollback(context.Background()) })
+		return &storagetest.Tx{
+			Jobs:     st.WithTx(tx),
+			Commit:   func() error { return tx.Commit(context.Background()) },
+			Rollback: func() error { return tx.Rollback(context.Background()) },
+		}
 	},
 }
 

@@ -56,6 +56,19 @@
 // truncated to microseconds. The clock is the process's clock unless a call
 // passes Now.
 //
+// # Transactional submit
+//
+// Store.Begin starts a write transaction of the application on the store's
+// file (BEGIN IMMEDIATE, on a pool of its own with the store's settings).
+// The application writes its own tables through the Tx, which is a
+// *sql.Tx, and submits jobs in it through any runtime client with
+// runtime.InTx(ctx, tx.Jobs()): they exist only if Tx.Commit commits, and
+// the commit wakes a server of this process that works their queue.
+// SQLite has one writer: while the transaction is open every other write
+// to the file, the store's own included, waits for it up to BusyTimeout,
+// so keep it short. A transaction of another *sql.DB cannot carry jobs:
+// the store would neither see its commit nor share its statements.
+//
 // # Durability
 //
 // By default the store runs PRAGMA synchronous=NORMAL, the usual choice with

@@ -52,3 +52,60 @@ func Example() {
 	fmt.Printf("%dx%d\n", res.Width, res.Height)
 	// Output: 320x240
 }
+
+// ExampleStore_Begin submits a job inside the application's own
+// transaction on the store's file: the job exists only if the transaction
+// commits, and the server is woken at the commit.
+func ExampleStore_Begin() {
+	dir, err := os.MkdirTemp("", "jobgen-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	store, err := sqlite.Open(filepath.Join(dir, "app.db"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	srv, err := runtime.NewServer(store, runtime.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sender := example.SenderFunc(func(ctx context.Context, to, body string) error {
+		fmt.Printf("to %s: %s\n", to, body)
+		return nil
+	})
+	if err := example.Register(srv, &example.Service{Sender: sender}); err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	jobs := example.NewClients(srv.Client())
+
+	tx, err := store.Begin(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS users (email TEXT PRIMARY KEY)`); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users (email) VALUES (?)`, "ada@example.com"); err != nil {
+		log.Fatal(err)
+	}
+	h, err := jobs.SendMessage.Submit(runtime.InTx(ctx, tx.Jobs()), example.SendMessage{To: "ada@example.com", Body: "welcome"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(h.Wait(ctx))
+	// Output:
+	// to ada@example.com: welcome
+	// <nil>
+}

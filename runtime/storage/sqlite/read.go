@@ -15,7 +15,7 @@ func (s *Store) JobGet(ctx context.Context, p *storage.JobGetParams) (*storage.J
 	if err := s.check("get"); err != nil {
 		return nil, err
 	}
-	j, err := scanJob(s.read.QueryRowContext(ctx, sqlGet, p.ID))
+	j, err := scanJob(s.reader().QueryRowContext(ctx, sqlGet, p.ID))
 	if err != nil {
 		return nil, s.mapErr(fmt.Sprintf("get job %d", p.ID), err)
 	}
@@ -48,7 +48,7 @@ func (s *Store) JobList(ctx context.Context, p *storage.JobListParams) ([]*stora
 		}
 	}
 	args = append(args, p.ListLimit())
-	rows, err := s.read.QueryContext(ctx, sqlListSelect+strings.Join(where, " AND ")+sqlListOrder, args...)
+	rows, err := s.reader().QueryContext(ctx, sqlListSelect+strings.Join(where, " AND ")+sqlListOrder, args...)
 	if err != nil {
 		return nil, s.mapErr("list", err)
 	}
@@ -81,7 +81,7 @@ func (s *Store) JobAbortRequested(ctx context.Context, p *storage.JobAbortReques
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: abort requested: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, sqlAbortRequested, string(list))
+	rows, err := s.reader().QueryContext(ctx, sqlAbortRequested, string(list))
 	if err != nil {
 		return nil, s.mapErr("abort requested", err)
 	}

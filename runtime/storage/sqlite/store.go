@@ -81,6 +81,12 @@ type Store struct {
 	stmts stmts
 	w     writer
 
+	writeDSN string // opens the application pool (see Begin)
+	app      appDB
+	// view is the transaction of the Jobs view of a Tx (nil for the
+	// store itself): its calls run in it (see Tx.Jobs).
+	view *Tx
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -183,7 +189,7 @@ func OpenDSN(dsn string, opts *Options) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	s := &Store{write: write}
+	s := &Store{write: write, writeDSN: base + "?" + wp.Encode()}
 	s.w.start(write)
 	ctx := context.Background()
 	if err := s.migrate(ctx); err != nil {
@@ -232,8 +238,12 @@ func cloneValues(v url.Values) url.Values {
 }
 
 // Close closes the store's connections. Calls after Close fail with an
-// error matching storage.ErrClosed. Close is idempotent.
+// error matching storage.ErrClosed. Close is idempotent. On the Jobs view
+// of a Tx it does nothing.
 func (s *Store) Close() error {
+	if s.view != nil {
+		return nil
+	}
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
 		s.w.stop()
@@ -241,6 +251,9 @@ func (s *Store) Close() error {
 		err := s.write.Close()
 		if rerr := s.read.Close(); err == nil {
 			err = rerr
+		}
+		if aerr := s.app.close(); err == nil {
+			err = aerr
 		}
 		if err != nil {
 			s.closeErr = fmt.Errorf("sqlite: close: %w", err)

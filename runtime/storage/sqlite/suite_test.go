@@ -23,6 +23,7 @@ var backend = storagetest.Backend{
 		path, _ := files.Load(s)
 		return openStore(t, path.(string))
 	},
+	Begin: beginTx,
 }
 
 // files maps the stores of backend.New to their database files.
@@ -46,4 +47,14 @@ func openStore(t *testing.T, path string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// beginTx begins a transaction of sqlite store s for the suites.
+func beginTx(t *testing.T, s storage.Storage) *storagetest.Tx {
+	tx, err := s.(*Store).Begin(t.Context())
+	if err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	return &storagetest.Tx{Jobs: tx.Jobs(), Commit: tx.Commit, Rollback: tx.Rollback}
 }

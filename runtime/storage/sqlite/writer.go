@@ -66,13 +66,17 @@ func (w *writer) stop() {
 
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE), possibly shared
 // with other calls, and returns once that transaction committed or fn
-// failed. Errors go through mapErr with op.
+// failed; on the Jobs view of a Tx, in that transaction (see Tx.run).
+// Errors go through mapErr with op.
 func (s *Store) withTx(ctx context.Context, op string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := s.check(op); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return s.mapErr(op, err)
+	}
+	if s.view != nil {
+		return s.view.run(ctx, s, op, fn)
 	}
 	o := &writeOp{fn: fn, done: make(chan error, 1)}
 	select {

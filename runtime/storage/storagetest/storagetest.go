@@ -25,6 +25,20 @@ type Backend struct {
 	// Leave it nil when a backend's stores cannot share their jobs; the
 	// tests that need two stores are skipped then.
 	Open func(t *testing.T, s storage.Storage) storage.Storage
+	// Begin begins a transaction of the application on the database of s,
+	// a store from New, and returns it with the backend's view of s that
+	// inserts jobs inside it (the view runtime.InTx takes). It registers
+	// its cleanup with t. Leave it nil when the backend has no
+	// transactions; the transactional tests are skipped then.
+	Begin func(t *testing.T, s storage.Storage) *Tx
+}
+
+// Tx is a transaction of Backend.Begin.
+type Tx struct {
+	// Jobs is the view of the store that runs inside the transaction.
+	Jobs storage.Storage
+	// Commit and Rollback end the transaction.
+	Commit, Rollback func() error
 }
 
 // Run runs the whole conformance suite against the backend b.
@@ -69,6 +83,10 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Notifier", func(t *testing.T) {
 		t.Parallel()
 		testNotifier(t, b)
+	})
+	t.Run("Tx", func(t *testing.T) {
+		t.Parallel()
+		testTx(t, b)
 	})
 }
 
