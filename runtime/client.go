@@ -152,6 +152,7 @@ func (c *Client) baseParams(k *KindOpts, opts *SubmitOpts) (storage.JobInsertPar
 		Priority:    k.Priority,
 		MaxAttempts: k.MaxAttempts,
 		Timeout:     k.Timeout,
+		UniqueFor:   k.UniqueFor,
 		Now:         c.clk.storeNow(),
 	}
 	if o := opts; o != nil {
@@ -163,6 +164,7 @@ func (c *Client) baseParams(k *KindOpts, opts *SubmitOpts) (storage.JobInsertPar
 		p.MaxAttempts = override(o.MaxAttempts, p.MaxAttempts)
 		p.Timeout = override(o.Timeout, p.Timeout)
 		p.UniqueKey = o.UniqueKey
+		p.UniqueFor = override(o.UniqueFor, p.UniqueFor)
 		p.RunAfter = o.RunAfter
 		if o.Delay > 0 {
 			p.RunAfter = c.clk.now().Add(o.Delay)

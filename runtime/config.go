@@ -322,6 +322,8 @@ func (o KindOpts) validate() error {
 		return fmt.Errorf("%w: kind %s: max attempts %d, want at least 1", ErrInvalidOption, o.Name, o.MaxAttempts)
 	case o.Timeout < 0:
 		return fmt.Errorf("%w: kind %s: negative timeout %v", ErrInvalidOption, o.Name, o.Timeout)
+	case o.UniqueFor < 0:
+		return fmt.Errorf("%w: kind %s: negative unique window %v", ErrInvalidOption, o.Name, o.UniqueFor)
 	}
 	return nil
 }
@@ -363,6 +365,9 @@ type SubmitOpts struct {
 	// storage.MetadataProblem). A submit outside these bounds fails with a
 	// *MetadataError. The map is copied; the caller may reuse it.
 	Metadata map[string]string
+	// UniqueFor overrides the kind's unique window when set; zero holds
+	// the key only while a job holding it is active.
+	UniqueFor *time.Duration
 }
 
 // validate reports the first invalid override of o. The unique key is
@@ -379,6 +384,8 @@ func (o *SubmitOpts) validate() error {
 		return fmt.Errorf("%w: max attempts %d, want 1 to %d", ErrInvalidOption, *o.MaxAttempts, maxAttemptsLimit)
 	case o.Timeout != nil && (*o.Timeout < 0 || *o.Timeout > maxTimeout):
 		return fmt.Errorf("%w: timeout %v, want 0 (none) to %v", ErrInvalidOption, *o.Timeout, maxTimeout)
+	case o.UniqueFor != nil && *o.UniqueFor < 0:
+		return fmt.Errorf("%w: unique window %v, want 0 (none) or positive", ErrInvalidOption, *o.UniqueFor)
 	case o.Priority != nil && (*o.Priority < -maxPriority || *o.Priority > maxPriority):
 		return fmt.Errorf("%w: priority %d, want %d to %d", ErrInvalidOption, *o.Priority, -maxPriority, maxPriority)
 	case o.Delay < 0:

@@ -31,6 +31,11 @@ type KindOpts struct {
 	Timeout time.Duration
 	// Backoff chooses the delay before a retry. Defaults to DefaultBackoff.
 	Backoff BackoffFunc
+	// UniqueFor, when positive, makes a job's unique key hold also for
+	// this long after a job holding it was created, whatever that job's
+	// state (one job per key per window); zero holds keys only while a
+	// job holding them is pending or running.
+	UniqueFor time.Duration
 }
 
 // Kind is one job kind with input In and output Out. Generated code declares

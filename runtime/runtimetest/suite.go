@@ -138,6 +138,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"UndecodableInputFailsOnce", testUndecodable},
 		{"BadInputWritesNothing", testBadInput},
 		{"UniqueKeyDeduplicates", testUnique},
+		{"UniqueKeyWindow", testUniqueWindow},
 		{"EventsInOrder", testEventsInOrder},
 		{"BadListenersBlockNobody", testBadListeners},
 		{"HeartbeatKeepsLeases", testHeartbeatKeepsLeases},

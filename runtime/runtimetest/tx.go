@@ -63,7 +63,7 @@ func (e *txEnv) submit(ctx context.Context, tx *storagetest.Tx, args Args) runti
 
 // notStored fails the test unless job id is unknown outside the
 // transaction.
-func (e *txEnv) notStored(id int64, when string) {
+func (e *txEnv) notStored(id runtime.ID[Args], when string) {
 	e.t.Helper()
 	if _, err := e.client.Get(ctxT(e.t), id); !errors.Is(err, runtime.ErrNotFound) {
 		e.t.Fatalf("Get of job %d %s: %v, want ErrNotFound", id, when, err)
@@ -92,7 +92,7 @@ func testTxCommit(t *testing.T, ss *stores) {
 	if err := tx.Commit(); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
-	if id := recv(t, started, "the committed job to start"); id != h.ID {
+	if id := recv(t, started, "the committed job to start"); id != int64(h.ID) {
 		t.Fatalf("started job %d, want %d", id, h.ID)
 	}
 	if res, err := h.Wait(ctxT(t)); err != nil || res.N != 4 {
@@ -121,7 +121,7 @@ func testTxRollback(t *testing.T, ss *stores) {
 	if err := tx.Commit(); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
-	if id := recv(t, started, "the committed job to start"); id != next.ID {
+	if id := recv(t, started, "the committed job to start"); id != int64(next.ID) {
 		t.Fatalf("started job %d, want only the committed %d", id, next.ID)
 	}
 	must(next.Wait(ctxT(t)))

@@ -193,6 +193,12 @@ type JobInsertParams struct {
 	// backend does not keep the map: changing it after the call changes
 	// nothing stored.
 	Metadata map[string]string
+	// UniqueFor, when positive, makes UniqueKey hold also for this long
+	// after a job of the kind holding it was created, whatever that job's
+	// state: within the window the insert returns that job as Duplicate
+	// (the newest, when no active job holds the key). Zero keeps the
+	// active-only rule alone.
+	UniqueFor time.Duration
 	// Now overrides the storage clock (tests); zero means the storage clock.
 	Now time.Time
 }

@@ -17,6 +17,8 @@ func (p *JobInsertParams) Validate() error {
 		return fmt.Errorf("%w: max attempts %d, want at least 1", ErrInvalid, p.MaxAttempts)
 	case p.Timeout < 0:
 		return fmt.Errorf("%w: negative timeout %v", ErrInvalid, p.Timeout)
+	case p.UniqueFor < 0:
+		return fmt.Errorf("%w: unique window %v, want zero (none) or positive", ErrInvalid, p.UniqueFor)
 	case len(p.UniqueKey) > MaxUniqueKeyLen:
 		return fmt.Errorf("%w: unique key is %d bytes, limit %d", ErrInvalid, len(p.UniqueKey), MaxUniqueKeyLen)
 	}

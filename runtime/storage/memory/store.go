@@ -24,6 +24,9 @@ type Store struct {
 	jobs   index
 	lanes  map[laneKey]*lane
 	unique map[uniqueKey]*job
+	// newest holds the latest-created kept job of each unique key,
+	// whatever its state, for unique windows (see uniqueWindow).
+	newest map[uniqueKey]*job
 	// finished indexes the kept jobs of each terminal state by FinishedAt,
 	// for JobDeleteFinished.
 	finished [3]timeQueue
@@ -51,6 +54,7 @@ func New() *Store {
 		lanes:  make(map[laneKey]*lane),
 		unique: make(map[uniqueKey]*job),
 		queues: make(map[string]*queueState),
+		newest: make(map[uniqueKey]*job),
 	}
 }
 
@@ -265,6 +269,9 @@ func (s *Store) insert(p *storage.JobInsertParams, now int64) (*job, bool) {
 		if j := s.unique[uk]; j != nil {
 			return j, true
 		}
+		if j := s.uniqueWindow(uk, p.UniqueFor, now); j != nil {
+			return j, true
+		}
 	}
 	lk := laneKey{p.Queue, p.Kind}
 	l := s.lanes[lk]
@@ -303,9 +310,24 @@ func (s *Store) insert(p *storage.JobInsertParams, now int64) (*job, bool) {
 	s.jobs.add(j)
 	if p.UniqueKey != "" {
 		s.unique[uk] = j
+		if n := s.newest[uk]; n == nil || n.created <= j.created {
+			s.newest[uk] = j
+		}
 	}
 	s.schedule(j, now)
 	return j, false
+}
+
+// uniqueWindow returns the newest job holding key uk that was created
+// within window before now, or nil; a zero window holds nothing.
+func (s *Store) uniqueWindow(uk uniqueKey, window time.Duration, now int64) *job {
+	if window <= 0 {
+		return nil
+	}
+	if j := s.newest[uk]; j != nil && j.created > now-window.Microseconds() {
+		return j
+	}
+	return nil
 }
 
 // schedule puts a pending job in its lane's ready queue or deferred heap.
@@ -549,6 +571,12 @@ func (s *Store) terminate(j *job, st state, now int64, del bool) {
 
 // remove forgets j.
 func (s *Store) remove(j *job) {
+	if j.uniqueKey != "" {
+		uk := uniqueKey{j.lane.kind, j.uniqueKey}
+		if s.newest[uk] == j {
+			delete(s.newest, uk)
+		}
+	}
 	s.jobs.del(j.id, s.lastID)
 	j.loc = locNone
 }
@@ -791,7 +819,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.jobs, s.lanes, s.unique, s.queues = index{}, nil, nil, nil
+	s.jobs, s.lanes, s.unique, s.queues, s.newest = index{}, nil, nil, nil, nil
 	s.finished = [3]timeQueue{}
 	s.scratch = nil
 	return nil

@@ -70,7 +70,7 @@ func (s *Store) checkInserts(jobs []*storage.JobInsertParams) error {
 
 // insertChecked inserts jobs that passed checkInserts.
 func (s *Store) insertChecked(ctx context.Context, jobs []*storage.JobInsertParams, now time.Time) ([]*storage.JobInsertResult, error) {
-	if len(jobs) == 1 {
+	if len(jobs) == 1 && jobs[0].UniqueFor == 0 {
 		j, err := s.insertOne(ctx, jobs[0], now)
 		if err != nil || j != nil {
 			return []*storage.JobInsertResult{{Job: j}}, err
@@ -88,11 +88,17 @@ func (s *Store) insertChecked(ctx context.Context, jobs []*storage.JobInsertPara
 		if round == maxStatementRetries {
 			return nil, fmt.Errorf("postgres: insert: unique key holders kept changing; gave up after %d rounds", round)
 		}
-		next, err := s.insertRound(ctx, jobs, todo, now, results)
+		rest, err := s.windowHolders(ctx, jobs, todo, now, results)
 		if err != nil {
 			return nil, err
 		}
-		todo = next
+		if len(rest) == 0 {
+			break
+		}
+		todo, err = s.insertRound(ctx, jobs, rest, now, results)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return results, nil
 }
@@ -221,6 +227,54 @@ func (s *Store) insertRound(ctx context.Context, jobs []*storage.JobInsertParams
 		}
 	}
 	return again, nil
+}
+
+// windowHolders looks up the jobs of jobs[todo...] that have a unique
+// window: each whose key a job created within the window holds is a
+// duplicate of it, in results. It returns the indexes still to insert.
+func (s *Store) windowHolders(ctx context.Context, jobs []*storage.JobInsertParams, todo []int, now time.Time, results []*storage.JobInsertResult) ([]int, error) {
+	var (
+		look        []int
+		kinds, keys []string
+		windows     []int64
+		nows        []*time.Time
+	)
+	for _, i := range todo {
+		if p := jobs[i]; p.UniqueFor > 0 && p.UniqueKey != "" {
+			look = append(look, i)
+			kinds, keys = append(kinds, p.Kind), append(keys, p.UniqueKey)
+			windows, nows = append(windows, p.UniqueFor.Microseconds()), append(nows, ts(p.Now))
+		}
+	}
+	if len(look) == 0 {
+		return todo, nil
+	}
+	rows, err := s.run.Query(ctx, s.q.windowByKey, ts(now), kinds, keys, windows, nows)
+	if err != nil {
+		return nil, translate("insert: find unique window holders", err)
+	}
+	held := make(map[int]bool, len(look))
+	for rows.Next() {
+		var ord int64
+		j, err := scanJob(rows, &ord)
+		if err != nil {
+			rows.Close()
+			return nil, translate("insert: find unique window holders", err)
+		}
+		i := look[ord-1]
+		held[i] = true
+		results[i] = &storage.JobInsertResult{Job: j, Duplicate: true}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate("insert: find unique window holders", err)
+	}
+	rest := make([]int, 0, len(todo))
+	for _, i := range todo {
+		if !held[i] {
+			rest = append(rest, i)
+		}
+	}
+	return rest, nil
 }
 
 // distinct returns the distinct strings of xs, in first-seen order.

@@ -87,6 +87,7 @@ func (n *names) render(sql string) string {
 		"{idx_pending_run_after}", idx("pending_run_after"),
 		"{idx_running_lease}", idx("running_lease"),
 		"{idx_unique}", idx("unique_key"),
+		"{idx_unique_window}", idx("unique_window"),
 		"{idx_finished}", idx("finished"),
 		"{idx_state}", idx("state"),
 		"{idx_queue_state}", idx("queue_state"),

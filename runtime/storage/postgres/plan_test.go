@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -226,5 +227,22 @@ func checkPKPlan(t *testing.T, what, plan string, want int) {
 		if strings.Contains(plan, bad) {
 			t.Errorf("%s plan has %q:\n%s", what, bad, plan)
 		}
+	}
+}
+
+// TestUniqueWindowPlanFromEmpty: the lookup of a unique window's holder,
+// on a table analysed while empty and then filled, reads the unique-window
+// index backwards from the end of its key, never the table.
+func TestUniqueWindowPlanFromEmpty(t *testing.T) {
+	s := emptyAnalysedStore(t)
+	fill(t, s, 30_000)
+	rows, err := s.pool.Query(t.Context(), "EXPLAIN "+s.q.windowByKey, nil, []string{"k"}, []string{"u"}, []int64{3600e6}, []*time.Time{nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := planText(t, rows)
+	t.Logf("window lookup:\n%s", plan)
+	if !strings.Contains(plan, "Index Scan Backward using") || !strings.Contains(plan, "jobgen_jobs_unique_window") || strings.Contains(plan, "Seq Scan") {
+		t.Errorf("the window lookup does not read the unique-window index backwards:\n%s", plan)
 	}
 }

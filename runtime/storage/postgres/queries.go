@@ -187,6 +187,25 @@ FROM {jobs} j JOIN unnest($1::text[], $2::text[]) AS k(kind, unique_key)
 	ON j.kind = k.kind AND j.unique_key = k.unique_key
 WHERE j.state IN ('pending', 'running') AND j.unique_key <> ''`
 
+// windowByKeySQL finds, for each job with a unique window, the newest job
+// of its kind holding its key created within the window, whatever its
+// state: one backward scan of the unique-window index per key.
+//
+// $1 now (NULL = the database's), $2 kinds, $3 unique keys, $4 windows
+// (microseconds), $5 per-job now (NULL = $1). Returns the input's ord
+// (from 1) and the holder.
+const windowByKeySQL = `WITH ` + clockCTE + `
+SELECT k.ord, ` + jobColumns + `
+FROM clock c, unnest($2::text[], $3::text[], $4::int8[], $5::timestamptz[])
+	WITH ORDINALITY AS k(kind, unique_key, window_us, now, ord)
+JOIN LATERAL (
+	SELECT * FROM {jobs} x
+	WHERE x.kind = k.kind AND x.unique_key = k.unique_key AND x.unique_key <> ''
+		AND x.created_at > COALESCE(k.now, c.t) - k.window_us * interval '1 microsecond'
+	ORDER BY x.created_at DESC
+	LIMIT 1
+) j ON true`
+
 // notifyFinishedSQL renders the notifications of the finished jobs in
 // relation {src} (column id): one "f:id,id,..." payload per maxNotifyIDs
 // ids, rather than one per job. Every notification is one more entry in
@@ -394,6 +413,7 @@ WHERE j.id = d.id`
 // queries holds the statements rendered with one store's names.
 type queries struct {
 	claim, claimPeek, insert, insertOne, activeByKey, heartbeat, abort, get        string
+	windowByKey                                                                    string
 	deleteFinished, abortRequested                                                 string
 	finish, finishUpdate, finishComplete, finishDelete, finishOne, finishOneDelete string
 	listPrefix                                                                     string
@@ -407,6 +427,7 @@ func newQueries(n *names) *queries {
 		insert:          n.render(insertSQL),
 		insertOne:       n.render(insertOneSQL),
 		activeByKey:     n.render(activeByKeySQL),
+		windowByKey:     n.render(windowByKeySQL),
 		finish:          n.render(finishSQL),
 		finishUpdate:    n.render(finishUpdateSQL),
 		finishComplete:  n.render(finishCompleteSQL),

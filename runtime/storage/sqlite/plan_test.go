@@ -19,6 +19,8 @@ func TestQueryPlans(t *testing.T) {
 		"failExpired":  {sqlFailExpired, []any{"q", 1, `["k"]`}},
 		"nextRunAfter": {sqlNextRunAfter, []any{"q", 1, `["k"]`}},
 		"findUnique":   {sqlFindUnique, []any{"k", "u"}},
+		// One seek of the unique-window index, read backwards.
+		"findUniqueWindow": {sqlFindUniqueWindow, []any{"k", "u", 1}},
 	} {
 		rows, err := s.write.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
 		if err != nil {
@@ -38,6 +40,9 @@ func TestQueryPlans(t *testing.T) {
 		t.Logf("%s:\n%s", name, text)
 		if name == "claimPending" && (!strings.Contains(text, "USING INDEX jobgen_jobs_pending (queue=?)") || strings.Contains(text, "TEMP B-TREE")) {
 			t.Errorf("claimPending does not walk the pending index in claim order:\n%s", text)
+		}
+		if name == "findUniqueWindow" && (!strings.Contains(text, "USING INDEX jobgen_jobs_unique_window (kind=? AND unique_key=? AND created_at>?)") || strings.Contains(text, "TEMP B-TREE")) {
+			t.Errorf("findUniqueWindow does not seek the unique-window index:\n%s", text)
 		}
 		for _, line := range plan {
 			if strings.HasPrefix(line, "SCAN jobgen_jobs") {

@@ -33,6 +33,12 @@ const (
 	sqlFindUnique = `SELECT ` + jobColumns + ` FROM jobgen_jobs
 	WHERE kind = ? AND unique_key = ? AND unique_key <> '' AND state IN ('pending', 'running')`
 
+	// sqlFindUniqueWindow finds the newest job of kind ?1 holding key ?2
+	// created after ?3, whatever its state (a unique window).
+	sqlFindUniqueWindow = `SELECT ` + jobColumns + ` FROM jobgen_jobs INDEXED BY jobgen_jobs_unique_window
+	WHERE kind = ? AND unique_key = ? AND unique_key <> '' AND created_at > ?
+	ORDER BY created_at DESC LIMIT 1`
+
 	// sqlFailExpired fails running jobs of a queue whose lease expired with
 	// no attempt left: a rescue would be one attempt too many.
 	sqlFailExpired = `UPDATE jobgen_jobs SET
@@ -130,19 +136,19 @@ const (
 type stmts struct {
 	insert, findUnique, failExpired, claimPending, claimExpired, nextToken, claimOne, nextRunAfter *sql.Stmt
 	heartbeat, complete, end, retry, release, deleteHeld                                           *sql.Stmt
-	queuePaused                                                                                    *sql.Stmt
+	queuePaused, findUniqueWindow                                                                  *sql.Stmt
 }
 
 func (st *stmts) all() []**sql.Stmt {
 	return []**sql.Stmt{&st.insert, &st.findUnique, &st.failExpired, &st.claimPending, &st.claimExpired, &st.nextToken,
 		&st.claimOne, &st.nextRunAfter, &st.heartbeat, &st.complete, &st.end, &st.retry, &st.release, &st.deleteHeld,
-		&st.queuePaused}
+		&st.queuePaused, &st.findUniqueWindow}
 }
 
 func (st *stmts) prepare(ctx context.Context, db *sql.DB) error {
 	texts := []string{sqlInsert, sqlFindUnique, sqlFailExpired, sqlClaimPending, sqlClaimExpired, sqlNextToken,
 		sqlClaimOne, sqlNextRunAfter, sqlHeartbeat, sqlComplete, sqlEnd, sqlRetry, sqlRelease, sqlDeleteHeld,
-		sqlQueuePaused}
+		sqlQueuePaused, sqlFindUniqueWindow}
 	for i, p := range st.all() {
 		stmt, err := db.PrepareContext(ctx, texts[i])
 		if err != nil {

@@ -71,6 +71,9 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, p *storage.JobInsertPara
 	now = clock(now)
 	if p.UniqueKey != "" {
 		j, err := scanJob(tx.StmtContext(ctx, s.stmts.findUnique).QueryRowContext(ctx, p.Kind, p.UniqueKey))
+		if err == sql.ErrNoRows && p.UniqueFor > 0 {
+			j, err = scanJob(tx.StmtContext(ctx, s.stmts.findUniqueWindow).QueryRowContext(ctx, p.Kind, p.UniqueKey, now.Add(-p.UniqueFor).UnixMicro()))
+		}
 		switch {
 		case err == nil:
 			return &storage.JobInsertResult{Job: j, Duplicate: true}, nil

@@ -59,6 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"Abort", testAbort},
 		{"AbortRequested", testAbortRequested},
 		{"Unique", testUnique},
+		{"UniqueWindow", testUniqueWindow},
 		{"Delete", testDelete},
 		{"Retention", testRetention},
 		{"Get", testGet},
