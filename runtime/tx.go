@@ -14,14 +14,9 @@ type txKey struct{}
 // client's storage bound to the caller's transaction, instead of through
 // the client's storage: the job then exists only if that transaction
 // commits. The views are the backends' own: postgres.Store.WithTx over a
-// pgx.Tx, sqlite.Tx.Jobs over a transaction from sqlite.Store.Begin.
-//
-//	tx, _ := store.Pool().Begin(ctx)
-//	defer tx.Rollback(ctx)
-//	// ... the application's own writes in tx ...
-//	h, err := clients.SendMessage.Submit(runtime.InTx(ctx, store.WithTx(tx)), msg, nil)
-//	// ...
-//	err = tx.Commit(ctx)
+// pgx.Tx, sqlite.Tx.Jobs over a transaction from sqlite.Store.Begin; the
+// examples of those methods show the whole of it. One client (and its typed
+// clients) serves every transaction: only the context changes.
 //
 // Only submits read the view: Get, WaitFor, Abort and progress go through
 // the client's storage as always, so a handle's Wait works once the

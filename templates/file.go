@@ -71,6 +71,9 @@ func Kind(f *jen.File, j Job) {
 	if j.Backoff != 0 {
 		opts = append(opts, field("Backoff", jen.Qual(RuntimePath, "ExponentialBackoff").Call(duration(j.Backoff))))
 	}
+	if j.UniqueFor != 0 {
+		opts = append(opts, field("UniqueFor", duration(j.UniqueFor)))
+	}
 	kind := jen.Qual(RuntimePath, "NewKind").Types(jen.Id(j.Name), output(j)).
 		Call(jen.Qual(RuntimePath, "KindOpts").Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, opts...))
 	if len(j.Unique) > 0 {

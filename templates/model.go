@@ -41,6 +41,10 @@ type Job struct {
 	Output *Type
 	// Unique are the fields the unique key is built from, in marker order.
 	Unique []Field
+	// UniqueFor is how long a unique key holds after a job with it was
+	// created, whatever its state; zero holds it only while the job is
+	// active.
+	UniqueFor time.Duration
 }
 
 // Type is a named type.

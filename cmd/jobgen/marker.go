@@ -41,6 +41,8 @@ type marker struct {
 	Backoff  arg[time.Duration]
 	Output   arg[string]
 	Unique   arg[[]string]
+	// UniqueFor is the unique window (see uniqueForKey).
+	UniqueFor arg[time.Duration]
 }
 
 // A keyDef is one key of the marker schema.
@@ -99,6 +101,14 @@ var schema = []keyDef{
 		Doc: "fields whose values deduplicate active jobs of the kind",
 		set: setter(func(m *marker) *arg[[]string] { return &m.Unique }, parseFieldList),
 	},
+	uniqueForKey,
+}
+
+// uniqueForKey is the marker key of a kind's unique window.
+var uniqueForKey = keyDef{
+	Key: "uniquefor", Value: "duration", Default: "none", Want: "a positive Go duration such as 1h or 10m",
+	Doc: "a unique key also holds this long after a job with it was created, finished or not",
+	set: setter(func(m *marker) *arg[time.Duration] { return &m.UniqueFor }, parseDuration),
 }
 
 func setter[T any](field func(*marker) *arg[T], parse func(string) (T, bool)) func(*marker, string, token.Pos) bool {

@@ -209,6 +209,7 @@ func (m *modeler) job(fj found) (templates.Job, bool) {
 		Attempts:    mk.Attempts.Value,
 		Timeout:     mk.Timeout.Value,
 		Backoff:     mk.Backoff.Value,
+		UniqueFor:   mk.UniqueFor.Value,
 	}
 	if mk.Kind.Set {
 		j.Kind = mk.Kind.Value
@@ -554,7 +555,7 @@ func (m *modeler) checkNames(p templates.Package) {
 	// The generated files' imports share the package's scope.
 	imports := map[string]string{"context": "context", "errors": "errors", "runtime": templates.RuntimePath}
 	for _, j := range p.Jobs {
-		if j.Timeout != 0 || j.Backoff != 0 {
+		if j.Timeout != 0 || j.Backoff != 0 || j.UniqueFor != 0 {
 			imports["time"] = "time"
 		}
 		if o := j.Output; o != nil && o.Path != "" && o.Path != p.Path {

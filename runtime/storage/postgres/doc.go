@@ -133,14 +133,14 @@
 //
 // Store.WithTx returns a view whose statements run inside the caller's
 // pgx.Tx: a job submitted through it exists only if that transaction
-// commits, and its notification is delivered at commit. A client on the
-// view submits in the transaction:
+// commits, and its notification is delivered at commit, which wakes the
+// servers that work its queue, in this process too. Any client submits in
+// the transaction when its context carries the view (runtime.InTx), so the
+// application's typed clients serve every transaction:
 //
 //	tx, err := store.Pool().Begin(ctx)
 //	...
-//	client, err := runtime.NewClient(store.WithTx(tx), runtime.ClientConfig{})
-//	...
-//	h, err := example.NewClients(client).SendMessage.Submit(ctx, example.SendMessage{To: whom, Body: "welcome"}, nil)
+//	h, err := jobs.SendMessage.Submit(runtime.InTx(ctx, store.WithTx(tx)), example.SendMessage{To: whom, Body: "welcome"}, nil)
 //	...
 //	if err := tx.Commit(ctx); err != nil {
 //
