@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/jobgen/jobgen/example"
+	"github.com/jobgen/jobgen/jobgentest"
 	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage/memory"
 )
@@ -306,4 +307,54 @@ func TestHandlerFunc(t *testing.T) {
 	if res, err := crunch.WaitFor(ctx, h.ID); err != nil || res.Sum != 42 {
 		t.Errorf("WaitFor = %+v, %v; want sum 42", res, err)
 	}
+}
+
+// TestHandlerOutcomes runs the handlers one job at a time through
+// jobgentest, without a server: the outcome each return leads to.
+func TestHandlerOutcomes(t *testing.T) {
+	t.Parallel()
+	sender := &flakySender{failures: 1}
+	svc := &example.Service{Sender: sender}
+	send := runtime.NoOutputFunc(svc.HandleSendMessage)
+
+	resized := jobgentest.Run(t, example.ResizeKind, svc.HandleResize, example.Resize{Name: "g", Image: example.Gradient(40, 20), Width: 10})
+	if resized.Outcome != jobgentest.Completed || resized.Output.Width != 10 || resized.Output.Height != 5 {
+		t.Errorf("resize: %v %dx%d (%v), want completed 10x5", resized.Outcome, resized.Output.Width, resized.Output.Height, resized.Err)
+	}
+	bad := jobgentest.Run(t, example.ResizeKind, svc.HandleResize, example.Resize{Name: "junk", Image: []byte("not a png"), Width: 10})
+	if bad.Outcome != jobgentest.Failed || bad.Code != runtime.CodePermanent {
+		t.Errorf("resize of junk: %v %q, want failed permanent", bad.Outcome, bad.Code)
+	}
+	nobody := jobgentest.Run(t, example.SendMessageKind, send, example.SendMessage{Body: "to nobody"})
+	if nobody.Outcome != jobgentest.Failed || !errors.Is(nobody.Err, example.ErrNoRecipient) {
+		t.Errorf("message without recipient: %v %v, want failed with ErrNoRecipient", nobody.Outcome, nobody.Err)
+	}
+	flaky := jobgentest.Run(t, example.SendMessageKind, send, example.SendMessage{To: "ada@example.com", Body: "hi"})
+	if flaky.Outcome != jobgentest.Retried || flaky.RetryAfter <= 0 {
+		t.Errorf("failed send: %v after %v, want retried after the kind's backoff", flaky.Outcome, flaky.RetryAfter)
+	}
+	if sent := jobgentest.Run(t, example.SendMessageKind, send, example.SendMessage{To: "ada@example.com", Body: "hi"}, jobgentest.Attempt(2)); sent.Outcome != jobgentest.Completed {
+		t.Errorf("second send: %v (%v), want completed", sent.Outcome, sent.Err)
+	}
+}
+
+// TestResizeSubmittedOnce: two submits of one image and width store one
+// job (the marker's unique key), checked with jobgentest.
+func TestResizeSubmittedOnce(t *testing.T) {
+	t.Parallel()
+	store := memory.New()
+	client, err := runtime.NewClient(store, runtime.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	jobs := example.NewClients(client)
+	args := example.Resize{Name: "logo", Image: example.Gradient(20, 20), Width: 10}
+	for range 2 {
+		if _, err := jobs.Resize.Submit(t.Context(), args, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobgentest.RequireSubmittedN(t, store, example.ResizeKind, func(r example.Resize) bool { return r.Name == "logo" }, 1)
+	jobgentest.RequireNotSubmitted(t, store, example.SendMessageKind, nil)
 }

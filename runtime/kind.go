@@ -177,7 +177,13 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 	if h == nil {
 		return fmt.Errorf("register %s: nil handler", k.opts.Name)
 	}
-	run := func(ctx context.Context, rec *storage.ClaimedJob, report progressReporter) ([]byte, error) {
+	return srv.register(&k.opts, k.runFunc(h))
+}
+
+// runFunc returns what a worker calls to run a claimed job of this kind
+// with h: decode the input, call h, encode its output.
+func (k *Kind[In, Out]) runFunc(h HandlerFunc[In, Out]) runFunc {
+	return func(ctx context.Context, rec *storage.ClaimedJob, report progressReporter) ([]byte, error) {
 		job := &Job[In]{
 			ID:          rec.ID,
 			Kind:        rec.Kind,
@@ -201,7 +207,6 @@ func (k *Kind[In, Out]) Register(srv *Server, h HandlerFunc[In, Out]) error {
 		}
 		return b, nil
 	}
-	return srv.register(&k.opts, run)
 }
 
 // HandlerFunc runs one job of kind In and returns its output. Return
