@@ -61,10 +61,12 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	return t, nil
 }
 
-// Jobs returns the store as seen from inside t: every call runs in t's
-// transaction (reads too, so they see its uncommitted jobs), each in a
-// savepoint of its own, so a call that fails undoes only itself. Use it
-// with runtime.InTx. Its Close does nothing; it is good until t ends.
+// Jobs returns the store as seen from inside t: its writes run in t's
+// transaction, each in a savepoint of its own, so a call that fails undoes
+// only itself, and so do JobGet, JobList and JobAbortRequested, which see
+// t's uncommitted jobs; the other reads (queries, counts, queues) see only
+// committed ones. Use it with runtime.InTx. Its Close does nothing; it is
+// good until t ends.
 func (t *Tx) Jobs() *Store { return t.jobs }
 
 // Commit commits the transaction and then runs what AfterCommit arranged
