@@ -42,8 +42,11 @@ func (k *Kind[In, Out]) SubmitMany(ctx context.Context, c *Client, ins []In, opt
 
 // submitMany validates and stores jobs of kind k, one per input (keys,
 // when not nil, holds the unique key the kind derived from each), with
-// one JobInsertMany: one transaction. It writes nothing when any job is
-// invalid, and returns a *BatchError naming the first such job.
+// one JobInsertMany: one transaction, the caller's when ctx carries one
+// (InTx). It writes nothing when any job is invalid, and returns a
+// *BatchError naming the first such job. Submit middleware wraps single
+// submits only: a batch is stored in one call that no per-job next could
+// wrap.
 func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, keys []string, opts *SubmitOpts) ([]*storage.JobInsertResult, error) {
 	base, err := c.baseParams(k, opts)
 	if err != nil {
@@ -69,7 +72,11 @@ func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, k
 	if c.srv != nil && c.srv.closed() {
 		return nil, fmt.Errorf("submit %s: %w", k.Name, ErrServerClosed)
 	}
-	res, err := c.store.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base.Now})
+	store, tx := c.store, txOf(ctx)
+	if tx != nil {
+		store = tx
+	}
+	res, err := store.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base.Now})
 	if err != nil {
 		return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
 	}
@@ -88,8 +95,16 @@ func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, k
 		}
 	}
 	if c.srv != nil {
-		for _, q := range queues {
-			c.srv.wakeQueue(q)
+		srv := c.srv
+		wake := func() {
+			for _, q := range queues {
+				srv.wakeQueue(q)
+			}
+		}
+		if tx == nil {
+			wake()
+		} else if o, ok := tx.(storage.CommitObserver); ok {
+			o.AfterCommit(wake) // not before the caller's commit
 		}
 	}
 	return res, nil
