@@ -149,6 +149,19 @@ func newTestStore(t testing.TB) *Store {
 
 func newTestStoreOn(t testing.TB, pool *pgxpool.Pool) *Store {
 	t.Helper()
+	s := newUnmigratedStore(t, pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newUnmigratedStore returns a store in a fresh schema of its own on pool,
+// with no tables yet; the schema is dropped when the test ends.
+func newUnmigratedStore(t testing.TB, pool *pgxpool.Pool) *Store {
+	t.Helper()
 	schema := randomSchema()
 	s, err := New(pool, &Options{Schema: schema})
 	if err != nil {
@@ -168,10 +181,5 @@ func newTestStoreOn(t testing.TB, pool *pgxpool.Pool) *Store {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	return s
 }

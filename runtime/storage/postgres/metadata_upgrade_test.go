@@ -1,14 +1,11 @@
 package postgres
 
 import (
-	"context"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -19,37 +16,13 @@ import (
 // jobs store metadata beside them.
 func TestUpgradeAddsMetadata(t *testing.T) {
 	t.Parallel()
-	pool := sharedPool(t)
-	schema := randomSchema()
-	s, err := New(pool, &Options{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = s.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	ctx := t.Context()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
 	i := slices.IndexFunc(migrations, func(m Migration) bool { return strings.HasSuffix(m.Name, "_job_metadata.sql") })
 	if i < 1 {
 		t.Fatal("no metadata migration after the first")
 	}
 	before := migrations[:i]
-	exec(s.n.render(versionTableSQL))
-	for _, m := range before {
-		exec(s.n.render(m.SQL))
-		exec("INSERT INTO "+s.n.version+" (version, name) VALUES ($1, $2)", m.Version, m.Name)
-	}
+	s, exec := storeAt(t, before)
+	ctx := t.Context()
 	for i, st := range []string{"pending", "running", "completed"} {
 		exec(s.n.render(`INSERT INTO {jobs} (kind, queue, state, max_attempts, attempt, run_after, input, unique_key,
 			lease_token, lease_expires_at, created_at, finished_at)

@@ -5,42 +5,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/jobgen/jobgen/runtime/storage"
 )
+
+// storeAt returns a store in a fresh schema of its own on the shared pool,
+// at the version of ms as an older jobgen left it: their tables made and
+// their versions recorded. exec runs a statement on the pool.
+func storeAt(t *testing.T, ms []Migration) (s *Store, exec func(sql string, args ...any)) {
+	t.Helper()
+	s = newUnmigratedStore(t, sharedPool(t))
+	exec = func(sql string, args ...any) {
+		t.Helper()
+		if _, err := s.pool.Exec(t.Context(), sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(s.n.render(versionTableSQL))
+	for _, m := range ms {
+		exec(s.n.render(m.SQL))
+		exec("INSERT INTO "+s.n.version+" (version, name) VALUES ($1, $2)", m.Version, m.Name)
+	}
+	return s, exec
+}
 
 // TestUpgradeFromVersion3: a schema made by version 3 (before the
 // operations) keeps its jobs when Migrate brings it to this version, and
 // the new queries, operations and pause work on it.
 func TestUpgradeFromVersion3(t *testing.T) {
 	t.Parallel()
-	pool := sharedPool(t)
-	schema := randomSchema()
-	s, err := New(pool, &Options{Schema: schema})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = s.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
+	s, exec := storeAt(t, migrations[:3])
 	ctx := t.Context()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(s.n.render(versionTableSQL))
-	for _, m := range migrations[:3] {
-		exec(s.n.render(m.SQL))
-		exec("INSERT INTO "+s.n.version+" (version, name) VALUES ($1, $2)", m.Version, m.Name)
-	}
 	for i, st := range []string{"pending", "failed", "completed"} {
 		exec(s.n.render(`INSERT INTO {jobs} (kind, queue, state, max_attempts, attempt, run_after, input, error_message, created_at, finished_at)
 			VALUES ('k', 'q', $1::text, 3, $2, now(), '{"n":1}', $3, now(), CASE WHEN $1::text <> 'pending' THEN now() END)`), st, i, "msg-"+st)
@@ -50,7 +44,7 @@ func TestUpgradeFromVersion3(t *testing.T) {
 		t.Fatalf("migrate from version 3: %v", err)
 	}
 	var version int
-	if err := pool.QueryRow(ctx, "SELECT max(version) FROM "+s.n.version).Scan(&version); err != nil || version != SchemaVersion {
+	if err := s.pool.QueryRow(ctx, "SELECT max(version) FROM "+s.n.version).Scan(&version); err != nil || version != SchemaVersion {
 		t.Fatalf("schema version %d (%v), want %d", version, err, SchemaVersion)
 	}
 	page, err := s.JobQuery(ctx, &storage.JobQueryParams{Order: storage.OrderOldest})
@@ -77,7 +71,7 @@ func TestUpgradeFromVersion3(t *testing.T) {
 		t.Errorf("claim from a paused queue: %v, %v", c, err)
 	}
 	// The pause is stored: a new store over the same schema sees it.
-	s2, err := New(pool, &Options{Schema: schema})
+	s2, err := New(s.pool, &Options{Schema: s.n.schema})
 	if err != nil {
 		t.Fatal(err)
 	}
