@@ -1,9 +1,7 @@
 package sqlite
 
 import (
-	"database/sql"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +17,6 @@ import (
 // new jobs store metadata beside them.
 func TestUpgradeAddsMetadata(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "jobs.db")
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -29,27 +26,13 @@ func TestUpgradeAddsMetadata(t *testing.T) {
 		t.Fatal("no metadata migration after the first")
 	}
 	before := ms[:i]
-	db, err := sql.Open("sqlite3", "file:"+escapePath(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`CREATE TABLE jobgen_schema (version INTEGER NOT NULL)`)
-	exec(`INSERT INTO jobgen_schema (version) VALUES (?)`, len(before))
-	for _, m := range before {
-		exec(m.SQL)
-	}
 	now := time.Now().UnixMicro()
-	for i, st := range []string{"pending", "completed"} {
-		exec(`INSERT INTO jobgen_jobs (kind, queue, input, state, max_attempts, attempt, run_after, unique_key, created_at, finished_at)
-			VALUES ('k', 'q', '{"n":1}', ?1, 3, ?2, ?3, 'key-' || ?2, ?3, CASE WHEN ?1 <> 'pending' THEN ?3 END)`, st, i, now)
-	}
-	db.Close()
+	path := databaseAt(t, before, func(exec func(q string, args ...any)) {
+		for i, st := range []string{"pending", "completed"} {
+			exec(`INSERT INTO jobgen_jobs (kind, queue, input, state, max_attempts, attempt, run_after, unique_key, created_at, finished_at)
+				VALUES ('k', 'q', '{"n":1}', ?1, 3, ?2, ?3, 'key-' || ?2, ?3, CASE WHEN ?1 <> 'pending' THEN ?3 END)`, st, i, now)
+		}
+	})
 
 	s, err := Open(path, nil)
 	if err != nil {

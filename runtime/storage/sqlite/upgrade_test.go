@@ -7,39 +7,51 @@ import (
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/internal/migration"
 )
+
+// databaseAt writes a database file at the schema version of ms, the first
+// migrations, as an older jobgen left it: their tables made and the version
+// recorded, then fill's rows written through exec. It returns its path.
+func databaseAt(t *testing.T, ms []migration.Migration, fill func(exec func(q string, args ...any))) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	db, err := sql.Open("sqlite3", "file:"+escapePath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`CREATE TABLE jobgen_schema (version INTEGER NOT NULL)`)
+	exec(`INSERT INTO jobgen_schema (version) VALUES (?)`, len(ms))
+	for _, m := range ms {
+		exec(m.SQL)
+	}
+	fill(exec)
+	return path
+}
 
 // TestUpgradeFromVersion1: a database made by schema version 1 (before the
 // operations) keeps its jobs when opened by this version, which migrates
 // it, and the new queries, operations and pause work on it.
 func TestUpgradeFromVersion1(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "jobs.db")
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+escapePath(path))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UnixMicro()
-	for _, q := range []string{
-		`CREATE TABLE jobgen_schema (version INTEGER NOT NULL)`,
-		`INSERT INTO jobgen_schema (version) VALUES (1)`,
-		ms[0].SQL,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
+	path := databaseAt(t, ms[:1], func(exec func(q string, args ...any)) {
+		for i, st := range []string{"pending", "failed", "completed"} {
+			exec(`INSERT INTO jobgen_jobs (kind, queue, input, state, max_attempts, attempt, run_after, error_message, created_at, finished_at)
+				VALUES ('k', 'q', '{"n":1}', ?1, 3, ?2, ?3, ?4, ?3, CASE WHEN ?1 <> 'pending' THEN ?3 END)`, st, i, now, "msg-"+st)
 		}
-	}
-	for i, st := range []string{"pending", "failed", "completed"} {
-		if _, err := db.Exec(`INSERT INTO jobgen_jobs (kind, queue, input, state, max_attempts, attempt, run_after, error_message, created_at, finished_at)
-			VALUES ('k', 'q', '{"n":1}', ?1, 3, ?2, ?3, ?4, ?3, CASE WHEN ?1 <> 'pending' THEN ?3 END)`, st, i, now, "msg-"+st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	})
 
 	s, err := Open(path, nil)
 	if err != nil {
