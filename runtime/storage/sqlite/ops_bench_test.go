@@ -74,26 +74,6 @@ func BenchmarkOps(b *testing.B) {
 	})
 }
 
-// explain returns the query plan of q with args, one line per step.
-func explain(t testing.TB, s *Store, q string, args ...any) []string {
-	t.Helper()
-	rows, err := s.write.Query("EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	return plan
-}
-
 // TestOpsPlans checks that every listing, count and bulk pick reads
 // through an index, never a scan of the job table, and that no listing
 // sorts more than its arms' pages.

@@ -5,6 +5,26 @@ import (
 	"testing"
 )
 
+// explain returns the query plan of q with args, one line per step.
+func explain(t testing.TB, s *Store, q string, args ...any) []string {
+	t.Helper()
+	rows, err := s.write.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
+}
+
 // TestQueryPlans checks that the claim path uses its partial indexes
 // rather than scanning the table.
 func TestQueryPlans(t *testing.T) {
@@ -22,20 +42,7 @@ func TestQueryPlans(t *testing.T) {
 		// One seek of the unique-window index, read backwards.
 		"findUniqueWindow": {sqlFindUniqueWindow, []any{"k", "u", 1}},
 	} {
-		rows, err := s.write.Query("EXPLAIN QUERY PLAN "+q.sql, q.args...)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := explain(t, s, q.sql, q.args...)
 		text := strings.Join(plan, "\n")
 		t.Logf("%s:\n%s", name, text)
 		if name == "claimPending" && (!strings.Contains(text, "USING INDEX jobgen_jobs_pending (queue=?)") || strings.Contains(text, "TEMP B-TREE")) {
