@@ -211,6 +211,28 @@ func (a *app) client(ctx context.Context, c *connFlags) (*runtime.Client, func()
 	return cl, func() { cl.Close(); closeStore() }, nil
 }
 
+// report sets up a command that takes no arguments and prints what show
+// reads through a client of the database: it registers the connection
+// flags and --json, refuses arguments, opens the client and closes it
+// after show.
+func report(a *app, fs *flag.FlagSet, show func(ctx context.Context, cl *runtime.Client, json bool) error) func(context.Context, []string) error {
+	var c connFlags
+	var o outFlags
+	c.register(fs)
+	o.register(fs)
+	return func(ctx context.Context, args []string) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		cl, done, err := a.client(ctx, &c)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return show(ctx, cl, o.json)
+	}
+}
+
 // mask replaces every secret in messages.
 const mask = "xxxxx"
 

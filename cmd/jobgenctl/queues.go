@@ -77,24 +77,12 @@ type queueJSON struct {
 
 // queuesList is "queues list".
 func queuesList(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-	var c connFlags
-	var o outFlags
-	c.register(fs)
-	o.register(fs)
-	return func(ctx context.Context, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		cl, done, err := a.client(ctx, &c)
-		if err != nil {
-			return err
-		}
-		defer done()
+	return report(a, fs, func(ctx context.Context, cl *runtime.Client, json bool) error {
 		qs, err := cl.Queues(ctx)
 		if err != nil {
 			return err
 		}
-		if o.json {
+		if json {
 			out := make([]queueJSON, len(qs))
 			for i, q := range qs {
 				out[i] = queueJSON{q.Name, q.Paused, jsonTime(q.PausedAt), q.Pending, q.Running, jsonTime(q.OldestReady)}
@@ -110,7 +98,7 @@ func queuesList(a *app, fs *flag.FlagSet) func(context.Context, []string) error 
 				strconv.FormatInt(q.Running, 10), textTime(q.OldestReady))
 		}
 		return t.flush()
-	}
+	})
 }
 
 // queueOp sets up pause or resume (past names the change): it changes

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
@@ -85,19 +86,7 @@ func groups(counts []storage.GroupCount) []*stateCounts {
 
 // stats is "stats".
 func stats(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
-	var c connFlags
-	var o outFlags
-	c.register(fs)
-	o.register(fs)
-	return func(ctx context.Context, args []string) error {
-		if err := noArgs(args); err != nil {
-			return err
-		}
-		cl, done, err := a.client(ctx, &c)
-		if err != nil {
-			return err
-		}
-		defer done()
+	return report(a, fs, func(ctx context.Context, cl *runtime.Client, json bool) error {
 		counts, err := cl.Count(ctx)
 		if err != nil {
 			return err
@@ -116,7 +105,7 @@ func stats(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			queues = append(queues, q)
 		}
 		kinds := groups(counts.Kinds)
-		if o.json {
+		if json {
 			return writeJSON(a.stdout, struct {
 				Now    *time.Time     `json:"now"`
 				Queues []queueStats   `json:"queues"`
@@ -138,7 +127,7 @@ func stats(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			t.row(append([]string{k.Name}, k.cells()...)...)
 		}
 		return t.flush()
-	}
+	})
 }
 
 // orEmpty is s, or an empty slice for nil, so JSON shows [] rather than null.
