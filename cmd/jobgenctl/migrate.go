@@ -71,14 +71,7 @@ func migrateUp(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 	var o outFlags
 	c.register(fs)
 	o.register(fs)
-	return func(ctx context.Context, args []string) error {
-		t, err := a.target(&c)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(args); err != nil {
-			return err
-		}
+	return onTarget(a, &c, func(ctx context.Context, t *target) error {
 		from, err := t.migrate(ctx)
 		if err != nil {
 			return err
@@ -97,7 +90,7 @@ func migrateUp(a *app, fs *flag.FlagSet) func(context.Context, []string) error {
 			_, err = fmt.Fprintf(a.stdout, "migrated %s from schema version %d to %d\n", t.where(), from, to)
 		}
 		return err
-	}
+	})
 }
 
 // migrate migrates the target's database and returns the version it
@@ -143,14 +136,7 @@ func migrateStatus(a *app, fs *flag.FlagSet) func(context.Context, []string) err
 	var o outFlags
 	c.register(fs)
 	o.register(fs)
-	return func(ctx context.Context, args []string) error {
-		t, err := a.target(&c)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(args); err != nil {
-			return err
-		}
+	return onTarget(a, &c, func(ctx context.Context, t *target) error {
 		v, names, err := t.status(ctx)
 		if err != nil {
 			return err
@@ -182,7 +168,7 @@ func migrateStatus(a *app, fs *flag.FlagSet) func(context.Context, []string) err
 			tb.row(fmt.Sprint(m.Version), m.Name, yesNo(m.Applied))
 		}
 		return tb.flush()
-	}
+	})
 }
 
 // status returns the database's schema version and the names of the
@@ -220,15 +206,9 @@ func migrateSQL(a *app, fs *flag.FlagSet) func(context.Context, []string) error 
 	var c connFlags
 	c.register(fs)
 	from := fs.Int("from", 0, "SQLite: the schema version the database is at (0: a new file)")
-	return func(ctx context.Context, args []string) error {
-		t, err := a.target(&c)
-		if err != nil {
-			return err
-		}
-		if err := noArgs(args); err != nil {
-			return err
-		}
+	return onTarget(a, &c, func(ctx context.Context, t *target) error {
 		var script string
+		var err error
 		if t.backend == backendSQLite {
 			if *from < 0 || *from > sqlite.SchemaVersion() {
 				return usagef("--from %d: want a schema version from 0 to %d", *from, sqlite.SchemaVersion())
@@ -245,6 +225,22 @@ func migrateSQL(a *app, fs *flag.FlagSet) func(context.Context, []string) error 
 		}
 		_, err = fmt.Fprint(a.stdout, script)
 		return err
+	})
+}
+
+// onTarget returns the run function of a command that takes no arguments
+// and works on the database c names, which it does not open: run gets its
+// target.
+func onTarget(a *app, c *connFlags, run func(ctx context.Context, t *target) error) func(context.Context, []string) error {
+	return func(ctx context.Context, args []string) error {
+		t, err := a.target(c)
+		if err != nil {
+			return err
+		}
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		return run(ctx, t)
 	}
 }
 
