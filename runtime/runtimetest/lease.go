@@ -42,6 +42,20 @@ func testHeartbeatKeepsLeases(t *testing.T, newStore NewStore) {
 	}
 }
 
+// takeOver claims the running job id as another claimer would at now, past
+// its lease, and returns the rescuer's claim.
+func takeOver(t *testing.T, e *env, id int64, now time.Time) *storage.ClaimedJob {
+	t.Helper()
+	stolen := must(e.store.Storage.JobClaim(ctxT(t), &storage.JobClaimParams{
+		Queue: runtime.DefaultQueue, Kinds: []string{work.Name()}, Limit: 1,
+		LeaseDuration: time.Hour, Now: now,
+	}))
+	if len(stolen.Jobs) != 1 || stolen.Jobs[0].ID != id {
+		t.Fatalf("rescue claimed %d jobs, want job %d", len(stolen.Jobs), id)
+	}
+	return stolen.Jobs[0]
+}
+
 // testLeaseLostCancelsJob lets another claimer take a running job over (as
 // if this process had stalled past the lease): the heartbeat must cancel
 // the handler with ErrLeaseLost, and the stale run must write nothing.
@@ -56,20 +70,14 @@ func testLeaseLostCancelsJob(t *testing.T, newStore NewStore) {
 	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
 	recv(t, started, "job start")
 	// Another claimer, an hour later by its clock, rescues the job.
-	stolen := must(e.store.Storage.JobClaim(ctxT(t), &storage.JobClaimParams{
-		Queue: runtime.DefaultQueue, Kinds: []string{work.Name()}, Limit: 1,
-		LeaseDuration: time.Hour, Now: time.Now().Add(time.Hour),
-	}))
-	if len(stolen.Jobs) != 1 || stolen.Jobs[0].ID != h.ID {
-		t.Fatalf("rescue claimed %d jobs, want job %d", len(stolen.Jobs), h.ID)
-	}
+	stolen := takeOver(t, e, h.ID, time.Now().Add(time.Hour))
 	if cause := recv(t, causes, "handler cancellation"); !errors.Is(cause, runtime.ErrLeaseLost) {
 		t.Fatalf("handler context cause %v, want ErrLeaseLost", cause)
 	}
 	// The stale run wrote nothing: the job is still the rescuer's.
 	eventually(t, "the stale run to be released", func() bool { return e.srv.Running() == 0 })
 	got := getJob(t, e, h.ID)
-	if got.State != storage.StateRunning || got.LeaseToken != stolen.Jobs[0].LeaseToken || got.Attempt != 2 {
+	if got.State != storage.StateRunning || got.LeaseToken != stolen.LeaseToken || got.Attempt != 2 {
 		t.Fatalf("after the stale run: state %s token %d attempt %d, want running under the rescuer's token on attempt 2", got.State, got.LeaseToken, got.Attempt)
 	}
 }

@@ -150,13 +150,7 @@ func testLeaseLossLoggedOnce(t *testing.T, newStore NewStore) {
 	e.start()
 	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
 	recv(t, started, "job start")
-	stolen := must(e.store.Storage.JobClaim(ctxT(t), &storage.JobClaimParams{
-		Queue: runtime.DefaultQueue, Kinds: []string{work.Name()}, Limit: 1,
-		LeaseDuration: time.Hour, Now: fc.Now().Add(time.Hour),
-	}))
-	if len(stolen.Jobs) != 1 || stolen.Jobs[0].ID != h.ID {
-		t.Fatalf("rescue claimed %d jobs, want job %d", len(stolen.Jobs), h.ID)
-	}
+	takeOver(t, e, h.ID, fc.Now().Add(time.Hour))
 	blockUntil(t, fc, idleWaiters(e))            // the heartbeat ticker is armed
 	fc.Advance(runtime.DefaultLeaseDuration / 3) // a heartbeat round
 	if cause := recv(t, causes, "handler cancellation"); !errors.Is(cause, runtime.ErrLeaseLost) {
