@@ -137,6 +137,21 @@ func testFinishAnswerLost(t *testing.T, newStore NewStore) {
 	}
 }
 
+// completesOnce submits a job to the started env and fails the test unless
+// it completes on its first attempt and runs once; why, such as ": its
+// lease was not renewed", is added to the message when it ran more.
+func completesOnce(t *testing.T, e *env, runs *runCounter, why string) {
+	t.Helper()
+	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
+	res, err := h.Wait(ctxT(t))
+	if err != nil || res.N != 1 {
+		t.Fatalf("Wait: %+v, %v; want completion on attempt 1", res, err)
+	}
+	if n := runs.of(h.ID); n != 1 {
+		t.Fatalf("job ran %d times, want once%s", n, why)
+	}
+}
+
 // testFinishOutlastsOutage: storage refuses outcome writes as unavailable
 // more times than the finisher once tried before it gave up. The finisher
 // keeps trying while the job's lease holds, and writes the outcome once
@@ -157,14 +172,7 @@ func testFinishOutlastsOutage(t *testing.T, newStore NewStore) {
 		return finish()
 	})
 	e.start()
-	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
-	res, err := h.Wait(ctxT(t))
-	if err != nil || res.N != 1 {
-		t.Fatalf("Wait: %+v, %v; want completion on attempt 1", res, err)
-	}
-	if n := runs.of(h.ID); n != 1 {
-		t.Fatalf("job ran %d times, want once", n)
-	}
+	completesOnce(t, e, &runs, "")
 	if n := writes.Load(); n <= failures {
 		t.Fatalf("%d outcome writes, want more than the %d that failed", n, failures)
 	}
@@ -227,12 +235,5 @@ func testFinishKeepsLease(t *testing.T, newStore NewStore) {
 		return finish()
 	})
 	e.start()
-	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
-	res, err := h.Wait(ctxT(t))
-	if err != nil || res.N != 1 {
-		t.Fatalf("Wait: %+v, %v; want completion on attempt 1", res, err)
-	}
-	if n := runs.of(h.ID); n != 1 {
-		t.Fatalf("job ran %d times, want once: its lease was not renewed while its outcome waited", n)
-	}
+	completesOnce(t, e, &runs, ": its lease was not renewed while its outcome waited")
 }
