@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/internal/backendtest"
 	"github.com/jobgen/jobgen/runtime/storage/internal/migration"
 )
 
@@ -63,29 +64,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	if err := s.read.QueryRowContext(ctx, `SELECT version FROM jobgen_schema`).Scan(&version); err != nil || version != SchemaVersion() {
 		t.Fatalf("schema version %d (%v), want %d", version, err, SchemaVersion())
 	}
-	page, err := s.JobQuery(ctx, &storage.JobQueryParams{Order: storage.OrderOldest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(page.Jobs) != 3 {
-		t.Fatalf("%d jobs after the upgrade, want 3", len(page.Jobs))
-	}
-	for i, st := range []storage.State{storage.StatePending, storage.StateFailed, storage.StateCompleted} {
-		if j := page.Jobs[i]; j.State != st || j.Attempt != i || j.ErrorMessage != "msg-"+string(st) || string(j.Input) != `{"n":1}` {
-			t.Errorf("job %d after the upgrade: %+v", i+1, j)
-		}
-	}
-	res, err := s.JobRetry(ctx, &storage.JobRetryParams{JobBatch: storage.JobBatch{All: true}})
-	if err != nil || res.Changed != 1 {
-		t.Errorf("retry after the upgrade: %+v, %v; want 1 job", res, err)
-	}
-	if err := s.QueuePause(ctx, &storage.QueuePauseParams{Queue: "q"}); err != nil {
-		t.Fatal(err)
-	}
-	claim := &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: 10, LeaseDuration: time.Minute}
-	if c, err := s.JobClaim(ctx, claim); err != nil || len(c.Jobs) != 0 {
-		t.Errorf("claim from a paused queue: %v, %v", c, err)
-	}
+	backendtest.CheckUpgraded(t, s)
+	claim := backendtest.UpgradeClaim()
 	// The pause is stored: it holds after a restart.
 	s.Close()
 	s2, err := Open(path, nil)
