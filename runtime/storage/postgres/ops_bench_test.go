@@ -4,9 +4,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/internal/backendtest"
 	"github.com/jobgen/jobgen/runtime/storage/internal/jobsql"
 )
 
@@ -33,20 +33,6 @@ func fillOps(tb testing.TB, s *Store, n int) {
 	}
 }
 
-// opsQueries are the queries the operations benchmarks and plan tests run.
-var opsQueries = []struct {
-	name   string
-	filter storage.JobFilter
-}{
-	{"all", storage.JobFilter{}},
-	{"failed", storage.JobFilter{States: []storage.State{storage.StateFailed}}},
-	{"failed_aborted", storage.JobFilter{States: []storage.State{storage.StateFailed, storage.StateAborted}}},
-	{"queue", storage.JobFilter{Queues: []string{"queue3"}}},
-	{"queue_pending", storage.JobFilter{Queues: []string{"queue3"}, States: []storage.State{storage.StatePending}}},
-	{"kind_failed", storage.JobFilter{Kinds: []string{"kind7"}, States: []storage.State{storage.StateFailed}}},
-	{"kind_created", storage.JobFilter{Kinds: []string{"kind7"}, CreatedBefore: time.Now().Add(-10 * time.Minute)}},
-}
-
 // BenchmarkOps measures the first page of filtered listings and the counts
 // on a table of 1,000,000 jobs. It fills the table first (about a minute).
 func BenchmarkOps(b *testing.B) {
@@ -56,27 +42,7 @@ func BenchmarkOps(b *testing.B) {
 	if _, err := s.pool.Exec(b.Context(), "VACUUM ANALYZE "+s.n.jobs); err != nil {
 		b.Fatal(err)
 	}
-	for _, q := range opsQueries {
-		p := &storage.JobQueryParams{Filter: q.filter, Limit: 50}
-		b.Run("List/"+q.name, func(b *testing.B) {
-			for b.Loop() {
-				res, err := s.JobQuery(b.Context(), p)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(res.Jobs) == 0 {
-					b.Fatal("empty page")
-				}
-			}
-		})
-	}
-	b.Run("Count", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.JobCount(b.Context(), &storage.JobCountParams{}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	backendtest.BenchOps(b, s)
 	b.Run("RetryOne", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			// Job 100*k + 95 is failed.
@@ -100,10 +66,10 @@ func opsPlans(tb testing.TB, s *Store, analyze bool) map[string]string {
 		explain = "EXPLAIN (ANALYZE, COSTS OFF) "
 	}
 	plans := make(map[string]string)
-	for _, q := range opsQueries {
-		page := jobsql.Page{Table: s.n.jobs, Columns: jobColumns, Filter: &q.filter, Limit: 51}
+	for _, q := range backendtest.OpsQueries {
+		page := jobsql.Page{Table: s.n.jobs, Columns: jobColumns, Filter: &q.Filter, Limit: 51}
 		var d dialect
-		plans["list "+q.name] = explainPinned(tb, s, strings.TrimPrefix(explain, "EXPLAIN ")+page.SQL(&d), d.args...)
+		plans["list "+q.Name] = explainPinned(tb, s, strings.TrimPrefix(explain, "EXPLAIN ")+page.SQL(&d), d.args...)
 	}
 	pick := jobsql.Page{Table: s.n.jobs, Columns: pickColumns, Filter: &storage.JobFilter{Queues: []string{"queue3"}},
 		States: retryStates, Order: storage.OrderOldest, Limit: 1000}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jobgen/jobgen/runtime/storage"
+	"github.com/jobgen/jobgen/runtime/storage/internal/backendtest"
 	"github.com/jobgen/jobgen/runtime/storage/internal/jobsql"
 )
 
@@ -32,46 +33,12 @@ func fillOps(tb testing.TB, s *Store, n int) {
 	}
 }
 
-// opsQueries are the queries the operations benchmarks and plan tests run.
-var opsQueries = []struct {
-	name   string
-	filter storage.JobFilter
-}{
-	{"all", storage.JobFilter{}},
-	{"failed", storage.JobFilter{States: []storage.State{storage.StateFailed}}},
-	{"failed_aborted", storage.JobFilter{States: []storage.State{storage.StateFailed, storage.StateAborted}}},
-	{"queue", storage.JobFilter{Queues: []string{"queue3"}}},
-	{"queue_pending", storage.JobFilter{Queues: []string{"queue3"}, States: []storage.State{storage.StatePending}}},
-	{"kind_failed", storage.JobFilter{Kinds: []string{"kind7"}, States: []storage.State{storage.StateFailed}}},
-	{"kind_created", storage.JobFilter{Kinds: []string{"kind7"}, CreatedBefore: time.Now().Add(-10 * time.Minute)}},
-}
-
 // BenchmarkOps measures the first page of filtered listings and the counts
 // on a table of 1,000,000 jobs. It fills the table first.
 func BenchmarkOps(b *testing.B) {
 	s, _ := newStore(b, nil)
 	fillOps(b, s, 1_000_000)
-	for _, q := range opsQueries {
-		p := &storage.JobQueryParams{Filter: q.filter, Limit: 50}
-		b.Run("List/"+q.name, func(b *testing.B) {
-			for b.Loop() {
-				res, err := s.JobQuery(b.Context(), p)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(res.Jobs) == 0 {
-					b.Fatal("empty page")
-				}
-			}
-		})
-	}
-	b.Run("Count", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := s.JobCount(b.Context(), &storage.JobCountParams{}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	backendtest.BenchOps(b, s)
 }
 
 // TestOpsPlans checks that every listing, count and bulk pick reads
@@ -94,14 +61,14 @@ func TestOpsPlans(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range opsQueries {
+	for _, q := range backendtest.OpsQueries {
 		var d dialect
-		page := jobsql.Page{Table: "jobgen_jobs", Columns: jobColumns, Filter: &q.filter, Limit: 51}
+		page := jobsql.Page{Table: "jobgen_jobs", Columns: jobColumns, Filter: &q.Filter, Limit: 51}
 		// A union of arms merges their pages (at most a page each).
-		check("list "+q.name, page.SQL(&d), d.args, true)
+		check("list "+q.Name, page.SQL(&d), d.args, true)
 		var bd dialect
-		pick := jobsql.Page{Table: "jobgen_jobs", Columns: "j.id", Filter: &q.filter, States: retryStates, Order: storage.OrderOldest, Limit: 1000}
-		check("retry pick "+q.name, pick.SQL(&bd), bd.args, true)
+		pick := jobsql.Page{Table: "jobgen_jobs", Columns: "j.id", Filter: &q.Filter, States: retryStates, Order: storage.OrderOldest, Limit: 1000}
+		check("retry pick "+q.Name, pick.SQL(&bd), bd.args, true)
 	}
 	check("count queues", sqlCountQueues, nil, false)
 	check("count kinds", sqlCountKinds, nil, false)
