@@ -118,6 +118,9 @@ type Storage interface {
 	// paused), in name order.
 	QueueList(ctx context.Context, p *QueueListParams) ([]*QueueState, error)
 
+	// Schedules keeps the schedules of periodic jobs (see Schedules).
+	Schedules
+
 	// Close releases the storage's resources. Calls after Close fail.
 	Close() error
 }

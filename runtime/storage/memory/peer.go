@@ -262,3 +262,35 @@ func (p *Peer) JobDeleteFinished(ctx context.Context, ps *storage.JobDeleteFinis
 	}
 	return p.s.JobDeleteFinished(ctx, ps)
 }
+
+// ScheduleUpsert stores a schedule, as Store.ScheduleUpsert does.
+func (p *Peer) ScheduleUpsert(ctx context.Context, ps *storage.ScheduleUpsertParams) (*storage.Schedule, error) {
+	if err := p.check("store schedule"); err != nil {
+		return nil, err
+	}
+	return p.s.ScheduleUpsert(ctx, ps)
+}
+
+// ScheduleDelete removes a schedule, as Store.ScheduleDelete does.
+func (p *Peer) ScheduleDelete(ctx context.Context, ps *storage.ScheduleDeleteParams) error {
+	if err := p.check("delete schedule"); err != nil {
+		return err
+	}
+	return p.s.ScheduleDelete(ctx, ps)
+}
+
+// ScheduleList lists the schedules, as Store.ScheduleList does.
+func (p *Peer) ScheduleList(ctx context.Context, ps *storage.ScheduleListParams) ([]*storage.Schedule, error) {
+	if err := p.check("list schedules"); err != nil {
+		return nil, err
+	}
+	return p.s.ScheduleList(ctx, ps)
+}
+
+// ScheduleTick advances a schedule and inserts its job, as Store.ScheduleTick does.
+func (p *Peer) ScheduleTick(ctx context.Context, ps *storage.ScheduleTickParams) (*storage.ScheduleTickResult, error) {
+	if err := p.check("tick schedule"); err != nil {
+		return nil, err
+	}
+	return p.s.ScheduleTick(ctx, ps)
+}

@@ -35,6 +35,8 @@ type Store struct {
 
 	scratch []*lane // lanes of the claim in progress
 
+	schedules map[string]*storage.Schedule // by name; made by the first ScheduleUpsert
+
 	// bus, set by the first Peer, carries the notifications of the
 	// changes to every peer's subscribers; notes holds those of the call
 	// in progress until it lets go of mu (see unlock). Both are nil for a
@@ -820,6 +822,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.jobs, s.lanes, s.unique, s.queues, s.newest = index{}, nil, nil, nil, nil
+	s.schedules = nil
 	s.finished = [3]timeQueue{}
 	s.scratch = nil
 	return nil

@@ -89,6 +89,10 @@ func Run(t *testing.T, b Backend) {
 		t.Parallel()
 		testTx(t, b)
 	})
+	t.Run("Schedule", func(t *testing.T) {
+		t.Parallel()
+		testSchedule(t, b)
+	})
 }
 
 // factory builds a fresh store for one test.
