@@ -81,6 +81,9 @@ type Server struct {
 	// origin names this server in the progress notifications it publishes,
 	// so that it can ignore them when they come back.
 	origin uint64
+
+	scheduled []*storage.ScheduleUpsertParams // registered before Start (see schedule.go)
+	schedWake chan struct{}                   // wakes the schedule loop
 }
 
 // NewServer returns a server over store. It validates cfg and fills its
@@ -108,6 +111,7 @@ func NewServer(store storage.Storage, cfg Config) (*Server, error) {
 		doneCh:    make(chan struct{}),
 		maintStop: make(chan struct{}),
 		beat:      make(chan struct{}, 1),
+		schedWake: make(chan struct{}, 1),
 		claims:    newClaimsInFlight(),
 		origin:    rand.Uint64() | 1,
 	}
@@ -163,6 +167,8 @@ func (s *Server) Start(ctx context.Context) error {
 
 	go s.fin.run()
 	s.startMaintenance()
+	s.maint.Add(1)
+	go s.scheduleLoop()
 	for _, q := range s.queues {
 		s.loops.Add(1)
 		go s.fetchLoop(q)

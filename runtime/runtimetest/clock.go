@@ -13,14 +13,15 @@ import (
 // Tests with a fake clock (Config.Clock) move time instead of waiting for
 // it. idleWaiters is how many timers of its clock e's server, of one
 // queue, waits on while no WaitFor polls: its fetch loop's, while the loop
-// sleeps, its heartbeat ticker's, once the heartbeat has started, its
-// retention sweep's ticker (the default retention sweeps) and, over a
-// store without notifications, its abort check's ticker.
+// sleeps, its schedule loop's, while that sleeps, its heartbeat ticker's,
+// once the heartbeat has started, its retention sweep's ticker (the
+// default retention sweeps) and, over a store without notifications, its
+// abort check's ticker.
 func idleWaiters(e *env) int {
 	if _, ok := e.store.Storage.(storage.Notifier); ok {
-		return 3
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // newFakeClock returns a fake clock at the present, in the microseconds

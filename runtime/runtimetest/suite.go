@@ -179,6 +179,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"SubmitMany", testSubmitMany},
 		{"SubmitManyUnique", testSubmitManyUnique},
 		{"SubmitManyInvalid", testSubmitManyInvalid},
+		{"ScheduleAddWhileRunning", testScheduleAddWhileRunning},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -202,6 +203,10 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"TxSubmitCommit", testTxCommit},
 		{"TxSubmitRollback", testTxRollback},
 		{"TxSubmitOutlivesContext", testTxOutlivesContext},
+		{"ScheduleOncePerTick", testScheduleOncePerTick},
+		{"ScheduleMissed", testScheduleMissed},
+		{"ScheduleRemoved", testScheduleRemoved},
+		{"ScheduleOverlap", testScheduleOverlap},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
