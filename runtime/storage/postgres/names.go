@@ -29,6 +29,7 @@ type names struct {
 	version  string // quoted, qualified schema version table
 	buckets  string // quoted, qualified rate limit bucket table
 	queues   string // quoted, qualified queue state table
+	scheds   string // quoted, qualified schedules table
 	channel  string // LISTEN/NOTIFY channel (raw; quoted for LISTEN)
 	lockKey  int64  // advisory lock key that serialises migrations
 }
@@ -59,6 +60,7 @@ func newNames(opts *Options) (*names, error) {
 		version:  q("jobgen_schema_version"),
 		buckets:  q("jobgen_rate_buckets"),
 		queues:   q("jobgen_queues"),
+		scheds:   q("jobgen_schedules"),
 	}
 	sum := sha256.Sum256([]byte(o.Schema + "." + o.TablePrefix))
 	n.channel = "jobgen_" + hex.EncodeToString(sum[:12])
@@ -83,6 +85,7 @@ func (n *names) render(sql string) string {
 		"{version}", n.version,
 		"{buckets}", n.buckets,
 		"{queues}", n.queues,
+		"{schedules}", n.scheds,
 		"{idx_pending}", idx("pending"),
 		"{idx_pending_run_after}", idx("pending_run_after"),
 		"{idx_running_lease}", idx("running_lease"),
