@@ -31,6 +31,19 @@ func Every(d time.Duration) Spec { return Spec{everyPrefix + d.String()} }
 // zone (ScheduleOpts.TimeZone). It is parsed by github.com/robfig/cron/v3.
 func Cron(expr string) Spec { return Spec{expr} }
 
+// Validate reports whether the spec is valid when read in timeZone (an
+// IANA name; "" is UTC), as RegisterSchedule and AddSchedule check it. An
+// unknown zone is an error matching ErrUnknownTimeZone. The generator
+// checks a marker's schedule with it.
+func (s Spec) Validate(timeZone string) error {
+	_, err := parseTiming(s.text, timeZone)
+	return err
+}
+
+// ErrUnknownTimeZone: a schedule's time zone is not in the time zone
+// database.
+var ErrUnknownTimeZone = errors.New("unknown time zone")
+
 // String returns the spec as it is stored: "@every 15m0s" or the cron
 // expression.
 func (s Spec) String() string { return s.text }
@@ -110,9 +123,12 @@ func parseTiming(spec, tz string) (*timing, error) {
 	if strings.HasPrefix(spec, "@every") || strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
 		return nil, fmt.Errorf("cron %q: write Every(d) for intervals and ScheduleOpts.TimeZone for the zone", spec)
 	}
+	if spec == "" {
+		return nil, errors.New("empty spec: want Every(d) or Cron(expr)")
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return nil, fmt.Errorf("time zone: %w", err)
+		return nil, fmt.Errorf("time zone %q: %w", tz, ErrUnknownTimeZone)
 	}
 	sc, err := cronParser.Parse(spec)
 	if err != nil {

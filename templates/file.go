@@ -43,6 +43,7 @@ func Source(f *jen.File, p Package, source string, pkgLevel bool) {
 		Handle(f, j)
 		Client(f, j)
 		Handler(f, j)
+		Periodic(f, j)
 	}
 	if pkgLevel {
 		Handlers(f, p)

@@ -45,6 +45,19 @@ type Job struct {
 	// created, whatever its state; zero holds it only while the job is
 	// active.
 	UniqueFor time.Duration
+	// Schedule is the marker's schedule; nil for a job that is not periodic.
+	Schedule *Schedule
+}
+
+// Schedule is the schedule of a periodic job: an interval or a cron
+// expression read in a time zone.
+type Schedule struct {
+	// Every is the interval; zero for a cron schedule.
+	Every time.Duration
+	// Cron is the cron expression; empty for an interval.
+	Cron string
+	// TimeZone is the IANA zone Cron is read in; empty means UTC.
+	TimeZone string
 }
 
 // Type is a named type.
@@ -67,6 +80,8 @@ type Field struct {
 // Names are the generated identifiers of one job, derived from its struct name.
 type Names struct {
 	Kind, ID, Client, NewClient, Handle, Handler, HandlerFunc, Method, Register string
+	// RegisterSchedule registers a schedule of the job (periodic jobs only).
+	RegisterSchedule string
 }
 
 // NamesOf returns the generated names of the job whose struct is called name.
@@ -81,6 +96,8 @@ func NamesOf(name string) Names {
 		HandlerFunc: name + "HandlerFunc",
 		Method:      "Handle" + name,
 		Register:    "Register" + name + "Handler",
+
+		RegisterSchedule: "Register" + name + "Schedule",
 	}
 }
 

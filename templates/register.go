@@ -16,12 +16,13 @@ func Handlers(f *jen.File, p Package) {
 // Register declares the package's Register function, which registers a
 // Handlers value for every job kind.
 func Register(f *jen.File, p Package) {
-	docf(f, "%s makes srv run every job kind of package %s with h. It stops at the first kind that fails to register and returns that error.", RegisterName, p.Name)
+	docf(f, "%s makes srv run every job kind of package %s with h%s. It stops at the first kind that fails to register and returns that error.", RegisterName, p.Name, scheduleNote(p))
 	f.Func().Id(RegisterName).Params(jen.Id("srv").Op("*").Qual(RuntimePath, "Server"), jen.Id("h").Id(HandlersName)).Error().BlockFunc(func(g *jen.Group) {
 		for _, j := range p.Jobs {
 			g.If(jen.Err().Op(":=").Id(NamesOf(j.Name).Register).Call(jen.Id("srv"), jen.Id("h")), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Err()),
 			)
+			PeriodicRegistration(g, j)
 		}
 		g.Return(jen.Nil())
 	})

@@ -453,6 +453,7 @@ func TestNamesOf(t *testing.T) {
 	want := Names{
 		Kind: "EmailKind", ID: "EmailID", Client: "EmailClient", NewClient: "NewEmailClient", Handle: "EmailHandle",
 		Handler: "EmailHandler", HandlerFunc: "EmailHandlerFunc", Method: "HandleEmail", Register: "RegisterEmailHandler",
+		RegisterSchedule: "RegisterEmailSchedule",
 	}
 	if diff := cmp.Diff(want, NamesOf("Email")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/token"
@@ -12,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
 )
 
@@ -43,6 +45,9 @@ type marker struct {
 	Unique   arg[[]string]
 	// UniqueFor is the unique window (see uniqueForKey).
 	UniqueFor arg[time.Duration]
+	Every     arg[time.Duration]
+	Cron      arg[string]
+	TZ        arg[string]
 }
 
 // A keyDef is one key of the marker schema.
@@ -52,6 +57,9 @@ type keyDef struct {
 	Value, Want string
 	Default     string
 	Doc         string
+	// Quoted: the value may be a Go string literal ("0 3 * * *"), which
+	// is unquoted before set sees it. Other values are bare words.
+	Quoted bool
 	// set parses val into m; it reports false when val is not a valid value.
 	set func(m *marker, val string, pos token.Pos) bool
 }
@@ -102,6 +110,22 @@ var schema = []keyDef{
 		set: setter(func(m *marker) *arg[[]string] { return &m.Unique }, parseFieldList),
 	},
 	uniqueForKey,
+	{
+		Key: "every", Value: "duration", Default: "none", Want: "a Go duration of at least 1ms such as 15m",
+		Doc: "run the job periodically at this interval (see Register)",
+		set: setter(func(m *marker) *arg[time.Duration] { return &m.Every }, parseEvery),
+	},
+	{
+		Key: "cron", Value: "quoted cron spec", Default: "none", Want: `a cron expression such as "0 3 * * *" or @daily`,
+		Doc:    "run the job periodically at the times of a cron expression (see Register)",
+		Quoted: true,
+		set:    setter(func(m *marker) *arg[string] { return &m.Cron }, parseNonEmpty),
+	},
+	{
+		Key: "tz", Value: "time zone", Default: "UTC", Want: "an IANA time zone such as Europe/Paris",
+		Doc: "time zone the cron expression is read in",
+		set: setter(func(m *marker) *arg[string] { return &m.TZ }, parseNonEmpty),
+	},
 }
 
 // uniqueForKey is the marker key of a kind's unique window.
@@ -137,6 +161,13 @@ func parseDuration(s string) (time.Duration, bool) {
 	d, err := time.ParseDuration(s)
 	return d, err == nil && d > 0
 }
+
+func parseEvery(s string) (time.Duration, bool) {
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d >= time.Millisecond
+}
+
+func parseNonEmpty(s string) (string, bool) { return s, s != "" }
 
 func parseTypeName(s string) (string, bool) {
 	pkg, name, qualified := strings.Cut(s, ".")
@@ -199,9 +230,13 @@ func parseMarker(fset *token.FileSet, c *ast.Comment) (*marker, diagnostics) {
 	}
 	m := &marker{Pos: c.Slash}
 	seen := map[string]bool{}
-	// ast.Directive.ParseArgs would unquote quoted words and report errors
-	// without a position; values are bare words, so split on spaces.
-	for _, a := range splitArgs(d.Args, d.ArgsPos) {
+	// ast.Directive.ParseArgs unquotes only whole quoted words and reports
+	// errors without a position, so splitArgs splits the arguments itself.
+	args, open := splitArgs(d.Args, d.ArgsPos)
+	if open.IsValid() {
+		diags.add(fset, open, "quoted value has no closing quote")
+	}
+	for i, a := range args {
 		key, val, ok := strings.Cut(a.Arg, "=")
 		if !ok || key == "" {
 			diags.add(fset, a.Pos, "want key=value, got %q", a.Arg)
@@ -226,9 +261,22 @@ func parseMarker(fset *token.FileSet, c *ast.Comment) (*marker, diagnostics) {
 		}
 		seen[key] = true
 		valPos := a.Pos + token.Pos(len(key)+1)
+		if def.Quoted && strings.HasPrefix(val, `"`) {
+			uq, err := strconv.Unquote(val)
+			if err != nil {
+				if !open.IsValid() || i < len(args)-1 { // an open quote is reported once
+					diags.add(fset, valPos, "%s: want a quoted Go string, got %s", key, val)
+				}
+				continue
+			}
+			val = uq
+		}
 		if !def.set(m, val, valPos) {
 			diags.add(fset, valPos, "%s: want %s, got %q", key, def.Want, val)
 		}
+	}
+	if len(diags) == 0 {
+		diags = checkSchedule(fset, m)
 	}
 	if len(diags) > 0 {
 		return nil, diags
@@ -245,9 +293,11 @@ func lookupKey(key string) *keyDef {
 	return nil
 }
 
-// splitArgs splits s, which starts at pos, into space-separated words.
-func splitArgs(s string, pos token.Pos) []ast.DirectiveArg {
-	var out []ast.DirectiveArg
+// splitArgs splits s, which starts at pos, into space-separated words. A
+// double quote in a word starts a Go string literal, spaces included, that
+// ends at the next double quote not escaped by a backslash. When a literal
+// is left open, its word runs to the end and open is its quote's position.
+func splitArgs(s string, pos token.Pos) (out []ast.DirectiveArg, open token.Pos) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsSpace(r) {
@@ -256,6 +306,14 @@ func splitArgs(s string, pos token.Pos) []ast.DirectiveArg {
 		}
 		start := i
 		for i < len(s) {
+			if s[i] == '"' {
+				quote := i
+				if i = closingQuote(s, i+1); i < 0 {
+					i, open = len(s), pos+token.Pos(quote)
+					break
+				}
+				continue
+			}
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if unicode.IsSpace(r) {
 				break
@@ -264,7 +322,45 @@ func splitArgs(s string, pos token.Pos) []ast.DirectiveArg {
 		}
 		out = append(out, ast.DirectiveArg{Arg: s[start:i], Pos: pos + token.Pos(start)})
 	}
-	return out
+	return out, open
+}
+
+// closingQuote returns the index just past the double quote that closes a
+// string literal whose body starts at s[i:], or -1 when none does.
+func closingQuote(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i += 2
+		case '"':
+			return i + 1
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+// checkSchedule checks the keys of a periodic job together: every or
+// cron, not both; tz only with cron; a cron expression and time zone that
+// the runtime accepts (github.com/robfig/cron/v3 parses the expression).
+func checkSchedule(fset *token.FileSet, m *marker) diagnostics {
+	var diags diagnostics
+	switch {
+	case m.Every.Set && m.Cron.Set:
+		diags.add(fset, max(m.Every.Pos, m.Cron.Pos), "every and cron exclude each other: a job has one schedule")
+	case m.TZ.Set && !m.Cron.Set:
+		diags.add(fset, m.TZ.Pos, "tz: applies only to a cron schedule")
+	case m.Cron.Set:
+		if err := runtime.Cron(m.Cron.Value).Validate(m.TZ.Value); err != nil {
+			pos := m.Cron.Pos
+			if m.TZ.Set && errors.Is(err, runtime.ErrUnknownTimeZone) {
+				pos = m.TZ.Pos
+			}
+			diags.add(fset, pos, "%v", err)
+		}
+	}
+	return diags
 }
 
 // suggest returns the candidate nearest to s by edit distance, or "" when

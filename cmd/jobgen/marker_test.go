@@ -40,6 +40,35 @@ func TestParseMarker(t *testing.T) {
 	}
 }
 
+func TestParseMarkerSchedule(t *testing.T) {
+	t.Parallel()
+	_, m, diags := parseLine(`//jobgen:job cron="0 3 * * *" tz=Europe/Paris queue=q`)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	if m.Cron.Value != "0 3 * * *" || m.TZ.Value != "Europe/Paris" || m.Queue.Value != "q" {
+		t.Errorf("cron %q, tz %q, queue %q", m.Cron.Value, m.TZ.Value, m.Queue.Value)
+	}
+	if col := m.Cron.Pos - m.Pos + 1; col != 19 {
+		t.Errorf("cron value at column %d, want 19 (its quote)", col)
+	}
+	if col := m.TZ.Pos - m.Pos + 1; col != 34 {
+		t.Errorf("tz value at column %d, want 34", col)
+	}
+	_, m, diags = parseLine(`//jobgen:job every=90s cron2=x`)
+	if len(diags) != 1 || m != nil {
+		t.Fatalf("unknown key after every: %v", diags)
+	}
+	_, m, diags = parseLine(`//jobgen:job every=90s`)
+	if len(diags) > 0 || m.Every.Value != 90*time.Second {
+		t.Errorf("every: %v %v", diags, m)
+	}
+	_, m, diags = parseLine(`//jobgen:job cron="@every\t1h"`)
+	if len(diags) != 1 || !strings.Contains(diags[0].msg, "Every(d)") {
+		t.Errorf("@every in cron: %v", diags)
+	}
+}
+
 func TestParseMarkerErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -56,6 +85,14 @@ func TestParseMarkerErrors(t *testing.T) {
 		{"// jobgen:job", `a directive has no space after //: write //jobgen:job:1`},
 		{"//jobgen: job", `missing directive name: want //jobgen:job:1`},
 		{"//jobgen:job unique=A,", `unique: want comma-separated field names such as URL,Width, got "A,":21`},
+		{`//jobgen:job cron="61 * * * *"`, `cron "61 * * * *": end of range (61) above maximum (59): 61:19`},
+		{`//jobgen:job cron=@daily tz=Nowhere/City`, `time zone "Nowhere/City": unknown time zone:29`},
+		{`//jobgen:job cron="0 3 * * *`, `quoted value has no closing quote:19`},
+		{`//jobgen:job cron="\x"`, `cron: want a quoted Go string, got "\x":19`},
+		{`//jobgen:job queue="q"`, `queue: want a name of 1-64 lower-case letters, digits, '_', '-' or '.', starting with a letter or digit, got "\"q\"":20`},
+		{`//jobgen:job every=1h cron=@daily`, `every and cron exclude each other: a job has one schedule:28`},
+		{`//jobgen:job tz=UTC`, `tz: applies only to a cron schedule:17`},
+		{`//jobgen:job every=0s`, `every: want a Go duration of at least 1ms such as 15m, got "0s":20`},
 	} {
 		f, _, diags := parseLine(tc.text)
 		if len(diags) != 1 {
@@ -131,6 +168,11 @@ func FuzzParseMarker(f *testing.F) {
 		"// jobgen:job",
 		"//jobgen:job unique=,, output=a.b.c timeout=\"1s\"",
 		"//jobgen:job \xff=\u00a0\u2028",
+		`//jobgen:job cron="0 3 * * *" tz=Europe/Paris every=1s`,
+		`//jobgen:job cron="a\"b c" x="y z`,
+		`//jobgen:job cron="\\" tz=../../etc cron=@hourly`,
+		`//jobgen:job cron="0 0 30 2 *"`,
+		`//jobgen:job every=1ms "cron"="x"`,
 	} {
 		f.Add(seed)
 	}
@@ -145,6 +187,12 @@ func FuzzParseMarker(f *testing.F) {
 		for _, d := range diags {
 			if d.file != file.Name() || d.line != 1 || d.col < 1 || d.col > len(text)+1 {
 				t.Errorf("diagnostic %q at %s:%d:%d, outside the comment", d.msg, d.file, d.line, d.col)
+			}
+		}
+		// A quoted value's position is its opening quote.
+		if m != nil && m.Cron.Set {
+			if rest := text[m.Cron.Pos-m.Pos:]; !strings.HasPrefix(rest, `"`) && !strings.HasPrefix(rest, m.Cron.Value) {
+				t.Errorf("cron value %q at %q", m.Cron.Value, rest)
 			}
 		}
 	})

@@ -226,6 +226,9 @@ func (m *modeler) job(fj found) (templates.Job, bool) {
 	if mk.Unique.Set {
 		j.Unique = m.unique(obj, mk.Unique)
 	}
+	if mk.Every.Set || mk.Cron.Set {
+		j.Schedule = &templates.Schedule{Every: mk.Every.Value, Cron: mk.Cron.Value, TimeZone: mk.TZ.Value}
+	}
 	return j, len(m.diags) == before
 }
 
