@@ -34,6 +34,9 @@ type Service struct {
 	Sender Sender
 }
 
+// HandleHeartbeat does nothing: the job's completion is the heartbeat.
+func (s *Service) HandleHeartbeat(ctx context.Context, job *runtime.Job[Heartbeat]) error { return nil }
+
 // HandleResize decodes the PNG, scales it with nearest-neighbour sampling
 // and encodes the result as PNG.
 func (s *Service) HandleResize(ctx context.Context, job *runtime.Job[Resize]) (ResizeResult, error) {

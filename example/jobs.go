@@ -68,3 +68,10 @@ type Crunch struct {
 type CrunchResult struct {
 	Sum int64 `json:"sum"`
 }
+
+// Heartbeat records that the service is alive. It is a periodic job:
+// Register stores its schedule, and one of the servers sharing the storage
+// runs it every 300 milliseconds (a real service would choose minutes).
+//
+//jobgen:job queue=maintenance every=300ms
+type Heartbeat struct{}

@@ -61,6 +61,67 @@ func RegisterCrunchHandler(srv *runtime.Server, h CrunchHandler) error {
 	return CrunchKind.Register(srv, h.HandleCrunch)
 }
 
+// HeartbeatKind is the Heartbeat job kind, stored as "heartbeat".
+var HeartbeatKind = runtime.NewKind[Heartbeat, runtime.NoOutput](runtime.KindOpts{
+	Name:  "heartbeat",
+	Queue: "maintenance",
+})
+
+// HeartbeatID is the id of a Heartbeat job. Convert a plain id with
+// HeartbeatID(n) and back with int64(id).
+type HeartbeatID = runtime.ID[Heartbeat]
+
+// HeartbeatHandle refers to one submitted Heartbeat job. Submit returns it;
+// the zero value is not usable.
+type HeartbeatHandle = runtime.NoOutputHandle[Heartbeat]
+
+// HeartbeatClient submits, aborts and observes Heartbeat jobs.
+type HeartbeatClient = runtime.NoOutputClient[Heartbeat]
+
+// NewHeartbeatClient returns a HeartbeatClient that works through c.
+func NewHeartbeatClient(c *runtime.Client) HeartbeatClient {
+	return runtime.NewNoOutputClient(HeartbeatKind, c)
+}
+
+// HeartbeatHandler runs Heartbeat jobs.
+type HeartbeatHandler interface {
+	// HandleHeartbeat runs one Heartbeat job. Return runtime.Permanent(err) to
+	// fail without retrying, runtime.RetryAfter(d, err) to retry after d
+	// (using an attempt), runtime.Snooze(d) to run again after d without using
+	// one; any other error is retried with the kind's backoff until the
+	// attempts run out.
+	HandleHeartbeat(ctx context.Context, job *runtime.Job[Heartbeat]) error
+}
+
+// HeartbeatHandlerFunc adapts a function to HeartbeatHandler.
+type HeartbeatHandlerFunc func(ctx context.Context, job *runtime.Job[Heartbeat]) error
+
+// HandleHeartbeat calls f(ctx, job).
+func (f HeartbeatHandlerFunc) HandleHeartbeat(ctx context.Context, job *runtime.Job[Heartbeat]) error {
+	return f(ctx, job)
+}
+
+// RegisterHeartbeatHandler makes srv run Heartbeat jobs with h. It fails when
+// h is nil, the kind is already registered or srv has started.
+func RegisterHeartbeatHandler(srv *runtime.Server, h HeartbeatHandler) error {
+	if h == nil {
+		return errors.New("register heartbeat: nil handler")
+	}
+	return HeartbeatKind.Register(srv, runtime.NoOutputFunc(h.HandleHeartbeat))
+}
+
+// HeartbeatSchedule is the schedule the marker of Heartbeat declares: every
+// 300ms. Register stores it as schedule "heartbeat", with
+// zero-value arguments.
+var HeartbeatSchedule = runtime.Every(300 * time.Millisecond)
+
+// RegisterHeartbeatSchedule makes srv store schedule name as it starts: a
+// Heartbeat job with args at every tick of spec. It fails when the schedule is
+// invalid, the name is already registered on srv or srv has started.
+func RegisterHeartbeatSchedule(srv *runtime.Server, name string, spec runtime.Spec, args Heartbeat, opts *runtime.ScheduleOpts) error {
+	return HeartbeatKind.RegisterSchedule(srv, name, spec, args, opts)
+}
+
 // ReportKind is the Report job kind, stored as "report".
 var ReportKind = runtime.NewKind[Report, ReportResult](runtime.KindOpts{
 	Name:  "report",
@@ -219,15 +280,23 @@ func RegisterSendMessageHandler(srv *runtime.Server, h SendMessageHandler) error
 // run-time surprise.
 type Handlers interface {
 	CrunchHandler
+	HeartbeatHandler
 	ReportHandler
 	ResizeHandler
 	SendMessageHandler
 }
 
-// Register makes srv run every job kind of package example with h. It stops at
-// the first kind that fails to register and returns that error.
+// Register makes srv run every job kind of package example with h, and stores
+// the schedules the markers of its periodic jobs declare. It stops at the
+// first kind that fails to register and returns that error.
 func Register(srv *runtime.Server, h Handlers) error {
 	if err := RegisterCrunchHandler(srv, h); err != nil {
+		return err
+	}
+	if err := RegisterHeartbeatHandler(srv, h); err != nil {
+		return err
+	}
+	if err := RegisterHeartbeatSchedule(srv, HeartbeatKind.Name(), HeartbeatSchedule, Heartbeat{}, nil); err != nil {
 		return err
 	}
 	if err := RegisterReportHandler(srv, h); err != nil {
@@ -246,6 +315,8 @@ func Register(srv *runtime.Server, h Handlers) error {
 type Clients struct {
 	// Crunch submits, aborts and observes Crunch jobs.
 	Crunch CrunchClient
+	// Heartbeat submits, aborts and observes Heartbeat jobs.
+	Heartbeat HeartbeatClient
 	// Report submits, aborts and observes Report jobs.
 	Report ReportClient
 	// Resize submits, aborts and observes Resize jobs.
@@ -259,6 +330,7 @@ type Clients struct {
 func NewClients(c *runtime.Client) Clients {
 	return Clients{
 		Crunch:      NewCrunchClient(c),
+		Heartbeat:   NewHeartbeatClient(c),
 		Report:      NewReportClient(c),
 		Resize:      NewResizeClient(c),
 		SendMessage: NewSendMessageClient(c),

@@ -3,7 +3,8 @@
 // With no flags it opens a SQLite database in a temporary directory, starts
 // a server, submits a batch of jobs (image resizes, reports, messages and
 // two long computations), shows their progress live, waits for the typed
-// results, prints a summary and exits 0:
+// results, prints a summary and how often the periodic Heartbeat job fired
+// meanwhile, and exits 0:
 //
 //	go run ./example/demo
 //
@@ -135,7 +136,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.http != "" {
 		return serve(ctx, o.http, srv.Client(), tel.metrics, stdout, stderr)
 	}
+	beats := watchHeartbeats(srv.Client())
 	if err := runBatch(ctx, srv.Client(), o.scale, stdout); err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	if err := beats.report(ctx, srv.Client(), stdout); err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}

@@ -41,7 +41,7 @@ func TestBatch(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("run %v: exit %d\nstdout:\n%s\nstderr:\n%s", args, code, out.String(), errOut.String())
 		}
-		for _, want := range []string{"10 jobs in", "all jobs ended as expected", "sum of squares 22140", "crunch                     100%"} {
+		for _, want := range []string{"10 jobs in", "all jobs ended as expected", "sum of squares 22140", "crunch                     100%", "schedule heartbeat (@every 300ms, queue maintenance) fired"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("run %v: output lacks %q:\n%s", args, want, out.String())
 			}
