@@ -1,12 +1,14 @@
 // Command jobgenctl operates a jobgen job store from the shell: it
 // migrates the schema, lists, shows, retries, aborts and deletes jobs,
-// pauses and resumes queues, and counts jobs.
+// pauses and resumes queues, lists the schedules of periodic jobs, and
+// counts jobs.
 //
 // Usage:
 //
 //	jobgenctl migrate up | status | sql
 //	jobgenctl jobs list | show <id> | retry [<id>...] | abort [<id>...] | delete [<id>...]
 //	jobgenctl queues list | pause <queue>... | resume <queue>...
+//	jobgenctl schedules list
 //	jobgenctl stats
 //	jobgenctl help [<command>]
 //
@@ -33,5 +35,6 @@
 //
 // Files: main.go parses the command line and dispatches, dsn.go parses the
 // DSN, opens the store and redacts secrets, output.go writes tables and
-// JSON, and migrate.go, jobs.go, queues.go and stats.go hold the commands.
+// JSON, and migrate.go, jobs.go, queues.go, schedules.go and stats.go hold
+// the commands.
 package main

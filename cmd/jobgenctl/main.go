@@ -52,6 +52,7 @@ func init() {
 	commands = append(commands, migrateCommands...)
 	commands = append(commands, jobsCommands...)
 	commands = append(commands, queuesCommands...)
+	commands = append(commands, schedulesCommands...)
 	commands = append(commands, statsCommand)
 }
 

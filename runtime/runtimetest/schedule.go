@@ -284,3 +284,32 @@ func testScheduleAddWhileRunning(t *testing.T, newStore NewStore) {
 		t.Fatalf("ListSchedules = %v, want hourly with its next tick an hour on", scs)
 	}
 }
+
+// testSchedulePausedQueue: the ticks of a schedule whose queue is paused
+// still insert their jobs, which wait in the queue until it is resumed.
+func testSchedulePausedQueue(t *testing.T, ss *stores) {
+	c := newCluster(t, ss, &runtime.ScheduleOpts{Overlap: runtime.OverlapQueue}, nil)
+	e := c.start()
+	if err := e.client.PauseQueue(ctxT(t), work.Opts().Queue); err != nil {
+		t.Fatalf("PauseQueue: %v", err)
+	}
+	c.tick()
+	c.tick()
+	c.idle()
+	js := c.jobs()
+	if len(js) != 2 || js[0].State != storage.StatePending || js[1].State != storage.StatePending {
+		t.Fatalf("jobs of two ticks while the queue is paused: %v, want two pending", jobStates(js))
+	}
+	if err := e.client.ResumeQueue(ctxT(t), work.Opts().Queue); err != nil {
+		t.Fatalf("ResumeQueue: %v", err)
+	}
+	c.waitJobs(2)
+}
+
+func jobStates(js []*storage.Job) []storage.State {
+	var out []storage.State
+	for _, j := range js {
+		out = append(out, j.State)
+	}
+	return out
+}

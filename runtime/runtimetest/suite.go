@@ -207,6 +207,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"ScheduleMissed", testScheduleMissed},
 		{"ScheduleRemoved", testScheduleRemoved},
 		{"ScheduleOverlap", testScheduleOverlap},
+		{"SchedulePausedQueue", testSchedulePausedQueue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
