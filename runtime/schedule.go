@@ -225,9 +225,11 @@ func (k *Kind[In, Out]) RegisterSchedule(srv *Server, name string, spec Spec, in
 }
 
 // AddSchedule stores schedule name through c now, as RegisterSchedule
-// does at a server's start: from a running server's client or a detached
-// one, whose servers read the schedules every poll interval (an attached
-// client's server at once). It returns the stored schedule.
+// does at a server's start: from a running server's client, whose server
+// ticks it from then on, or from a detached one; other servers see it at
+// their next read of the schedules, within a minute or their poll
+// interval when that is longer (a tick they find late then still inserts
+// its job, see CatchUp). It returns the stored schedule.
 func (k *Kind[In, Out]) AddSchedule(ctx context.Context, c *Client, name string, spec Spec, in In, opts *ScheduleOpts) (*storage.Schedule, error) {
 	p, err := k.scheduleParams(c, name, spec, in, opts)
 	if err != nil {
@@ -280,6 +282,13 @@ func (c *Client) ListSchedules(ctx context.Context) ([]*storage.Schedule, error)
 // ErrScheduleNotFound: no schedule has that name.
 var ErrScheduleNotFound = storage.ErrScheduleNotFound
 
+// scheduleRefresh is the shortest time between two reads of the schedules
+// when none is due sooner: how long a server may take to see a schedule
+// that another process added. A server reads them at once when its own
+// client adds one, and a removal takes effect at once everywhere (the
+// removed schedule's tick finds no row to advance).
+const scheduleRefresh = time.Minute
+
 // wakeSchedules makes the scheduler read the schedules again at once.
 func (s *Server) wakeSchedules() {
 	select {
@@ -291,8 +300,10 @@ func (s *Server) wakeSchedules() {
 // scheduleLoop ticks the stored schedules until Stop begins. Each round it
 // stores the schedules registered on s that are not stored yet, reads
 // every schedule and ticks the due ones, then sleeps until the earliest
-// next tick or the poll interval, whichever is sooner, on the server's
-// clock (its timer is armed only while it sleeps). Every server runs it:
+// next tick or for the poll interval or scheduleRefresh, whichever of
+// these two is longer, on the server's clock (its timer is armed only
+// while it sleeps), so an idle server reads the schedules about once a
+// minute. Every server runs it:
 // each tick is a compare and set in storage (ScheduleTick), so however
 // many servers find a tick due, one inserts its job.
 func (s *Server) scheduleLoop() {
@@ -303,9 +314,9 @@ func (s *Server) scheduleLoop() {
 	pending := s.scheduled
 	for {
 		pending = s.storeSchedules(pending)
-		delay := s.tickSchedules()
+		delay := s.tickSchedules(max(s.cfg.PollInterval, scheduleRefresh))
 		if len(pending) > 0 {
-			delay = min(delay, s.cfg.PollInterval)
+			delay = min(delay, s.cfg.PollInterval) // try the failed ones again
 		}
 		timer.Reset(delay)
 		select {
@@ -341,8 +352,8 @@ func (s *Server) storeSchedules(pending []*storage.ScheduleUpsertParams) []*stor
 }
 
 // tickSchedules ticks every due schedule and returns how long until the
-// next tick, at most the poll interval.
-func (s *Server) tickSchedules() time.Duration {
+// next tick, at most refresh.
+func (s *Server) tickSchedules(refresh time.Duration) time.Duration {
 	ctx, cancel := s.callCtx(s.serving)
 	defer cancel()
 	scs, err := s.store.ScheduleList(ctx, &storage.ScheduleListParams{})
@@ -353,7 +364,7 @@ func (s *Server) tickSchedules() time.Duration {
 		return s.cfg.PollInterval
 	}
 	now := s.clk.now()
-	next := now.Add(s.cfg.PollInterval)
+	next := now.Add(refresh)
 	for _, sc := range scs {
 		to := sc.NextAt
 		if !sc.NextAt.After(now) {
