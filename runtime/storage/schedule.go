@@ -32,8 +32,9 @@ type Schedules interface {
 	// JobInsert does, unique key included. It does both only when the
 	// stored NextAt is still p.From (compare and set): of many calls with
 	// the same From, one advances the schedule and inserts its job, and
-	// the others change nothing and report Advanced false. A job that
-	// fails JobInsertParams.Validate gets ErrInvalid and nothing is written.
+	// the others change nothing and report Advanced false. Params that
+	// fail ScheduleTickParams.Validate get ErrInvalid and nothing is
+	// written.
 	ScheduleTick(ctx context.Context, p *ScheduleTickParams) (*ScheduleTickResult, error)
 }
 
@@ -136,6 +137,19 @@ type ScheduleTickParams struct {
 	// one (a skipped tick).
 	Job *JobInsertParams
 	Now time.Time
+}
+
+// Validate reports ErrInvalid, wrapped with the reason, when p's job fails
+// JobInsertParams.Validate or has a unique window (UniqueFor): a tick's
+// job is unique only while active. Backends call it before writing.
+func (p *ScheduleTickParams) Validate() error {
+	if p.Job == nil {
+		return nil
+	}
+	if p.Job.UniqueFor != 0 {
+		return fmt.Errorf("%w: tick of schedule %s: a scheduled job has no unique window", ErrInvalid, p.Name)
+	}
+	return p.Job.Validate()
 }
 
 // ScheduleTickResult says what a tick did.

@@ -74,10 +74,8 @@ func (s *Store) ScheduleList(ctx context.Context, p *storage.ScheduleListParams)
 // ScheduleTick advances a schedule from p.From to p.To and inserts its job,
 // under one hold of the store's lock, when its NextAt is still p.From.
 func (s *Store) ScheduleTick(ctx context.Context, p *storage.ScheduleTickParams) (*storage.ScheduleTickResult, error) {
-	if p.Job != nil {
-		if err := p.Job.Validate(); err != nil {
-			return nil, fmt.Errorf("memory: tick schedule %q: %w", p.Name, err)
-		}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("memory: tick schedule %q: %w", p.Name, err)
 	}
 	s.mu.Lock()
 	defer s.unlock()

@@ -100,10 +100,8 @@ func (s *Store) ScheduleTick(ctx context.Context, p *storage.ScheduleTickParams)
 	if err := s.check(); err != nil {
 		return nil, fmt.Errorf("postgres: tick schedule: %w", err)
 	}
-	if p.Job != nil {
-		if err := p.Job.Validate(); err != nil {
-			return nil, fmt.Errorf("postgres: tick schedule %q: %w", p.Name, err)
-		}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("postgres: tick schedule %q: %w", p.Name, err)
 	}
 	var res *storage.ScheduleTickResult
 	body := func(q querier) error {
@@ -136,15 +134,15 @@ func (s *Store) ScheduleTick(ctx context.Context, p *storage.ScheduleTickParams)
 
 // tickInsert inserts the job of a tick in its transaction q, or finds the
 // active job that holds its unique key, and records it as the schedule's
-// last job.
+// last job. A tick's job has no unique window (UniqueFor), so the
+// single-row insert serves it.
 func (s *Store) tickInsert(ctx context.Context, q querier, p *storage.ScheduleTickParams) (*storage.JobInsertResult, error) {
 	j := p.Job
 	now := j.Now
 	if now.IsZero() {
 		now = p.Now
 	}
-	job, err := scanJob(q.QueryRow(ctx, s.q.insertOne, ts(now), j.Kind, j.Queue, j.Input, int32(j.Priority),
-		int32(j.MaxAttempts), ts(j.RunAfter), ts(j.Deadline), int64(j.Timeout), j.UniqueKey, s.n.channel, s.run.notifies()))
+	job, err := scanJob(q.QueryRow(ctx, s.q.insertOne, s.insertOneArgs(now, j, s.run.notifies())...))
 	switch {
 	case err == pgx.ErrNoRows: // skipped on its unique key: the holder is active in this transaction's snapshot
 		holder, err := scanJob(q.QueryRow(ctx, s.q.activeByKey, []string{j.Kind}, []string{j.UniqueKey}))

@@ -88,10 +88,8 @@ func (s *Store) ScheduleList(ctx context.Context, p *storage.ScheduleListParams)
 // ScheduleTick advances a schedule from p.From to p.To and inserts its job
 // in one write transaction, when its next_at is still p.From.
 func (s *Store) ScheduleTick(ctx context.Context, p *storage.ScheduleTickParams) (*storage.ScheduleTickResult, error) {
-	if p.Job != nil {
-		if err := p.Job.Validate(); err != nil {
-			return nil, fmt.Errorf("sqlite: tick schedule %q: %w", p.Name, err)
-		}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sqlite: tick schedule %q: %w", p.Name, err)
 	}
 	now := clock(p.Now)
 	var res *storage.ScheduleTickResult

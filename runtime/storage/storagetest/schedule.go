@@ -169,13 +169,19 @@ func testSchedule(t *testing.T, b Backend) {
 
 	f.run(t, "TickRefusesInvalidJob", func(t *testing.T, x *fixture) {
 		x.upsert(schedule("s", at(time.Minute)))
-		bad := job("q", "tick")
-		bad.MaxAttempts = 0
-		_, err := x.s.ScheduleTick(x.ctx, &storage.ScheduleTickParams{Name: "s", From: at(time.Minute), To: at(2 * time.Minute), Job: bad, Now: base})
-		if !errors.Is(err, storage.ErrInvalid) {
-			t.Fatalf("ScheduleTick with an invalid job: %v, want ErrInvalid", err)
+		noAttempts, window := job("q", "tick"), keyed("q", "tick", "k")
+		noAttempts.MaxAttempts = 0
+		window.UniqueFor = time.Hour
+		for _, bad := range []*storage.JobInsertParams{noAttempts, window} {
+			_, err := x.s.ScheduleTick(x.ctx, &storage.ScheduleTickParams{Name: "s", From: at(time.Minute), To: at(2 * time.Minute), Job: bad, Now: base})
+			if !errors.Is(err, storage.ErrInvalid) {
+				t.Fatalf("ScheduleTick with an invalid job: %v, want ErrInvalid", err)
+			}
 		}
 		checkTime(t, "NextAt after a refused tick", x.nextAt("s"), at(time.Minute))
+		if n := x.count(); n != 0 {
+			t.Errorf("refused ticks inserted %d jobs", n)
+		}
 	})
 
 	f.run(t, "Delete", func(t *testing.T, x *fixture) {
