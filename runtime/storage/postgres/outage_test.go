@@ -481,8 +481,8 @@ func (r *outageRig) states() string {
 	return (&cluster{t: r.t, s: r.direct}).states()
 }
 
-// checkOnce checks that every job of ids completed on its first attempt,
-// ran once and had one completion event.
+// checkOnce checks that every job of ids ran once and had one completion
+// event.
 func (r *outageRig) checkOnce(ids []int64) {
 	r.t.Helper()
 	r.mu.Lock()
@@ -495,12 +495,19 @@ func (r *outageRig) checkOnce(ids []int64) {
 			}
 		}
 	}
-	var rerun int
-	if err := r.direct.pool.QueryRow(r.t.Context(), "SELECT count(*) FROM "+r.direct.n.jobs+" WHERE id = ANY($1) AND attempt <> 1", ids).Scan(&rerun); err != nil {
+	if bad > 0 {
+		r.t.Errorf("%d of %d jobs not run exactly once with one completion event", bad, len(ids))
+	}
+	// A claim whose commit landed but whose answer the fault lost leaves
+	// its jobs running under a lease this server never heard of: they are
+	// rescued when it expires, and run once, at attempt 2. That is the
+	// at-least-once rule, not a re-run; the runs above are the check.
+	var rescued int
+	if err := r.direct.pool.QueryRow(r.t.Context(), "SELECT count(*) FROM "+r.direct.n.jobs+" WHERE id = ANY($1) AND attempt <> 1", ids).Scan(&rescued); err != nil {
 		r.t.Fatal(err)
 	}
-	if bad > 0 || rerun > 0 {
-		r.t.Errorf("%d of %d jobs not run exactly once with one completion event; %d stored with an attempt other than 1", bad, len(ids), rerun)
+	if rescued > 0 {
+		r.t.Logf("%d jobs were rescued after a claim whose answer was lost", rescued)
 	}
 }
 
