@@ -77,6 +77,24 @@ func (h *Handler) queueAction(w http.ResponseWriter, r *http.Request) {
 	h.redirect(w, r, "", action)
 }
 
+// scheduleRemove serves POST schedules/{name}/remove.
+func (h *Handler) scheduleRemove(w http.ResponseWriter, r *http.Request) {
+	if h.opts.ReadOnly {
+		h.fail(w, r, http.StatusForbidden, errReadOnly)
+		return
+	}
+	name := r.PathValue("name")
+	if !storage.ValidName(name) {
+		h.fail(w, r, http.StatusBadRequest, fmt.Errorf("schedule %q: want %s", name, storage.NameRule))
+		return
+	}
+	if err := h.client.RemoveSchedule(r.Context(), name); err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	h.redirect(w, r, "schedules", "remove")
+}
+
 // redirect sends the browser, after an action, to the page at to (relative
 // to the mount point) with the action's note. The Location is relative, so
 // it works under any prefix (http.Redirect would make it absolute from the

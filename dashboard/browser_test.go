@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/jobgen/jobgen/runtime"
 	"github.com/jobgen/jobgen/runtime/storage"
 	"github.com/jobgen/jobgen/runtime/storage/sqlite"
 )
@@ -67,7 +68,7 @@ func browser(t *testing.T) context.Context {
 }
 
 // TestBrowser drives the dashboard, mounted under a prefix over a SQLite
-// store, in a real browser: the queues and the jobs, a job with markup in
+// store, in a real browser: the queues, the jobs and the schedules, a job with markup in
 // its arguments, a running job's live progress and its abort, a pause that
 // holds a retried and a new job, and the resume that lets them run.
 func TestBrowser(t *testing.T) {
@@ -114,6 +115,14 @@ func TestBrowser(t *testing.T) {
 	e.waitState(failed, storage.StateFailed)
 	running := e.submit(Work{Text: "resize", Block: true})
 	e.waitState(running, storage.StateRunning)
+	// Schedules that tick after the test.
+	ctx := context.Background()
+	if _, err := workKind.AddSchedule(ctx, e.client, "nightly-report", runtime.Cron("30 2 * * *"), Work{Text: "<b>daily</b> report"}, &runtime.ScheduleOpts{TimeZone: "Europe/Paris", Missed: runtime.SkipMissed}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idleKind.AddSchedule(ctx, e.client, "cleanup", runtime.Every(15*time.Minute), Work{Text: "old exports"}, &runtime.ScheduleOpts{Overlap: runtime.OverlapQueue}); err != nil {
+		t.Fatal(err)
+	}
 
 	run("the queues page",
 		chromedp.Navigate(root),
@@ -128,6 +137,16 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-job="%d"]`, xss))),
 	)
 	shoot("dashboard-jobs.png")
+
+	run("the schedules page",
+		chromedp.Click(chromedp.CSS(`nav a[href="schedules"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-schedule="nightly-report"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-schedule="cleanup"]`)),
+	)
+	if bold, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.querySelector("td.args b") !== null`)); err != nil || bold {
+		t.Errorf("a schedule's arguments rendered as markup (%v)", err)
+	}
+	shoot("dashboard-schedules.png")
 
 	run("the job with markup in its arguments", chromedp.Navigate(fmt.Sprintf("%sjobs/%d", root, xss)), chromedp.WaitVisible(chromedp.CSS("#input")))
 	input, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("#input")))

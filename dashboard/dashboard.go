@@ -21,8 +21,9 @@ import (
 // Options tunes a dashboard. A nil *Options, like the zero Options, serves
 // every page and action with the defaults.
 type Options struct {
-	// ReadOnly hides every action (abort, retry, delete, pause, resume) and
-	// refuses every state-changing request with 403 Forbidden.
+	// ReadOnly hides every action (abort, retry, delete, pause, resume,
+	// remove a schedule) and refuses every state-changing request with 403
+	// Forbidden.
 	ReadOnly bool
 	// TrustedOrigins lists origins ("https://admin.example.com") whose
 	// cross-origin POSTs are accepted, for a dashboard behind a proxy that
@@ -151,6 +152,8 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("GET /jobs/{id}/events", h.jobEvents)
 	mux.HandleFunc("POST /jobs/{id}/{action}", h.jobAction)
 	mux.HandleFunc("POST /queues/{action}", h.queueAction)
+	mux.HandleFunc("GET /schedules", h.schedulesPage)
+	mux.HandleFunc("POST /schedules/{name}/remove", h.scheduleRemove)
 	static, _ := fs.Sub(files, "static")
 	assets := http.StripPrefix("/static/", http.FileServerFS(static))
 	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +235,7 @@ var flashes = map[string]string{
 	"delete": "Job deleted.",
 	"pause":  "Queue paused: no server starts its jobs until it is resumed.",
 	"resume": "Queue resumed.",
+	"remove": "Schedule removed: no tick inserts a job for it any more, until a server that registers it starts.",
 }
 
 // errorView is the error page's data.
@@ -255,7 +259,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, err e
 // statusOf maps the runtime's typed errors to HTTP statuses.
 func statusOf(err error) int {
 	switch {
-	case errors.Is(err, runtime.ErrNotFound):
+	case errors.Is(err, runtime.ErrNotFound), errors.Is(err, runtime.ErrScheduleNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, runtime.ErrNotRetryable), errors.Is(err, runtime.ErrNotDeletable), errors.Is(err, runtime.ErrFinished):
 		return http.StatusConflict

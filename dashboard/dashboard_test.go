@@ -40,7 +40,7 @@ func TestPages(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("queues: status %d\n%s", status, body)
 	}
-	for _, want := range []string{`data-queue="default"`, `data-queue="parked"`, `action="queues/pause"`, `data-live="queues/events"`} {
+	for _, want := range []string{`data-queue="default"`, `data-queue="parked"`, `action="queues/pause"`, `data-live="queues/events"`, `<a href="schedules">Schedules</a>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("queues page lacks %s:\n%s", want, body)
 		}
@@ -99,6 +99,93 @@ func TestPages(t *testing.T) {
 	}
 }
 
+// TestSchedulesPage lists the schedules with their fields and the job a
+// tick inserted, shows markup in a schedule's arguments as text, and
+// removes a schedule through its form's request.
+func TestSchedulesPage(t *testing.T) {
+	t.Parallel()
+	e := setup(t, nil)
+	ctx := context.Background()
+	if status, body := e.get("schedules"); status != http.StatusOK || !strings.Contains(body, "No schedule is stored.") {
+		t.Errorf("schedules with none: status %d:\n%s", status, body)
+	}
+	markup := Work{Text: `<script>alert("s")</script>`}
+	nightly := &runtime.ScheduleOpts{TimeZone: "Europe/Paris", Queue: "reports", Overlap: runtime.OverlapQueue, Missed: runtime.SkipMissed}
+	if _, err := idleKind.AddSchedule(ctx, e.client, "nightly", runtime.Cron("30 2 * * *"), markup, nightly); err != nil {
+		t.Fatal(err)
+	}
+	// The ticker's first tick inserts a job into the parked queue, where it
+	// stays pending; its later ticks insert nothing (OverlapSkip).
+	if _, err := idleKind.AddSchedule(ctx, e.client, "ticker", runtime.Every(50*time.Millisecond), Work{Text: "tick"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	last := e.waitLastJob("ticker")
+
+	status, body := e.get("schedules")
+	if status != http.StatusOK {
+		t.Fatalf("schedules: status %d\n%s", status, body)
+	}
+	if strings.Contains(body, "<script>alert") {
+		t.Errorf("schedules page renders the arguments' markup as markup:\n%s", body)
+	}
+	scs, err := e.client.ListSchedules(ctx)
+	if err != nil || len(scs) != 2 {
+		t.Fatalf("ListSchedules = %v, %v", scs, err)
+	}
+	row := func(name string) string {
+		m := regexp.MustCompile(`(?s)<tr data-schedule="` + name + `">.*?</tr>`).FindString(body)
+		if m == "" {
+			t.Fatalf("schedules page lacks %s:\n%s", name, body)
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"nightly", []string{
+			`<td><a href="jobs?kind=idle">idle</a></td>`,
+			`<td><a href="jobs?queue=reports">reports</a></td>`,
+			`<code>30 2 * * *</code> <small>in Europe/Paris</small>`,
+			`<td>queue</td>`, `<td>skip</td>`,
+			`<td class="next">` + formatTime(scs[0].NextAt) + ` <small>in `,
+			`<td class="num">–</td>`,
+			`>{&#34;text&#34;:&#34;&lt;script&gt;alert(\&#34;s\&#34;)&lt;/script&gt;&#34;}</code>`,
+			`action="schedules/nightly/remove"`,
+		}},
+		{"ticker", []string{
+			`<td><a href="jobs?queue=parked">parked</a></td>`,
+			`<code>@every 50ms</code></td>`,
+			`<td>skip</td>`, `<td>catch_up</td>`,
+			fmt.Sprintf(`<a href="jobs/%d">%d</a>`, last, last),
+			`>{&#34;text&#34;:&#34;tick&#34;}</code>`,
+		}},
+	} {
+		r := row(tc.name)
+		for _, want := range tc.want {
+			if !strings.Contains(r, want) {
+				t.Errorf("%s's row lacks %s:\n%s", tc.name, want, r)
+			}
+		}
+	}
+	if !strings.Contains(body, `<a href="schedules" aria-current="page">`) {
+		t.Errorf("the menu does not mark the schedules page:\n%s", body)
+	}
+
+	resp, _ := e.post("schedules/ticker/remove", "", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "../../schedules?done=remove" {
+		t.Errorf("remove: status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := e.get("schedules?done=remove"); !strings.Contains(body, "Schedule removed") || strings.Contains(body, `data-schedule="ticker"`) || !strings.Contains(body, `data-schedule="nightly"`) {
+		t.Errorf("schedules page after the removal:\n%s", body)
+	}
+	for path, want := range map[string]int{"schedules/ticker/remove": 404, "schedules/Bad/remove": 400} {
+		if resp, _ := e.post(path, "", nil); resp.StatusCode != want {
+			t.Errorf("POST %s: status %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
+
 // TestPagination walks the keyset pages of the jobs list.
 func TestPagination(t *testing.T) {
 	t.Parallel()
@@ -142,6 +229,7 @@ func TestCrossOrigin(t *testing.T) {
 	e := setup(t, nil)
 	id := e.submit(Work{Text: "x", Fail: true})
 	e.waitState(id, storage.StateFailed)
+	e.addNightly()
 	retry := fmt.Sprintf("jobs/%d/retry", id)
 	for _, h := range []map[string]string{
 		{"Sec-Fetch-Site": "cross-site"},
@@ -156,12 +244,19 @@ func TestCrossOrigin(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("pause with %v: status %d, want 403", h, resp.StatusCode)
 		}
+		resp, _ = e.post("schedules/nightly/remove", "", h)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("schedule removal with %v: status %d, want 403", h, resp.StatusCode)
+		}
 	}
 	if job, _ := e.client.Get(context.Background(), id); job.State != storage.StateFailed {
 		t.Errorf("job is %s after refused retries, want failed", job.State)
 	}
 	if qs, _ := e.client.Queues(context.Background()); len(qs) != 1 || qs[0].Paused {
 		t.Errorf("queues after refused pauses: %+v", qs)
+	}
+	if scs, _ := e.client.ListSchedules(context.Background()); len(scs) != 1 {
+		t.Errorf("schedules after refused removals: %v", scs)
 	}
 	resp, _ := e.post(retry, "", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": e.ts.URL})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != fmt.Sprintf("../../jobs/%d?done=retry", id) {
@@ -184,10 +279,14 @@ func TestReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"", "jobs", fmt.Sprintf("jobs/%d", failed), fmt.Sprintf("jobs/%d", pending.ID)} {
+	e.addNightly()
+	for _, path := range []string{"", "jobs", fmt.Sprintf("jobs/%d", failed), fmt.Sprintf("jobs/%d", pending.ID), "schedules"} {
 		status, body := e.get(path)
 		if status != http.StatusOK || strings.Contains(body, `method="post"`) {
 			t.Errorf("GET /%s: status %d, or a form or button shown:\n%s", path, status, body)
+		}
+		if path == "schedules" && !strings.Contains(body, `<tr data-schedule="nightly">`) {
+			t.Errorf("read-only schedules page lacks the schedule:\n%s", body)
 		}
 	}
 	for _, p := range []struct{ path, form string }{
@@ -196,6 +295,7 @@ func TestReadOnly(t *testing.T) {
 		{fmt.Sprintf("jobs/%d/abort", pending.ID), ""},
 		{fmt.Sprintf("jobs/%d/delete", pending.ID), "pending=1"},
 		{"queues/pause", "queue=parked"},
+		{"schedules/nightly/remove", ""},
 	} {
 		if resp, _ := e.post(p.path, p.form, nil); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("POST %s: status %d, want 403", p.path, resp.StatusCode)
@@ -210,6 +310,9 @@ func TestReadOnly(t *testing.T) {
 	}
 	if qs, _ := e.client.Queues(ctx); len(qs) != 2 || qs[1].Paused {
 		t.Errorf("queues: %+v", qs)
+	}
+	if scs, _ := e.client.ListSchedules(ctx); len(scs) != 1 {
+		t.Errorf("schedules: %v", scs)
 	}
 }
 
@@ -266,12 +369,13 @@ func TestMountedUnderPrefix(t *testing.T) {
 	id := e.submit(Work{Block: true})
 	e.waitState(id, storage.StateRunning)
 	defer close(e.steps)
+	e.addNightly()
 	for _, prefix := range []string{"/admin/jobs", "/admin/jobs/"} {
 		mux := http.NewServeMux()
 		mux.Handle("/admin/jobs/", http.StripPrefix(prefix, e.dash))
 		ts := httptest.NewServer(mux)
 		attr := regexp.MustCompile(`(?:href|action|src|data-live)="([^"]*)"`)
-		for _, page := range []string{"/admin/jobs/", "/admin/jobs/jobs", fmt.Sprintf("/admin/jobs/jobs/%d", id)} {
+		for _, page := range []string{"/admin/jobs/", "/admin/jobs/jobs", fmt.Sprintf("/admin/jobs/jobs/%d", id), "/admin/jobs/schedules"} {
 			resp, err := http.Get(ts.URL + page)
 			if err != nil {
 				t.Fatal(err)
@@ -439,6 +543,10 @@ func (failingStore) JobQuery(context.Context, *storage.JobQueryParams) (*storage
 	return nil, errSecret
 }
 
+func (failingStore) ScheduleList(context.Context, *storage.ScheduleListParams) ([]*storage.Schedule, error) {
+	return nil, errSecret
+}
+
 func (failingStore) JobGet(context.Context, *storage.JobGetParams) (*storage.Job, error) {
 	return nil, errSecret
 }
@@ -460,7 +568,7 @@ func TestStorageErrorHidden(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dash.Close()
-	for _, path := range []string{"/jobs", "/jobs/1"} {
+	for _, path := range []string{"/jobs", "/jobs/1", "/schedules"} {
 		rec := httptest.NewRecorder()
 		dash.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "s3cret") || !strings.Contains(rec.Body.String(), "internal error") {

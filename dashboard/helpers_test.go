@@ -156,6 +156,40 @@ func (e *env) waitState(id int64, st storage.State) *storage.Job {
 	}
 }
 
+// addNightly stores the schedule "nightly" of idleKind, which ticks at
+// 02:30 in Paris: no test sees it tick.
+func (e *env) addNightly() {
+	e.t.Helper()
+	if _, err := idleKind.AddSchedule(context.Background(), e.client, "nightly", runtime.Cron("30 2 * * *"), Work{Text: "report"}, &runtime.ScheduleOpts{TimeZone: "Europe/Paris"}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitLastJob waits until a tick of schedule name has inserted a job, and
+// returns its id: it reads the schedules every 50ms.
+func (e *env) waitLastJob(name string) int64 {
+	e.t.Helper()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		scs, err := e.client.ListSchedules(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, sc := range scs {
+			if sc.Name == name && sc.LastJobID != 0 {
+				return sc.LastJobID
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			e.t.Fatalf("no tick of schedule %s inserted a job", name)
+		}
+	}
+}
+
 // get fetches path (relative to the dashboard's root) and returns the
 // status and body.
 func (e *env) get(path string) (int, string) {

@@ -186,3 +186,18 @@ func jobID(r *http.Request) (int64, error) {
 	}
 	return id, nil
 }
+
+// schedulesView is the schedules page's data.
+type schedulesView struct {
+	Schedules []*storage.Schedule
+	Now       time.Time
+}
+
+func (h *Handler) schedulesPage(w http.ResponseWriter, r *http.Request) {
+	scs, err := h.client.ListSchedules(r.Context())
+	if err != nil {
+		h.fail(w, r, statusOf(err), err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "schedules", page{Title: "Schedules", Nav: "schedules", Data: &schedulesView{Schedules: scs, Now: h.now()}})
+}

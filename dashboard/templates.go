@@ -11,7 +11,7 @@ import (
 )
 
 // pageNames are the pages, each a template file drawn inside layout.html.
-var pageNames = []string{"queues", "jobs", "job", "error"}
+var pageNames = []string{"queues", "jobs", "job", "schedules", "error"}
 
 // parsePages parses every page with the layout and the shared fragments.
 func parsePages() (map[string]*template.Template, error) {
@@ -33,6 +33,7 @@ var funcs = template.FuncMap{
 	"age":      formatAge,
 	"duration": formatDuration,
 	"pretty":   prettyJSON,
+	"oneLine":  oneLineJSON,
 	"firstLine": func(s string) string {
 		line, _, _ := strings.Cut(s, "\n")
 		return truncate(line, 120)
@@ -101,6 +102,16 @@ func prettyJSON(b []byte) string {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	return unescapeHTML(out.String())
+}
+
+// oneLineJSON writes an encoded value on one line, cut to 100 runes, with
+// prettyJSON's treatment of escapes and of what is not JSON.
+func oneLineJSON(b []byte) string {
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		return truncate(strings.ToValidUTF8(string(b), "\uFFFD"), 100)
+	}
+	return truncate(unescapeHTML(out.String()), 100)
 }
 
 // htmlEscapes are the characters encoding/json escapes for HTML's sake.
