@@ -129,7 +129,9 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 	}
 	n := free
 	if q.limiter != nil {
-		got, wait, err := q.limiter.Acquire(context.Background(), time.Now(), free)
+		ctx, cancel := s.callCtx(s.serving) // a shared limiter asks its database
+		got, wait, err := q.limiter.Acquire(ctx, time.Now(), free)
+		cancel()
 		if err != nil {
 			q.unreserve(free)
 			s.logger.Warn("jobgen: limiter failed", logQueue, q.name, logErr, err)
@@ -188,7 +190,9 @@ func (s *Server) fetch(q *queue) (delay time.Duration, again, full bool) {
 }
 
 func (s *Server) limiterRelease(q *queue, n int) {
-	if err := q.limiter.Release(context.Background(), time.Now(), n); err != nil {
+	ctx, cancel := s.callCtx(s.life)
+	defer cancel()
+	if err := q.limiter.Release(ctx, time.Now(), n); err != nil {
 		s.logger.Error("jobgen: limiter release failed", logQueue, q.name, logErr, err)
 	}
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	goruntime "runtime"
 	"sync/atomic"
@@ -270,7 +269,9 @@ func (s *Server) jobsDone(batch []finishReq) {
 		rj.markWritten()
 		rj.cancel(nil)
 		if rj.q.limiter != nil {
-			if err := rj.q.limiter.Done(context.Background(), time.Now()); err != nil {
+			// Done ends with the server; no limiter blocks in it, so it needs
+			// no timer of its own (one per job).
+			if err := rj.q.limiter.Done(s.life, time.Now()); err != nil {
 				s.logger.Error("jobgen: limiter bookkeeping failed", logQueue, rj.q.name, logErr, err)
 			}
 		}
