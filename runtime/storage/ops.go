@@ -178,11 +178,20 @@ type JobCountParams struct {
 	Now time.Time
 }
 
+// CountLimit is where the SQL backends stop counting one group's jobs in
+// one state (see JobCountResult).
+const CountLimit = 1000
+
 // GroupCount is how many jobs of one group (a queue or a kind) are in one state.
 type GroupCount struct {
 	Name  string
 	State State
+	// Count is the number of the group's jobs in the state; with AtLeast,
+	// a lower bound.
 	Count int64
+	// AtLeast reports that counting stopped at Count (CountLimit): the
+	// group has at least that many jobs in the state.
+	AtLeast bool
 }
 
 // QueueAge is the earliest RunAfter among one queue's ready pending jobs:
@@ -193,6 +202,15 @@ type QueueAge struct {
 }
 
 // JobCountResult holds the counts. Groups with no jobs are left out.
+//
+// The pending and running counts of each queue, and Ready, are exact.
+// Every other count is exact up to CountLimit jobs: past it a backend may
+// stop counting that group's jobs in that state and report CountLimit with
+// AtLeast set. The SQL backends do, so that a count reads at most
+// CountLimit index entries per group and state however large the table;
+// the memory backend counts every job. So on a small table every count is
+// exact, and on a large one the big groups (typically the completed jobs
+// of each queue and kind) are lower bounds.
 type JobCountResult struct {
 	// Queues counts jobs per queue and state, ordered by queue, then state.
 	Queues []GroupCount

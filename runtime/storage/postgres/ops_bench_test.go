@@ -76,7 +76,7 @@ func opsPlans(tb testing.TB, s *Store, analyze bool) map[string]string {
 	d := dialect{args: []any{nil, s.n.channel, nil}}
 	q := `WITH ` + clockCTE + `, pick AS (` + pick.SQL(&d) + `)` + s.n.render(retryWriteSQL) + bulkTailSQL
 	plans["retry"] = explainPinned(tb, s, strings.TrimPrefix(explain, "EXPLAIN ")+q, d.args...)
-	plans["count"] = explainPinned(tb, s, strings.TrimPrefix(explain, "EXPLAIN ")+s.q.count, nil)
+	plans["count"] = explainPinned(tb, s, strings.TrimPrefix(explain, "EXPLAIN ")+s.q.count, nil, int64(storage.CountLimit))
 	return plans
 }
 

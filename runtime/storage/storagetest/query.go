@@ -257,6 +257,55 @@ func testCount(t *testing.T, f factory) {
 		checkTime(t, "JobCount Now", res.Now, at(30*time.Minute))
 	})
 
+	f.run(t, "Limit", func(t *testing.T, x *fixture) {
+		// Past storage.CountLimit a group's count in a state may stop there
+		// (AtLeast), except a queue's pending and running counts.
+		const n = storage.CountLimit + 1
+		ps := make([]*storage.JobInsertParams, 2*n)
+		for i := range ps {
+			ps[i] = job("big", "x")
+			if i >= n {
+				ps[i].Queue = "done"
+			}
+		}
+		if _, err := x.s.JobInsertMany(x.ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base}); err != nil {
+			t.Fatalf("JobInsertMany: %v", err)
+		}
+		for b := (storage.JobBatch{Filter: storage.JobFilter{Queues: []string{"done"}}, Now: at(time.Minute)}); ; {
+			res, err := x.s.JobAbortMany(x.ctx, &storage.JobAbortManyParams{JobBatch: b})
+			if err != nil {
+				t.Fatalf("JobAbortMany: %v", err)
+			}
+			if b.AfterID = res.Next; b.AfterID == 0 {
+				break
+			}
+		}
+		res, err := x.s.JobCount(x.ctx, &storage.JobCountParams{Now: at(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exact := func(name string, st storage.State) storage.GroupCount {
+			return storage.GroupCount{Name: name, State: st, Count: n}
+		}
+		if len(res.Queues) != 2 || len(res.Kinds) != 2 {
+			t.Fatalf("counts: %+v, want two of queues and two of kinds", res)
+		}
+		if d := cmp.Diff([]storage.GroupCount{exact("big", storage.StatePending)}, res.Queues[:1]); d != "" {
+			t.Errorf("pending count of a queue (-want +got):\n%s", d)
+		}
+		check := func(what string, got []storage.GroupCount, want storage.GroupCount) {
+			t.Helper()
+			capped := want
+			capped.Count, capped.AtLeast = storage.CountLimit, true
+			if !slices.Contains(got, want) && !slices.Contains(got, capped) {
+				t.Errorf("%s: %+v, want %+v or %+v", what, got, want, capped)
+			}
+		}
+		check("aborted count of a queue", res.Queues, exact("done", storage.StateAborted))
+		check("aborted count of a kind", res.Kinds, exact("x", storage.StateAborted))
+		check("pending count of a kind", res.Kinds, exact("x", storage.StatePending))
+	})
+
 	f.run(t, "Empty", func(t *testing.T, x *fixture) {
 		res, err := x.s.JobCount(x.ctx, &storage.JobCountParams{})
 		if err != nil {

@@ -3,13 +3,27 @@
 // (placeholders, how times and id lists are bound); the shape of the
 // statements, and so which index each one can use, is decided here once.
 //
-// A listing in id order is one statement over the index (state, id), or
-// (queue, state, id) or (kind, state, id): for every state the filter
-// allows (every state when it names none), and for every named queue (or
-// kind) when there are few, one arm reads that index range in id order,
-// stopping after the page; the arms are merged in id order. No arm sorts
-// or reads more than a page of index entries unless the other conditions
-// reject most of them.
+// A listing in id order is one statement of arms: for every state the
+// filter allows (every state when it names none), and for every named
+// queue (or kind) when there are few, one arm reads that state's jobs in
+// id order, stopping after the page; the arms are merged in id order. Each
+// arm names its state as a literal, so that a partial index whose
+// predicate the state implies can serve it whatever the plan:
+//
+//   - a finished state's arm reads the index (state, id), (queue, state,
+//     id) or (kind, state, id) of finished jobs (TerminalPredicate),
+//   - a pending or running arm of a kind reads (kind, state, id), which
+//     holds every job (its predicate, state IS NOT NULL, keeps statements
+//     that look a job up by id alone on the primary key),
+//   - any other pending or running arm reads the jobs backwards (or
+//     forwards) by id, checking each one's state, until it has its page:
+//     it reads as many jobs as lie between the page's jobs, so a listing
+//     of a queue's few running jobs in a large table reads much of it.
+//     No index of active jobs in id order is kept: each would be written
+//     by every insert, claim and finish.
+//
+// No finished-state arm sorts or reads more than a page of index entries
+// unless the other conditions reject most of them.
 package jobsql
 
 import (
@@ -74,6 +88,31 @@ func in(d Dialect, column string, values []string) string {
 		ps[i] = d.Param(v)
 	}
 	return column + " IN (" + strings.Join(ps, ", ") + ")"
+}
+
+// TerminalPredicate is the predicate of the partial indexes of finished
+// jobs. Every arm of a finished state states it as written, so that SQLite,
+// which only matches a partial index's predicate term by term, can use
+// them.
+const TerminalPredicate = "state IN ('completed', 'failed', 'aborted')"
+
+// stateCond returns the condition "column a.state is st", with st as a
+// quoted literal (plus TerminalPredicate for a finished state).
+func stateCond(a string, st storage.State) string {
+	c := a + "state = '" + strings.ReplaceAll(string(st), "'", "''") + "'"
+	if st.Terminal() {
+		c += " AND " + a + TerminalPredicate
+	}
+	return c
+}
+
+// CappedCount returns a scalar subquery that counts the jobs in state st
+// that cond selects (both on alias x of from, for example "jobs x"),
+// stopping at limit (an SQL expression): it reads at most limit entries
+// of an index that leads with cond's columns and the state.
+func CappedCount(from, cond string, st storage.State, limit string) string {
+	return "(SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + cond + " AND " + stateCond("x.", st) +
+		" LIMIT " + limit + ") n)"
 }
 
 func stateStrings(sts []storage.State) []string {
@@ -150,7 +189,7 @@ func (p *Page) SQL(d Dialect) string {
 	rest := strings.Join(conds(d, f, "j.", by != "queue", by != "kind"), " AND ") + p.Extra
 	var arms []string
 	arm := func(extra string, st storage.State) {
-		arms = append(arms, "SELECT * FROM (SELECT "+cols+" FROM "+table+" j WHERE j.state = "+d.Param(string(st))+extra+
+		arms = append(arms, "SELECT * FROM (SELECT "+cols+" FROM "+table+" j WHERE "+stateCond("j.", st)+extra+
 			" AND "+rest+after+order+") a")
 	}
 	for _, st := range states {
