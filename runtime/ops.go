@@ -87,7 +87,10 @@ type Counts = storage.JobCountResult
 
 // Count counts the stored jobs per queue and state and per kind and state,
 // and reports for each queue with ready jobs how long the oldest one has
-// waited (Counts.Now minus its OldestReady).
+// waited (Counts.Now minus its OldestReady). A queue's pending and running
+// counts are exact; the others are exact up to storage.CountLimit, and
+// past it may be lower bounds (GroupCount.AtLeast), so that a count costs
+// the same on a table of any size.
 func (c *Client) Count(ctx context.Context) (*Counts, error) {
 	res, err := c.store.JobCount(ctx, &storage.JobCountParams{})
 	if err != nil {
@@ -102,7 +105,7 @@ type QueueInfo struct {
 	// Paused reports whether the queue is paused, and since when.
 	Paused   bool
 	PausedAt time.Time
-	// Pending and Running count the queue's jobs in those states.
+	// Pending and Running count the queue's jobs in those states, exactly.
 	Pending, Running int64
 	// OldestReady is the earliest RunAfter among the queue's ready pending
 	// jobs (zero when none is ready): the oldest has waited since then.

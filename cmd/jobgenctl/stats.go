@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,10 +18,15 @@ var statsCommand = &command{
 oldest ready pending job of the queue has waited, and the jobs of each kind
 per state.
 
+A queue's pending and running counts are exact. On a large table the
+other counts stop at a limit: such a count is a lower bound, shown with a
+"+" (in JSON, its state is listed in "at_least").
+
 JSON: {"now", "queues": [{"name", "pending", "running", "completed",
-"failed", "aborted", "oldest_ready", "oldest_ready_age_seconds"}],
-"kinds": [{"name", "pending", "running", "completed", "failed",
-"aborted"}]} (oldest_ready and its age are null when no job is ready).
+"failed", "aborted", "at_least", "oldest_ready",
+"oldest_ready_age_seconds"}], "kinds": [{"name", "pending", "running",
+"completed", "failed", "aborted", "at_least"}]} (oldest_ready and its age
+are null when no job is ready; at_least is left out when empty).
 
 Examples:
 
@@ -37,10 +43,16 @@ type stateCounts struct {
 	Completed int64  `json:"completed"`
 	Failed    int64  `json:"failed"`
 	Aborted   int64  `json:"aborted"`
+	// AtLeast lists the states whose counts are lower bounds.
+	AtLeast []storage.State `json:"at_least,omitempty"`
 }
 
-// add counts n jobs in state st.
-func (c *stateCounts) add(st storage.State, n int64) {
+// add counts the jobs of g.
+func (c *stateCounts) add(g storage.GroupCount) {
+	if g.AtLeast {
+		c.AtLeast = append(c.AtLeast, g.State)
+	}
+	st, n := g.State, g.Count
 	switch st {
 	case storage.StatePending:
 		c.Pending += n
@@ -58,8 +70,18 @@ func (c *stateCounts) add(st storage.State, n int64) {
 // cells are the counts for a table row.
 func (c *stateCounts) cells() []string {
 	var out []string
-	for _, n := range []int64{c.Pending, c.Running, c.Completed, c.Failed, c.Aborted} {
-		out = append(out, strconv.FormatInt(n, 10))
+	for _, v := range []struct {
+		st storage.State
+		n  int64
+	}{
+		{storage.StatePending, c.Pending}, {storage.StateRunning, c.Running}, {storage.StateCompleted, c.Completed},
+		{storage.StateFailed, c.Failed}, {storage.StateAborted, c.Aborted},
+	} {
+		cell := strconv.FormatInt(v.n, 10)
+		if slices.Contains(c.AtLeast, v.st) {
+			cell += "+"
+		}
+		out = append(out, cell)
 	}
 	return out
 }
@@ -79,7 +101,7 @@ func groups(counts []storage.GroupCount) []*stateCounts {
 		if len(out) == 0 || out[len(out)-1].Name != g.Name {
 			out = append(out, &stateCounts{Name: g.Name})
 		}
-		out[len(out)-1].add(g.State, g.Count)
+		out[len(out)-1].add(g)
 	}
 	return out
 }
