@@ -37,9 +37,9 @@ k AS (
 	FROM k WHERE k.name IS NOT NULL
 ),
 fq AS (
-	SELECT (SELECT min(x.queue) FROM {jobs} x WHERE x.` + jobsql.TerminalPredicate + `) AS name
+	SELECT (SELECT min(x.queue) FROM {jobs} x WHERE ` + jobsql.Terminal("x.") + `) AS name
 	UNION ALL
-	SELECT (SELECT min(x.queue) FROM {jobs} x WHERE x.` + jobsql.TerminalPredicate + ` AND x.queue > fq.name)
+	SELECT (SELECT min(x.queue) FROM {jobs} x WHERE ` + jobsql.Terminal("x.") + ` AND x.queue > fq.name)
 	FROM fq WHERE fq.name IS NOT NULL
 ),
 q AS (

@@ -25,10 +25,10 @@ var (
 	// counts each one's jobs in each finished state there, up to ?1.
 	sqlCountQueues = `WITH RECURSIVE fq(name) AS (
 		SELECT (SELECT queue FROM jobgen_jobs INDEXED BY jobgen_jobs_queue_state
-			WHERE ` + jobsql.TerminalPredicate + ` ORDER BY queue LIMIT 1)
+			WHERE ` + jobsql.Terminal("") + ` ORDER BY queue LIMIT 1)
 		UNION ALL
 		SELECT (SELECT x.queue FROM jobgen_jobs x INDEXED BY jobgen_jobs_queue_state
-			WHERE x.` + jobsql.TerminalPredicate + ` AND x.queue > fq.name ORDER BY x.queue LIMIT 1)
+			WHERE ` + jobsql.Terminal("x.") + ` AND x.queue > fq.name ORDER BY x.queue LIMIT 1)
 		FROM fq WHERE fq.name IS NOT NULL
 	)
 	SELECT * FROM (` + cappedCounts("fq", "jobgen_jobs x INDEXED BY jobgen_jobs_queue_state", "queue",

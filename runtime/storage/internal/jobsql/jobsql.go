@@ -11,7 +11,7 @@
 // predicate the state implies can serve it whatever the plan:
 //
 //   - a finished state's arm reads the index (state, id), (queue, state,
-//     id) or (kind, state, id) of finished jobs (TerminalPredicate),
+//     id) or (kind, state, id) of finished jobs (Terminal),
 //   - a pending or running arm of a kind reads (kind, state, id), which
 //     holds every job (its predicate, state IS NOT NULL, keeps statements
 //     that look a job up by id alone on the primary key),
@@ -90,18 +90,22 @@ func in(d Dialect, column string, values []string) string {
 	return column + " IN (" + strings.Join(ps, ", ") + ")"
 }
 
-// TerminalPredicate is the predicate of the partial indexes of finished
-// jobs. Every arm of a finished state states it as written, so that SQLite,
-// which only matches a partial index's predicate term by term, can use
-// them.
-const TerminalPredicate = "state IN ('completed', 'failed', 'aborted')"
+// Terminal returns, on alias a (for example "j."), the predicate of the
+// partial indexes of finished jobs as the migrations write it. Every arm
+// of a finished state states it so, because SQLite matches a partial
+// index's predicate only term by term. It compares the state three times
+// rather than using IN: SQLite evaluates a partial index's predicate on
+// every write of a row, and builds a table for an IN list each time.
+func Terminal(a string) string {
+	return "(" + a + "state = 'completed' OR " + a + "state = 'failed' OR " + a + "state = 'aborted')"
+}
 
 // stateCond returns the condition "column a.state is st", with st as a
-// quoted literal (plus TerminalPredicate for a finished state).
+// quoted literal (plus Terminal for a finished state).
 func stateCond(a string, st storage.State) string {
 	c := a + "state = '" + strings.ReplaceAll(string(st), "'", "''") + "'"
 	if st.Terminal() {
-		c += " AND " + a + TerminalPredicate
+		c += " AND " + Terminal(a)
 	}
 	return c
 }

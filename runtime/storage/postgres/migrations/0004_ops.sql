@@ -24,8 +24,8 @@ CREATE TABLE IF NOT EXISTS {queues} (
 );
 
 CREATE INDEX IF NOT EXISTS {idx_state} ON {jobs} (state, id)
-	WHERE state IN ('completed', 'failed', 'aborted');
+	WHERE state = 'completed' OR state = 'failed' OR state = 'aborted';
 CREATE INDEX IF NOT EXISTS {idx_queue_state} ON {jobs} (queue, state, id)
-	WHERE state IN ('completed', 'failed', 'aborted');
+	WHERE state = 'completed' OR state = 'failed' OR state = 'aborted';
 CREATE INDEX IF NOT EXISTS {idx_kind_state} ON {jobs} (kind, state, id)
 	WHERE state IS NOT NULL;

@@ -17,8 +17,8 @@ CREATE TABLE jobgen_queues (
 ) WITHOUT ROWID;
 
 CREATE INDEX jobgen_jobs_state ON jobgen_jobs (state, id)
-	WHERE state IN ('completed', 'failed', 'aborted');
+	WHERE state = 'completed' OR state = 'failed' OR state = 'aborted';
 CREATE INDEX jobgen_jobs_queue_state ON jobgen_jobs (queue, state, id)
-	WHERE state IN ('completed', 'failed', 'aborted');
+	WHERE state = 'completed' OR state = 'failed' OR state = 'aborted';
 CREATE INDEX jobgen_jobs_kind_state ON jobgen_jobs (kind, state, id)
 	WHERE state IS NOT NULL;
