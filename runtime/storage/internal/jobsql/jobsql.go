@@ -113,10 +113,18 @@ func stateCond(a string, st storage.State) string {
 // CappedCount returns a scalar subquery that counts the jobs in state st
 // that cond selects (both on alias x of from, for example "jobs x"),
 // stopping at limit (an SQL expression): it reads at most limit entries
-// of an index that leads with cond's columns and the state.
+// of an index that leads with cond's columns and the state. It states the
+// state as a range of one value, which implies the predicate of the kind
+// index (state IS NOT NULL) but not that of the claim's indexes (state =
+// 'pending', state = 'running'), so that no plan can count through those,
+// reading every pending or running job's row to check its group.
 func CappedCount(from, cond string, st storage.State, limit string) string {
-	return "(SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + cond + " AND " + stateCond("x.", st) +
-		" LIMIT " + limit + ") n)"
+	lit := "'" + strings.ReplaceAll(string(st), "'", "''") + "'"
+	c := "x.state >= " + lit + " AND x.state <= " + lit
+	if st.Terminal() {
+		c += " AND " + Terminal("x.")
+	}
+	return "(SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + cond + " AND " + c + " LIMIT " + limit + ") n)"
 }
 
 func stateStrings(sts []storage.State) []string {
