@@ -75,7 +75,7 @@ SELECT 'r', r.name, NULL, NULL, r.at, false FROM ready r, clock c WHERE r.at <= 
 func capped(cond string, sts []storage.State) string {
 	rows := make([]string, len(sts))
 	for i, st := range sts {
-		rows[i] = "('" + string(st) + "', " + jobsql.CappedCount("{jobs} x", "x."+cond, st, "$2") + ")"
+		rows[i] = "('" + string(st) + "', " + jobsql.CappedCount("{jobs} x", "x."+cond, st, "$2", true) + ")"
 	}
 	return strings.Join(rows, ",\n\t")
 }

@@ -78,7 +78,7 @@ func cappedCounts(groups, from, column string, sts []storage.State) string {
 	arms := make([]string, len(sts))
 	for i, st := range sts {
 		arms[i] = "SELECT name, '" + string(st) + "' AS state, n, n >= ?1 AS capped FROM (SELECT " + groups + ".name, " +
-			jobsql.CappedCount(from, "x."+column+" = "+groups+".name", st, "?1") + " AS n FROM " + groups +
+			jobsql.CappedCount(from, "x."+column+" = "+groups+".name", st, "?1", false) + " AS n FROM " + groups +
 			" WHERE " + groups + ".name IS NOT NULL)"
 	}
 	return strings.Join(arms, "\n\tUNION ALL\n\t")

@@ -113,16 +113,20 @@ func stateCond(a string, st storage.State) string {
 // CappedCount returns a scalar subquery that counts the jobs in state st
 // that cond selects (both on alias x of from, for example "jobs x"),
 // stopping at limit (an SQL expression): it reads at most limit entries
-// of an index that leads with cond's columns and the state. It states the
-// state as a range of one value, which implies the predicate of the kind
-// index (state IS NOT NULL) but not that of the claim's indexes (state =
-// 'pending', state = 'running'), so that no plan can count through those,
-// reading every pending or running job's row to check its group.
-func CappedCount(from, cond string, st storage.State, limit string) string {
-	lit := "'" + strings.ReplaceAll(string(st), "'", "''") + "'"
-	c := "x.state >= " + lit + " AND x.state <= " + lit
-	if st.Terminal() {
-		c += " AND " + Terminal("x.")
+// of an index that leads with cond's columns and the state. With
+// asRange, it states the state as a range of one value, which implies the
+// predicate of the kind index (state IS NOT NULL) but not that of the
+// claim's indexes (state = 'pending', state = 'running'): PostgreSQL then
+// cannot count through those, reading every pending or running job's row
+// to check its group. SQLite, which is told the index, wants the equality.
+func CappedCount(from, cond string, st storage.State, limit string, asRange bool) string {
+	c := stateCond("x.", st)
+	if asRange {
+		lit := "'" + strings.ReplaceAll(string(st), "'", "''") + "'"
+		c = "x.state >= " + lit + " AND x.state <= " + lit
+		if st.Terminal() {
+			c += " AND " + Terminal("x.")
+		}
 	}
 	return "(SELECT count(*) FROM (SELECT 1 FROM " + from + " WHERE " + cond + " AND " + c + " LIMIT " + limit + ") n)"
 }
