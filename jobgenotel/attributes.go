@@ -13,7 +13,7 @@ const (
 	KindKey = attribute.Key("jobgen.kind")
 	// OutcomeKey says how a run ended, on the run span and the run
 	// duration histogram: completed, retried, failed or aborted (and on
-	// the span also released).
+	// the span also released or snoozed).
 	OutcomeKey = attribute.Key("jobgen.outcome")
 	// AttemptKey holds a run's attempt (1 for the first run) on the run
 	// span.

@@ -107,9 +107,10 @@ func SubmitMiddleware(o Options) runtime.SubmitMiddleware {
 // messaging.system ("jobgen"), messaging.operation.type and .name
 // ("process"), messaging.destination.name (the queue),
 // messaging.message.id (the job's id), jobgen.kind, jobgen.attempt and
-// jobgen.outcome, what the run's error makes of the job (see outcome). A
-// run that returns an error records it (with the stack of a panic) and
-// sets status Error with its message (a panic's value, without the
+// jobgen.outcome, what the server made of the job (runtime.RunOutcome:
+// completed, retried, failed, aborted, released, snoozed), which ends the
+// span. A run that returns an error records it (with the stack of a panic)
+// and sets status Error with its message (a panic's value, without the
 // stack). The handler's ctx carries the span.
 func RunMiddleware(o Options) runtime.RunMiddleware {
 	tracer, prop := o.tracer(), o.propagator()
@@ -126,9 +127,12 @@ func RunMiddleware(o Options) runtime.RunMiddleware {
 				KindKey.String(info.Kind),
 				AttemptKey.Int(info.Attempt),
 			))
-		defer span.End()
+		// The span ends once the server has decided the outcome.
+		info.OnOutcome(func(o runtime.RunOutcome) {
+			span.SetAttributes(OutcomeKey.String(o.String()))
+			span.End()
+		})
 		err := next(ctx)
-		span.SetAttributes(OutcomeKey.String(outcome(ctx, info, err)))
 		if err != nil {
 			var opts []trace.EventOption
 			msg := err.Error()
@@ -143,28 +147,4 @@ func RunMiddleware(o Options) runtime.RunMiddleware {
 		}
 		return err
 	}
-}
-
-// outcome says what err, the error of a run described by info whose job
-// context is ctx, makes of the job, as the server decides it: "completed"
-// (nil), "aborted" (an error after an abort request), "released" (back to
-// its queue: a server stopping, runtime.HoldQueue), "failed"
-// (runtime.Permanent, or the last attempt) or "retried". It sees the error
-// as this middleware gets it: a middleware earlier in the slice that
-// changes the error changes the outcome unseen.
-func outcome(ctx context.Context, info *runtime.RunInfo, err error) string {
-	cause := context.Cause(ctx)
-	var hold *runtime.HoldQueueError
-	var permanent *runtime.PermanentError
-	switch {
-	case err == nil:
-		return runtime.EventCompleted.String()
-	case errors.Is(cause, runtime.ErrAbortRequested):
-		return runtime.EventAborted.String()
-	case errors.As(err, &hold), errors.Is(cause, runtime.ErrStopped):
-		return "released"
-	case errors.As(err, &permanent), info.Attempt >= info.MaxAttempts:
-		return runtime.EventFailed.String()
-	}
-	return runtime.EventRetried.String()
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jobgen/jobgen/jobgenotel"
 	"github.com/jobgen/jobgen/runtime"
+	"github.com/jobgen/jobgen/runtime/storage"
 )
 
 // newTracing returns a tracer provider that records its ended spans.
@@ -209,5 +210,42 @@ func TestTraceRefusedSubmit(t *testing.T) {
 	checkError(t, spans[0], errRefused.Error())
 	if tp := stored["traceparent"]; tp == "" || tp[3:35] != spans[0].SpanContext().TraceID().String() {
 		t.Errorf("metadata %v: want the submit span's traceparent", stored)
+	}
+}
+
+// TestTraceUndecodableInput: a job whose stored input does not decode
+// fails for good on its first attempt, and its run span says so.
+func TestTraceUndecodableInput(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	tp, sr := newTracing(t)
+	var cfg runtime.Config
+	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tp})
+	store := newMemoryStore(t)
+	srv, _ := startServer(t, store, cfg)
+	failed := make(chan int64, 1)
+	defer srv.Client().Subscribe(func(ev runtime.Event) {
+		if ev.Kind == runtime.EventFailed {
+			failed <- ev.JobID
+		}
+	})()
+	res, err := store.JobInsert(ctx, &storage.JobInsertParams{Kind: "work", Queue: "q", Input: []byte(`{"mode":5}`), MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-failed:
+		if id != res.Job.ID {
+			t.Fatalf("job %d failed, want %d", id, res.Job.ID)
+		}
+	case <-ctx.Done():
+		t.Fatal("the job did not fail")
+	}
+	runs := spansOf(t, sr, res.Job.ID).runs
+	if len(runs) != 1 {
+		t.Fatalf("%d run spans, want 1", len(runs))
+	}
+	if got := attrs(runs[0])["jobgen.outcome"]; got != "failed" {
+		t.Errorf("outcome %v, want failed", got)
 	}
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"errors"
 	goruntime "runtime"
 	"sync/atomic"
 	"time"
@@ -202,7 +201,7 @@ func (s *Server) written(req finishReq, now time.Time) {
 	ev := Event{JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Err: req.err, At: now}
 	switch req.f.Outcome {
 	case storage.OutcomeRelease:
-		if sn := (*SnoozeError)(nil); errors.As(req.err, &sn) {
+		if runOutcome(&req.f, req.err) == RunSnoozed {
 			ev.Kind, ev.Err, ev.RunAfter = EventSnoozed, nil, now.Add(req.f.RetryDelay)
 			s.hub.emit(ev)
 		}

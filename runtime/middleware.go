@@ -72,6 +72,74 @@ type RunInfo struct {
 	Metadata map[string]string
 	// CreatedAt is when the job was submitted.
 	CreatedAt time.Time
+
+	onOutcome []func(RunOutcome)
+}
+
+// OnOutcome asks the server to call f with the run's outcome once it has
+// decided it from the error the outermost middleware returned, before the
+// outcome is written. A middleware calls it before it returns; the server
+// calls the functions on the run's goroutine, the last registered first
+// (the innermost middleware's first, as deferred calls run). A panic of f
+// is recovered and logged.
+func (info *RunInfo) OnOutcome(f func(RunOutcome)) {
+	info.onOutcome = append(info.onOutcome, f)
+}
+
+// RunOutcome is what a run made of its job, as the server decided it.
+type RunOutcome uint8
+
+// The outcomes of a run.
+const (
+	// RunCompleted: the job completed.
+	RunCompleted RunOutcome = iota + 1
+	// RunRetried: the attempt failed and the job will be retried.
+	RunRetried
+	// RunFailed: the job failed for good (Permanent, an input that does
+	// not decode, the last attempt).
+	RunFailed
+	// RunAborted: the job was aborted while it ran.
+	RunAborted
+	// RunReleased: the job went back to its queue without using an
+	// attempt (HoldQueue, a server stopping).
+	RunReleased
+	// RunSnoozed: the handler returned Snooze.
+	RunSnoozed
+)
+
+var runOutcomeNames = [...]string{
+	RunCompleted: "completed",
+	RunRetried:   "retried",
+	RunFailed:    "failed",
+	RunAborted:   "aborted",
+	RunReleased:  "released",
+	RunSnoozed:   "snoozed",
+}
+
+func (o RunOutcome) String() string {
+	if int(o) < len(runOutcomeNames) && runOutcomeNames[o] != "" {
+		return runOutcomeNames[o]
+	}
+	return "unknown"
+}
+
+// runOutcome names the outcome of finish f, written for a run whose error
+// is err.
+func runOutcome(f *storage.JobFinish, err error) RunOutcome {
+	switch f.Outcome {
+	case storage.OutcomeComplete:
+		return RunCompleted
+	case storage.OutcomeRetry:
+		return RunRetried
+	case storage.OutcomeFail:
+		return RunFailed
+	case storage.OutcomeAbort:
+		return RunAborted
+	}
+	if sn := (*SnoozeError)(nil); errors.As(err, &sn) {
+		return RunSnoozed
+	}
+	return RunReleased
 }
 
 // RunMiddleware wraps every call of a job's handler in a server. ctx is the
@@ -89,7 +157,9 @@ type RunInfo struct {
 // complete the job (with the handler's output when it returned one, none
 // when it failed). A middleware that returns without calling next skips
 // the handler; next runs the handler each time it is called: call it at
-// most once.
+// most once. The outcome the server decides from the outermost
+// middleware's error reaches every middleware that asks for it with
+// info.OnOutcome.
 //
 // Middleware is registered in Config.RunMiddleware. The first in the slice
 // is the outermost: it is called first, and its next calls the second;
@@ -163,8 +233,32 @@ func (s *Server) callThrough(rj *runningJob) (out []byte, err error) {
 		out, err = s.callHandler(ctx, rj)
 		return err
 	}
+	rj.info = info
 	err = runChain(s.runMW, info, last)(rj.ctx)
 	return out, err
+}
+
+// tellOutcome calls the outcome functions of rj's run middleware with the
+// outcome of f, written for the run's error err.
+func (s *Server) tellOutcome(rj *runningJob, f *storage.JobFinish, err error) {
+	fs := rj.info.onOutcome
+	if len(fs) == 0 {
+		return
+	}
+	o := runOutcome(f, err)
+	for i := len(fs) - 1; i >= 0; i-- {
+		s.callOutcome(rj, fs[i], o)
+	}
+}
+
+// callOutcome calls f with o, recovering and logging a panic.
+func (s *Server) callOutcome(rj *runningJob, f func(RunOutcome), o RunOutcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.recovered(rj, "jobgen: run middleware's outcome function panicked", r)
+		}
+	}()
+	f(o)
 }
 
 // runChain returns the call of mw, the first outermost, around last.

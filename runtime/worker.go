@@ -36,6 +36,7 @@ type runningJob struct {
 	ctx         context.Context
 	cancel      context.CancelCauseFunc
 	stopTimeout context.CancelFunc // nil without a timeout
+	info        *RunInfo           // what the run middleware saw; nil without any
 
 	mu        sync.Mutex
 	decided   bool          // the handler has returned; later aborts are too late
@@ -184,6 +185,9 @@ func (s *Server) run(rj *runningJob) {
 	}
 	out, err := s.call(rj)
 	f, jobErr := s.outcome(rj, out, err)
+	if rj.info != nil {
+		s.tellOutcome(rj, &f, jobErr)
+	}
 	if rj.stopTimeout != nil {
 		rj.stopTimeout()
 	}

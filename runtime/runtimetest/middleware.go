@@ -166,12 +166,15 @@ func testSubmitMiddlewareRefuses(t *testing.T, newStore NewStore) {
 // testRunMiddleware: run middleware wraps every handler call in order, the
 // first outermost, with the job's identity and metadata; the ctx it passes
 // reaches the handler; it sees the handler's error, and what it returns
-// decides the outcome: wrapped, the handler's outcome stands.
+// decides the outcome: wrapped, the handler's outcome stands; every
+// middleware learns the outcome the server decided, the innermost first.
 func testRunMiddleware(t *testing.T, newStore NewStore) {
 	var tr trail
 	infos := make(chan runtime.RunInfo, 8)
+	outcomes := make(chan string, 8)
 	outer := func(ctx context.Context, info *runtime.RunInfo, next func(context.Context) error) error {
 		infos <- *info
+		info.OnOutcome(func(o runtime.RunOutcome) { outcomes <- "outer " + o.String() })
 		tr.add("outer: before")
 		err := next(context.WithValue(ctx, ctxKey{}, "from outer"))
 		tr.add("outer: after %v", err)
@@ -181,6 +184,7 @@ func testRunMiddleware(t *testing.T, newStore NewStore) {
 		return nil
 	}
 	inner := func(ctx context.Context, info *runtime.RunInfo, next func(context.Context) error) error {
+		info.OnOutcome(func(o runtime.RunOutcome) { outcomes <- "inner " + o.String() })
 		tr.add("inner: before %v", ctx.Value(ctxKey{}))
 		err := next(ctx)
 		tr.add("inner: after %v", err)
@@ -219,6 +223,18 @@ func testRunMiddleware(t *testing.T, newStore NewStore) {
 	if got := tr.take(); !slices.Equal(got, want) {
 		t.Errorf("steps:\n%q\nwant\n%q", got, want)
 	}
+	// The server tells every middleware its outcome, the innermost first.
+	checkOutcomes := func(what string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			for _, mw := range []string{"inner ", "outer "} {
+				if got := recv(t, outcomes, "the outcome of the "+what); got != mw+w {
+					t.Errorf("%s: outcome %q, want %q", what, got, mw+w)
+				}
+			}
+		}
+	}
+	checkOutcomes("first job", "completed")
 	info := recv(t, infos, "the run info")
 	if info.ID != h.ID || info.Kind != work.Name() || info.Queue != runtime.DefaultQueue || info.Attempt != 1 || info.MaxAttempts != 3 ||
 		!maps.Equal(info.Metadata, map[string]string{"k": "v"}) || info.CreatedAt.Before(before.Add(-time.Minute)) {
@@ -231,16 +247,19 @@ func testRunMiddleware(t *testing.T, newStore NewStore) {
 	if je := waitJobError(t, err); je.Code != runtime.CodePermanent || je.Attempt != 1 || !strings.HasPrefix(je.Message, "outer: ") {
 		t.Errorf("wrapped permanent error: %+v, want a permanent failure with outer's message", je)
 	}
+	checkOutcomes("permanent job", "failed")
 	// A handler's error turned into nil completes the job.
 	h = must(work.Submit(ctxT(t), e.client, Args{Text: "swallow"}, nil))
 	if _, err := h.Wait(ctxT(t)); err != nil {
 		t.Errorf("job whose error the middleware dropped: %v, want it completed", err)
 	}
+	checkOutcomes("job whose error the middleware dropped", "completed")
 	// A success turned into an error is retried.
 	h = must(work.Submit(ctxT(t), e.client, Args{}, &runtime.SubmitOpts{Metadata: map[string]string{"fail-first": "yes"}}))
 	if res, err := h.Wait(ctxT(t)); err != nil || res.N != 2 {
 		t.Errorf("job failed by the middleware on attempt 1: %+v, %v; want completed on attempt 2", res, err)
 	}
+	checkOutcomes("job failed by the middleware", "retried", "completed")
 	// A panic reaches the middleware as a *PanicError.
 	tr.take()
 	h = must(work.Submit(ctxT(t), e.client, Args{Text: "panic"}, &runtime.SubmitOpts{MaxAttempts: new(1)}))
@@ -248,6 +267,7 @@ func testRunMiddleware(t *testing.T, newStore NewStore) {
 	if je := waitJobError(t, err); je.Code != runtime.CodePanic {
 		t.Errorf("panicking job: %+v, want code panic", je)
 	}
+	checkOutcomes("panicking job", "failed")
 	if got := tr.take(); !slices.Contains(got, "inner: saw panic boom") {
 		t.Errorf("steps of a panicking job: %q, want the middleware to see the panic", got)
 	}
