@@ -44,7 +44,9 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 //   - histograms jobgen.job.run.duration (s), from a run's start to its
 //     outcome, with the outcome in jobgen.outcome, and jobgen.job.queue.wait
 //     (s), from when a job became ready (its submit, or its run-after time
-//     when deferred or retried) to its start, from c's events too;
+//     when deferred, retried, snoozed or held) to its start, from c's events
+//     too (a job rescued from an expired lease counts from when it was ready
+//     before the lost run);
 //   - gauges jobgen.queue.depth ({job}), the pending jobs (deferred ones
 //     included), jobgen.jobs.running ({job}), the running jobs, and
 //     jobgen.queue.oldest_ready.age (s), how long the queue's longest
@@ -57,8 +59,8 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 // Events are per process, so the counters and histograms are what this
 // process saw: a server's client sees its server's runs and its own
 // submits and aborts; summed over the processes they count every job. A
-// queue wait is measured for the jobs this process submitted or retried
-// and then started (of at most 10,000 waiting at once). The gauges count
+// queue wait is measured at every start a server's client sees, whoever
+// submitted the job. The gauges count
 // every job in storage, whoever submitted or runs it, so every process
 // reports the same values: aggregate them with max, not sum.
 //
@@ -101,8 +103,7 @@ type recorder struct {
 	mu       sync.Mutex
 	attrs    map[series]metric.MeasurementOption
 	outcomes map[outcomeSeries]metric.MeasurementOption
-	runs     map[int64]running   // by job id
-	ready    map[int64]time.Time // when jobs this process submitted or retried became ready
+	runs     map[int64]running // by job id
 
 	// gaugeMu guards what the gauge callback keeps.
 	gaugeMu sync.Mutex
@@ -120,7 +121,6 @@ func newRecorder(m metric.Meter, c *runtime.Client) (*recorder, error) {
 		attrs:    make(map[series]metric.MeasurementOption),
 		outcomes: make(map[outcomeSeries]metric.MeasurementOption),
 		runs:     make(map[int64]running),
-		ready:    make(map[int64]time.Time),
 		queues:   make(map[string]metric.MeasurementOption),
 	}
 	var err error
@@ -207,14 +207,11 @@ func (r *recorder) event(ev runtime.Event) {
 	switch ev.Kind {
 	case runtime.EventSubmitted:
 		r.submitted.Add(ctx, 1, attrs)
-		r.setReady(ev.JobID, later(ev.At, ev.RunAfter))
 		return
 	case runtime.EventStarted:
 		r.started.Add(ctx, 1, attrs)
-		if ready, ok := r.ready[ev.JobID]; ok {
-			r.queueWait.Record(ctx, max(ev.At.Sub(ready), 0).Seconds(), attrs)
-			delete(r.ready, ev.JobID)
-		}
+		ready := later(ev.CreatedAt, ev.RunAfter)
+		r.queueWait.Record(ctx, max(ev.At.Sub(ready), 0).Seconds(), attrs)
 		// A job released without an event (a server stopping, a held
 		// queue) and started again replaces its entry.
 		r.runs[ev.JobID] = running{s, ev.At}
@@ -235,23 +232,6 @@ func (r *recorder) event(ev runtime.Event) {
 	if run, ok := r.runs[ev.JobID]; ok {
 		r.runDuration.Record(ctx, max(ev.At.Sub(run.start), 0).Seconds(), r.outcomeAttrsOf(s, ev.Kind.String()))
 		delete(r.runs, ev.JobID)
-	}
-	delete(r.ready, ev.JobID)
-	if ev.Kind == runtime.EventRetried {
-		r.setReady(ev.JobID, ev.RunAfter)
-	}
-}
-
-// maxReady bounds how many ready times the recorder keeps: a process that
-// submits jobs others run sees none of their starts, so it keeps the first
-// maxReady and times no more of its submits.
-const maxReady = 10_000
-
-// setReady notes when job id became ready, unless maxReady are kept; r.mu
-// is held.
-func (r *recorder) setReady(id int64, at time.Time) {
-	if len(r.ready) < maxReady {
-		r.ready[id] = at
 	}
 }
 

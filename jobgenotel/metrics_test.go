@@ -188,3 +188,32 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("oldest ready job of the idle queue waited %vs, want more than 0", age)
 	}
 }
+
+// TestMetricsQueueWaitAcrossProcesses: a server's metrics time the queue
+// wait of a job a detached client submitted over another store, whose
+// submit the server's client never saw.
+func TestMetricsQueueWaitAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	store := newMemoryStore(t)
+	srv, _ := startServer(t, store, runtime.Config{})
+	m := newMetrics(t, srv.Client())
+	peer := store.Peer()
+	t.Cleanup(func() { peer.Close() })
+	detached, err := runtime.NewClient(peer, runtime.ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer detached.Close()
+	h := submit(t, ctx, detached, modeOK, nil)
+	if _, err := h.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor(map[string]map[string]float64{
+		jobgenotel.MetricStarted:   {series: 1},
+		jobgenotel.MetricQueueWait: {series: 1},
+	})
+	if n := m.values()[jobgenotel.MetricSubmitted][series]; n != 0 {
+		t.Errorf("%s = %v, want 0: the server's client did not submit", jobgenotel.MetricSubmitted, n)
+	}
+}

@@ -81,8 +81,13 @@ type Event struct {
 	Progress Progress
 	// Err is the job's error on EventRetried, EventFailed and EventAborted.
 	Err error
-	// RunAfter is when a retried, snoozed or deferred job becomes ready.
+	// RunAfter is when a retried, snoozed or deferred job becomes ready;
+	// on EventStarted, the job's run-after time as it was claimed (see
+	// RunInfo.RunAfter).
 	RunAfter time.Time
+	// CreatedAt is when the job was submitted, set on EventStarted: the
+	// job has been ready since the later of CreatedAt and RunAfter.
+	CreatedAt time.Time
 	// At is when the event happened.
 	At time.Time
 }

@@ -72,6 +72,10 @@ type RunInfo struct {
 	Metadata map[string]string
 	// CreatedAt is when the job was submitted.
 	CreatedAt time.Time
+	// RunAfter is the job's run-after time as it was claimed (see
+	// storage.ClaimedJob.RunAfter); the job has been ready since the later
+	// of CreatedAt and RunAfter.
+	RunAfter time.Time
 
 	onOutcome []func(RunOutcome)
 }
@@ -226,7 +230,7 @@ func (s *Server) callThrough(rj *runningJob) (out []byte, err error) {
 	rec := rj.rec
 	info := &RunInfo{
 		ID: rec.ID, Kind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, MaxAttempts: rec.MaxAttempts,
-		Metadata: rec.Metadata, CreatedAt: rec.CreatedAt,
+		Metadata: rec.Metadata, CreatedAt: rec.CreatedAt, RunAfter: rec.RunAfter,
 	}
 	last := func(ctx context.Context) error {
 		var err error

@@ -56,6 +56,7 @@ func RunOnce[In, Out any](ctx context.Context, k *Kind[In, Out], h HandlerFunc[I
 		a.Logger = slog.New(slog.DiscardHandler)
 	}
 	clk := newTimeSource(a.Clock)
+	now := clk.now()
 	rec := &storage.ClaimedJob{
 		ID:          max(a.ID, 1),
 		Kind:        k.opts.Name,
@@ -64,7 +65,8 @@ func RunOnce[In, Out any](ctx context.Context, k *Kind[In, Out], h HandlerFunc[I
 		Attempt:     max(a.Attempt, 1),
 		MaxAttempts: cmp.Or(a.MaxAttempts, k.opts.MaxAttempts),
 		Timeout:     override(a.Timeout, k.opts.Timeout),
-		CreatedAt:   clk.now(),
+		CreatedAt:   now,
+		RunAfter:    now,
 	}
 	s := &Server{logger: a.Logger, clk: clk, cfg: Config{LeaseDuration: DefaultLeaseDuration}}
 	s.hub = newHub(a.Logger, clk) // progress reports reach no one

@@ -181,7 +181,8 @@ func (s *Server) worker(q *queue, rj *runningJob) {
 // run runs the handler and hands its outcome to the finisher.
 func (s *Server) run(rj *runningJob) {
 	if rec := rj.rec; s.hub.listening() {
-		s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, At: s.clk.now()})
+		s.hub.emit(Event{Kind: EventStarted, JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt,
+			RunAfter: rec.RunAfter, CreatedAt: rec.CreatedAt, At: s.clk.now()})
 	}
 	out, err := s.call(rj)
 	f, jobErr := s.outcome(rj, out, err)

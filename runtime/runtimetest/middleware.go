@@ -237,7 +237,8 @@ func testRunMiddleware(t *testing.T, newStore NewStore) {
 	checkOutcomes("first job", "completed")
 	info := recv(t, infos, "the run info")
 	if info.ID != h.ID || info.Kind != work.Name() || info.Queue != runtime.DefaultQueue || info.Attempt != 1 || info.MaxAttempts != 3 ||
-		!maps.Equal(info.Metadata, map[string]string{"k": "v"}) || info.CreatedAt.Before(before.Add(-time.Minute)) {
+		!maps.Equal(info.Metadata, map[string]string{"k": "v"}) || info.CreatedAt.Before(before.Add(-time.Minute)) ||
+		info.RunAfter.Before(info.CreatedAt.Add(-time.Minute)) || info.RunAfter.After(info.CreatedAt.Add(time.Minute)) {
 		t.Errorf("run info %+v", info)
 	}
 

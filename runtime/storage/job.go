@@ -123,6 +123,10 @@ type ClaimedJob struct {
 	Metadata map[string]string
 	// CreatedAt is when the job was inserted.
 	CreatedAt time.Time
+	// RunAfter is the job's run-after time as the claim found it: when it
+	// became ready (its insert's, its retry's or release's), or for a job
+	// rescued from an expired lease when it was ready before that run.
+	RunAfter time.Time
 }
 
 // Clone returns a deep copy of j, so callers may keep or change it freely.

@@ -161,6 +161,7 @@ func (j *job) claimed() *storage.ClaimedJob {
 		Timeout:        j.timeout,
 		Metadata:       maps.Clone(j.metadata),
 		CreatedAt:      fromMicros(j.created),
+		RunAfter:       fromMicros(j.runAfter),
 	}
 }
 

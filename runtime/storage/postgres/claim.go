@@ -98,7 +98,7 @@ func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*
 		return nil, err
 	}
 	slices.SortFunc(claimed, func(a, b claimedRow) int {
-		return cmp.Or(cmp.Compare(a.priority, b.priority), a.runAfter.Compare(b.runAfter), cmp.Compare(a.job.ID, b.job.ID))
+		return cmp.Or(cmp.Compare(a.priority, b.priority), a.job.RunAfter.Compare(b.job.RunAfter), cmp.Compare(a.job.ID, b.job.ID))
 	})
 	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: timestamptz(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
 	for i, r := range claimed {
@@ -112,7 +112,6 @@ func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*
 type claimedRow struct {
 	job      *storage.ClaimedJob
 	priority int
-	runAfter time.Time
 }
 
 // claimScanner reads rows of claimColumns. Its scan targets are reused
@@ -151,7 +150,8 @@ func (c *claimScanner) scan(rows pgx.Rows) (claimedRow, error) {
 	j.Deadline = timestamptz(c.deadline)
 	j.Timeout = time.Duration(c.timeoutNS)
 	j.CreatedAt = c.createdAt.UTC()
-	return claimedRow{job: &j, priority: c.priority, runAfter: c.runAfter}, nil
+	j.RunAfter = c.runAfter.UTC()
+	return claimedRow{job: &j, priority: c.priority}, nil
 }
 
 // sharedName scans a text column into *dst: the string of names equal to

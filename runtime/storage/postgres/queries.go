@@ -13,7 +13,7 @@ const jobColumns = `j.id, j.kind, j.queue, j.state, j.priority, j.attempt, j.max
 
 // claimColumns is the column list claimSQL returns, in the order claimScanner
 // reads it: the fields of storage.ClaimedJob, then the job's place in claim
-// order. Returning only these keeps the claim's rows narrow.
+// order (priority, and run_after, a field of the job too). Returning only these keeps the claim's rows narrow.
 const claimColumns = `j.id, j.kind, j.queue, j.input, j.attempt, j.max_attempts, j.lease_token, j.lease_expires_at,
 	j.deadline, j.timeout_ns, j.created_at, j.metadata, j.priority, j.run_after`
 

@@ -17,7 +17,8 @@ const jobColumns = `id, kind, queue, input, output, state, priority, attempt, ma
 
 // claimColumns are the columns scanCandidate reads, in order: the claimed
 // job's fields (see storage.ClaimedJob) as they are before the claim, and
-// its place in claim order.
+// its place in claim order (priority, and run_after, a field of the job
+// too).
 const claimColumns = `id, kind, queue, input, attempt, max_attempts, deadline, timeout_ns, created_at,
 	metadata, priority, run_after`
 
@@ -189,6 +190,7 @@ func scanCandidate(r rowScanner) (*candidate, error) {
 	c.Deadline = fromMicros(deadline)
 	c.Timeout = time.Duration(timeout)
 	c.CreatedAt = time.UnixMicro(createdAt).UTC()
+	c.RunAfter = time.UnixMicro(c.runAfter).UTC()
 	return &c, nil
 }
 

@@ -207,6 +207,7 @@ func claimedView(j *storage.Job) *storage.ClaimedJob {
 		Timeout:        j.Timeout,
 		Metadata:       j.Metadata,
 		CreatedAt:      j.CreatedAt,
+		RunAfter:       j.RunAfter,
 	}
 }
 
