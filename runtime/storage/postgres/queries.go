@@ -418,6 +418,7 @@ type queries struct {
 	finish, finishUpdate, finishComplete, finishDelete, finishOne, finishOneDelete string
 	listPrefix                                                                     string
 	count                                                                          string
+	reserveIDs, copyJobs                                                           string // of insertCopy
 }
 
 func newQueries(n *names) *queries {
@@ -441,6 +442,8 @@ func newQueries(n *names) *queries {
 		deleteFinished:  n.render(deleteFinishedSQL),
 		listPrefix:      n.render(`SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id > $1`),
 		count:           n.render(countSQL),
+		reserveIDs:      n.render(reserveIDsSQL),
+		copyJobs:        n.render(copyJobsSQL),
 	}
 }
 

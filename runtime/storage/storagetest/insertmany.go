@@ -12,7 +12,7 @@ import (
 
 // testInsertManyLarge: a large JobInsertMany (backends may write it
 // otherwise than a small one) stores every job with its own fields,
-// returns each as JobGet reads it, in order, with ascending ids, and the
+// metadata included, returns each as JobGet reads it, in order, with ascending ids, and the
 // jobs are claimed like any others.
 func testInsertManyLarge(t *testing.T, f factory) {
 	const n = 1000
@@ -30,6 +30,7 @@ func testInsertManyLarge(t *testing.T, f factory) {
 			case 3:
 				p.Timeout = 3 * time.Second
 				p.Queue = "other"
+				p.Metadata = map[string]string{"traceparent": fmt.Sprintf("00-%032x-%016x-01", i, i), "note": "é \"q\""}
 			}
 			ps[i] = p
 		}
@@ -55,7 +56,7 @@ func testInsertManyLarge(t *testing.T, f factory) {
 			want := &storage.Job{
 				ID: r.Job.ID, Kind: p.Kind, Queue: p.Queue, Input: p.Input, State: storage.StatePending,
 				Priority: p.Priority, MaxAttempts: p.MaxAttempts, RunAfter: runAfter, Deadline: p.Deadline,
-				Timeout: p.Timeout, CreatedAt: base,
+				Timeout: p.Timeout, CreatedAt: base, Metadata: p.Metadata,
 			}
 			if r.Duplicate {
 				t.Errorf("result %d: Duplicate = true", i)
