@@ -3,6 +3,7 @@ package jobgentest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -31,6 +32,10 @@ const (
 	Released
 	// Aborted: the job was aborted.
 	Aborted
+	// Snoozed: the handler returned runtime.Snooze: the job goes back to
+	// pending without using an attempt and runs again after
+	// Result.RetryAfter, and the run is not a failure.
+	Snoozed
 )
 
 func (o Outcome) String() string {
@@ -45,6 +50,8 @@ func (o Outcome) String() string {
 		return "released"
 	case Aborted:
 		return "aborted"
+	case Snoozed:
+		return "snoozed"
 	}
 	return fmt.Sprintf("Outcome(%d)", int(o))
 }
@@ -57,12 +64,13 @@ type Result[Out any] struct {
 	// Outcome is how the run ended.
 	Outcome Outcome
 	// RetryAfter is how long the job waits before it runs again when it
-	// was Retried or Released.
+	// was Retried, Released or Snoozed.
 	RetryAfter time.Duration
 	// Code is the stored error code (runtime.CodeError, CodePanic,
 	// CodeTimeout, CodePermanent, CodeDecode); empty when it completed.
 	Code string
-	// Err is the handler's error, nil when it completed.
+	// Err is the handler's error, nil when it completed (a snooze's is the
+	// *runtime.SnoozeError it returned).
 	Err error
 }
 
@@ -111,7 +119,12 @@ func Run[In, Out any](t testing.TB, k *runtime.Kind[In, Out], h runtime.HandlerF
 	case storage.OutcomeFail:
 		r.Outcome = Failed
 	case storage.OutcomeRelease:
+		// A server writes a snooze as a release too, and tells them apart
+		// by the handler's error, as this does.
 		r.Outcome = Released
+		if sn := (*runtime.SnoozeError)(nil); errors.As(err, &sn) {
+			r.Outcome = Snoozed
+		}
 	case storage.OutcomeAbort:
 		r.Outcome = Aborted
 	default:

@@ -56,6 +56,12 @@ func TestRunOutcomes(t *testing.T) {
 		{"HoldQueue", func(context.Context, *runtime.Job[args]) (result, error) {
 			return result{}, runtime.HoldQueueFor(time.Hour, boom)
 		}, nil, jobgentest.Released, "", time.Hour},
+		{"Snooze", func(context.Context, *runtime.Job[args]) (result, error) {
+			return result{}, runtime.Snooze(time.Hour)
+		}, nil, jobgentest.Snoozed, "", time.Hour},
+		{"SnoozeOnLastAttempt", func(context.Context, *runtime.Job[args]) (result, error) {
+			return result{}, runtime.Snooze(30 * time.Minute)
+		}, []jobgentest.Option{jobgentest.Attempt(3)}, jobgentest.Snoozed, "", 30 * time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := jobgentest.Run(t, kind, tc.h, args{N: 21}, tc.opts...)
