@@ -110,8 +110,14 @@ func (s *Store) batch(ctx context.Context, op string, b *storage.JobBatch, state
 }
 
 // JobRetry returns one batch of failed and aborted jobs to pending.
+// The retried jobs may be anywhere in claim order, so the store's claims
+// scan their queues from the front again (see floors.go).
 func (s *Store) JobRetry(ctx context.Context, p *storage.JobRetryParams) (*storage.JobBatchResult, error) {
-	return s.batch(ctx, "retry", &p.JobBatch, retryStates, "", retryWriteSQL, ts(p.RunAfter))
+	res, err := s.batch(ctx, "retry", &p.JobBatch, retryStates, "", retryWriteSQL, ts(p.RunAfter))
+	if err == nil && res.Changed > 0 {
+		s.floors.reset()
+	}
+	return res, err
 }
 
 // JobDelete deletes one batch of finished jobs, and of pending ones when asked.

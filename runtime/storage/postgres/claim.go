@@ -30,52 +30,59 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 	return res, nil
 }
 
-// claim sends the pin, the claim and its peek in one round trip.
+// claim sends the pin, the claim and its peek in one round trip, with the
+// store's claim floors (see floors.go).
 func (r poolRunner) claim(ctx context.Context, p *storage.JobClaimParams) (res *storage.JobClaimResult, err error) {
-	err = r.batch(ctx, pinGenericSQL, func(b *pgx.Batch) { r.s.queueClaim(b, p) }, func(br pgx.BatchResults) (err error) {
-		res, err = readBatchClaim(br, p)
+	pl := r.s.floors.plan(p)
+	err = r.batch(ctx, pinGenericSQL, func(b *pgx.Batch) { r.s.queueClaim(b, p, pl) }, func(br pgx.BatchResults) (err error) {
+		res, err = readBatchClaim(br, p, pl)
 		return err
 	})
 	return res, err
 }
 
 // claim runs the claim and then its peek in the caller's transaction, both
-// planned for their actual parameters.
+// planned for their actual parameters. It scans every priority from the
+// front and rescues: a transaction's snapshot may be older than the
+// store's floors.
 func (r txRunner) claim(ctx context.Context, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
-	args := append([]any{pgx.QueryExecModeExec}, r.s.claimArgs(p)...)
+	pl := fullPlan(p.Limit)
+	args := append([]any{pgx.QueryExecModeExec}, r.s.claimArgs(p, pl)...)
 	rows, err := r.Query(ctx, r.s.q.claim, args...)
 	if err != nil {
 		return nil, err
 	}
-	return readClaim(rows, p, func() pgx.Row { return r.QueryRow(ctx, r.s.q.claimPeek, args[:4]...) })
+	return readClaim(rows, p, pl, func() pgx.Row { return r.QueryRow(ctx, r.s.q.claimPeek, args[:4]...) })
 }
 
-// claimArgs are the arguments of claimSQL; the first three are those of
-// claimPeekSQL.
-func (s *Store) claimArgs(p *storage.JobClaimParams) []any {
-	return []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel}
+// claimArgs are the arguments of claimSQL for plan pl; the first three are
+// those of claimPeekSQL.
+func (s *Store) claimArgs(p *storage.JobClaimParams, pl *claimPlan) []any {
+	return []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel,
+		pl.lo, pl.hi, pl.runAfter, pl.ids, pl.rescue}
 }
 
-// queueClaim queues the claim and its peek on b; readBatchClaim reads them.
-func (s *Store) queueClaim(b *pgx.Batch, p *storage.JobClaimParams) {
-	args := s.claimArgs(p)
+// queueClaim queues the claim of plan pl and its peek on b;
+// readBatchClaim reads them.
+func (s *Store) queueClaim(b *pgx.Batch, p *storage.JobClaimParams, pl *claimPlan) {
+	args := s.claimArgs(p, pl)
 	b.Queue(s.q.claim, args...)
 	b.Queue(s.q.claimPeek, args[:3]...)
 }
 
 // readBatchClaim reads the claim and peek that queueClaim queued.
-func readBatchClaim(br pgx.BatchResults, p *storage.JobClaimParams) (*storage.JobClaimResult, error) {
+func readBatchClaim(br pgx.BatchResults, p *storage.JobClaimParams, pl *claimPlan) (*storage.JobClaimResult, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return nil, err
 	}
-	return readClaim(rows, p, br.QueryRow)
+	return readClaim(rows, p, pl, br.QueryRow)
 }
 
 // readClaim reads the claimed jobs from rows, which it closes, then the
-// clock and next run_after from the row peek returns, and puts the jobs in
-// claim order.
-func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*storage.JobClaimResult, error) {
+// clock and next run_after from the row peek returns, puts the jobs in
+// claim order and raises the plan's floors.
+func readClaim(rows pgx.Rows, p *storage.JobClaimParams, pl *claimPlan, peek func() pgx.Row) (*storage.JobClaimResult, error) {
 	var claimed []claimedRow
 	c := newClaimScanner(p)
 	for rows.Next() {
@@ -91,18 +98,24 @@ func readClaim(rows pgx.Rows, p *storage.JobClaimParams, peek func() pgx.Row) (*
 		return nil, err
 	}
 	var (
-		now  time.Time
-		next pgtype.Timestamptz
+		now    time.Time
+		next   pgtype.Timestamptz
+		paused bool
 	)
-	if err := peek().Scan(&now, &next); err != nil {
+	if err := peek().Scan(&now, &next, &paused); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(claimed, func(a, b claimedRow) int {
 		return cmp.Or(cmp.Compare(a.priority, b.priority), a.job.RunAfter.Compare(b.job.RunAfter), cmp.Compare(a.job.ID, b.job.ID))
 	})
 	res := &storage.JobClaimResult{Now: now.UTC(), NextRunAfter: timestamptz(next), Jobs: make([]*storage.ClaimedJob, len(claimed))}
+	keys := make([]claimedKey, len(claimed))
 	for i, r := range claimed {
 		res.Jobs[i] = r.job
+		keys[i] = claimedKey{priority: int32(r.priority), runAfter: r.job.RunAfter, id: r.job.ID}
+	}
+	if !paused {
+		pl.done(keys, res.Now)
 	}
 	return res, nil
 }

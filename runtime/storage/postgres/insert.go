@@ -20,7 +20,11 @@ func (s *Store) JobInsert(ctx context.Context, p *storage.JobInsertParams) (*sto
 	if err := s.checkInserts([]*storage.JobInsertParams{p}); err != nil {
 		return nil, err
 	}
-	return s.run.insert(ctx, p)
+	res, err := s.run.insert(ctx, p)
+	if err == nil {
+		s.floors.lower(res)
+	}
+	return res, err
 }
 
 // insert sends the job through the store's insert batcher.
@@ -45,10 +49,19 @@ func (s *Store) JobInsertMany(ctx context.Context, p *storage.JobInsertManyParam
 	if err := s.checkInserts(p.Jobs); err != nil {
 		return nil, err
 	}
+	var (
+		res []*storage.JobInsertResult
+		err error
+	)
 	if s.copies(p.Jobs) {
-		return s.insertCopy(ctx, p.Jobs, p.Now)
+		res, err = s.insertCopy(ctx, p.Jobs, p.Now)
+	} else {
+		res, err = s.insertChecked(ctx, p.Jobs, p.Now)
 	}
-	return s.insertChecked(ctx, p.Jobs, p.Now)
+	if err == nil {
+		s.floors.lower(res...)
+	}
+	return res, err
 }
 
 // checkInserts returns the error that keeps jobs from being inserted at

@@ -32,9 +32,10 @@ func (r poolRunner) insertClaim(ctx context.Context, i *storage.JobInsertParams,
 		cl  *storage.JobClaimResult
 	)
 	err := retry(ctx, func() error {
+		pl := s.floors.plan(c)
 		queue := func(b *pgx.Batch) {
 			b.Queue(s.q.insertOne, s.insertOneArgs(i.Now, i, false)...)
-			s.queueClaim(b, c)
+			s.queueClaim(b, c, pl)
 		}
 		return r.batch(ctx, pinGenericSQL, queue, func(br pgx.BatchResults) (err error) {
 			job, err = scanJob(br.QueryRow())
@@ -44,7 +45,8 @@ func (r poolRunner) insertClaim(ctx context.Context, i *storage.JobInsertParams,
 			if err != nil {
 				return err
 			}
-			cl, err = readBatchClaim(br, c)
+			s.floors.lower(&storage.JobInsertResult{Job: job})
+			cl, err = readBatchClaim(br, c, pl)
 			return err
 		})
 	})

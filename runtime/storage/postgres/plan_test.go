@@ -67,7 +67,9 @@ func emptyAnalysedStore(t *testing.T) *Store {
 func TestClaimPlanFromEmpty(t *testing.T) {
 	s := emptyAnalysedStore(t)
 	fill(t, s, 30_000)
-	plan := explainPinned(t, s, s.q.claim, nil, "q", []string{"k"}, int64(100), int64(60e6), s.n.channel)
+	pl := fullPlan(100)
+	plan := explainPinned(t, s, s.q.claim, nil, "q", []string{"k"}, int64(100), int64(60e6), s.n.channel,
+		pl.lo, pl.hi, pl.runAfter, pl.ids, true)
 	checkClaimPlan(t, s, "claim", plan)
 	// And the claims themselves drain the backlog in batches.
 	for range 10 {
@@ -133,8 +135,9 @@ func prepareGeneric(t *testing.T, conn *pgxpool.Conn, name, types, sql, args str
 func TestClaimGenericPlanFromEmpty(t *testing.T) {
 	s := emptyAnalysedStore(t)
 	conn := genericSession(t, s)
-	explain := prepareGeneric(t, conn, "jobgen_claim_test", "timestamptz, text, text[], int8, int8, text",
-		s.q.claim, "(NULL, 'q', '{k}', 100, 60000000, 'test')")
+	explain := prepareGeneric(t, conn, "jobgen_claim_test",
+		"timestamptz, text, text[], int8, int8, text, int4[], int4[], timestamptz[], int8[], bool", s.q.claim,
+		"(NULL, 'q', '{k}', 100, 60000000, 'test', '{-2147483648,0,1}', '{-1,0,2147483647}', '{-infinity,-infinity,-infinity}', '{0,0,0}', true)")
 	peek := prepareGeneric(t, conn, "jobgen_claim_peek_test", "timestamptz, text, text[]", s.q.claimPeek, "(NULL, 'q', '{k}')")
 	fill(t, s, 30_000)
 	plan := explain()
@@ -164,10 +167,19 @@ func checkClaimPlan(t *testing.T, s *Store, what, plan string) {
 			t.Errorf("%s plan has %q:\n%s", what, bad, plan)
 		}
 	}
-	_, pend, _ := strings.Cut(plan, "CTE pend")
-	pend, _, _ = strings.Cut(pend, "CTE ")
+	pend := planSection(plan, "CTE pend")
 	if strings.Contains(pend, "Sort") {
 		t.Errorf("%s plan sorts the ready jobs instead of reading them in index order:\n%s", what, plan)
+	}
+	// Each range's scan starts at its floor (floors.go): the row
+	// comparison is a condition of the index scan, not a filter after it.
+	starts := false
+	for _, line := range strings.Split(pend, "\n") {
+		starts = starts || strings.Contains(line, "Index Cond: ") &&
+			strings.Contains(line, "(ROW(priority, run_after, id) >= ROW(b.lo, b.run_after, b.id)) AND (priority <= b.hi)")
+	}
+	if !starts {
+		t.Errorf("%s plan does not start the pending scan at the floors:\n%s", what, plan)
 	}
 }
 
@@ -245,4 +257,24 @@ func TestUniqueWindowPlanFromEmpty(t *testing.T) {
 	if !strings.Contains(plan, "Index Scan Backward using") || !strings.Contains(plan, "jobgen_jobs_unique_window") || strings.Contains(plan, "Seq Scan") {
 		t.Errorf("the window lookup does not read the unique-window index backwards:\n%s", plan)
 	}
+}
+
+// planSection returns the node of plan whose line starts with head (after
+// its indentation) and the lines under it, up to the next line indented as
+// little or less.
+func planSection(plan, head string) string {
+	lines := strings.Split(plan, "\n")
+	for i, line := range lines {
+		trimmed := strings.TrimLeft(line, " ")
+		if !strings.HasPrefix(trimmed, head) {
+			continue
+		}
+		indent := len(line) - len(trimmed)
+		end := i + 1
+		for end < len(lines) && len(lines[end])-len(strings.TrimLeft(lines[end], " ")) > indent {
+			end++
+		}
+		return strings.Join(lines[i:end], "\n")
+	}
+	return ""
 }

@@ -34,11 +34,21 @@ const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
 // A paused queue (pausedSQL) claims and rescues nothing: the check is one
 // primary-key lookup, made once per statement.
 //
-// $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel.
+// The ready jobs are read range by range of priorities ($7..$10, in
+// priority order; see floors.go): each range's scan of the pending index
+// starts at its floor, the row (lo, run_after, id), and ends at its last
+// priority, hi, so a claim does not walk the entries of jobs claimed
+// before it that vacuum has not removed yet. The ranges' rows come in
+// range order, which is claim order, so the scans stop as soon as limit
+// jobs are found. Rescue ($11) runs only when asked.
+//
+// $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel, $7
+// ranges' first priorities, $8 their last priorities, $9 and $10 their
+// floors' run_after and id, $11 whether to rescue.
 const claimSQL = `WITH ` + clockCTE + `,
 expired AS (
 	SELECT x.id, x.priority, x.run_after, x.attempt >= x.max_attempts AS dead FROM {jobs} x
-	WHERE x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
+	WHERE $11::bool AND x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
 		AND x.queue = $2 AND x.kind = ANY($3::text[]) AND NOT ` + pausedSQL + `
 	ORDER BY x.priority, x.run_after, x.id
 	LIMIT $4 FOR UPDATE SKIP LOCKED
@@ -51,11 +61,17 @@ dead AS (
 	RETURNING pg_notify($6, 'f:' || j.id)
 ),
 pend AS (
-	SELECT x.id, x.priority, x.run_after FROM {jobs} x
-	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
-		AND x.run_after <= (SELECT t FROM clock) AND NOT ` + pausedSQL + `
-	ORDER BY x.priority, x.run_after, x.id
-	LIMIT $4 FOR UPDATE SKIP LOCKED
+	SELECT y.id, y.priority, y.run_after
+	FROM unnest($7::int4[], $8::int4[], $9::timestamptz[], $10::int8[]) AS b(lo, hi, run_after, id)
+	CROSS JOIN LATERAL (
+		SELECT x.id, x.priority, x.run_after FROM {jobs} x
+		WHERE x.state = 'pending' AND x.queue = $2
+			AND (x.priority, x.run_after, x.id) >= (b.lo, b.run_after, b.id) AND x.priority <= b.hi
+			AND x.kind = ANY($3::text[]) AND x.run_after <= (SELECT t FROM clock) AND NOT ` + pausedSQL + `
+		ORDER BY x.priority, x.run_after, x.id
+		LIMIT $4 FOR UPDATE SKIP LOCKED
+	) y
+	LIMIT $4
 ),
 pick AS (
 	SELECT u.id FROM (
@@ -73,19 +89,20 @@ WHERE j.id = ANY(ARRAY(SELECT p.id FROM pick p))
 RETURNING ` + claimColumns
 
 // claimPeekSQL follows claimSQL in its transaction: it returns the clock
-// the claim used (now() is the transaction's start) and the earliest
-// future run_after of the queue and kinds. It asks for the first row in
-// the order of the run_after index rather than for min(): no other index
-// yields that order, and sorts are pinned off, so even a generic plan made
-// on an empty table reads one entry of that index instead of every pending
-// job of the queue.
+// the claim used (now() is the transaction's start), the earliest future
+// run_after of the queue and kinds, and whether the queue is paused (a
+// paused queue's claim examined nothing, so it raises no floor). It asks
+// for the first row in the order of the run_after index rather than for
+// min(): no other index yields that order, and sorts are pinned off, so
+// even a generic plan made on an empty table reads one entry of that index
+// instead of every pending job of the queue.
 //
 // $1 now, $2 queue, $3 kinds.
 const claimPeekSQL = `WITH ` + clockCTE + `
 SELECT c.t, (SELECT x.run_after FROM {jobs} x
 	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
 		AND (x.run_after AT TIME ZONE 'UTC') > (c.t AT TIME ZONE 'UTC')
-	ORDER BY (x.run_after AT TIME ZONE 'UTC') LIMIT 1)
+	ORDER BY (x.run_after AT TIME ZONE 'UTC') LIMIT 1), ` + pausedSQL + `
 FROM clock c`
 
 // pinSQL (or pinGenericSQL) runs before the claim, finish and heartbeat

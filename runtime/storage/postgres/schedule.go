@@ -127,6 +127,7 @@ func (s *Store) ScheduleTick(ctx context.Context, p *storage.ScheduleTickParams)
 		return nil, translate("tick schedule", err)
 	}
 	if res.Job != nil && !res.Job.Duplicate {
+		s.floors.lower(res.Job)
 		s.announce([]string{p.Job.Queue}, nil)
 	}
 	return res, nil

@@ -54,6 +54,9 @@ type Store struct {
 	announcer announcer
 	// inserts batches concurrent single inserts.
 	inserts insertBatcher
+	// floors are where the store's claims start their scans (floors.go);
+	// a WithTx view's are its store's.
+	floors *claimFloors
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
@@ -70,6 +73,7 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	}
 	st := &Store{pool: pool, n: n, q: newQueries(n), subs: make(map[*subscription]struct{})}
 	st.root = st
+	st.floors = new(claimFloors)
 	st.run = poolRunner{Pool: pool, s: st}
 	st.inserts.init()
 	return st, nil
