@@ -13,7 +13,7 @@ import (
 func TestDeleteFinishedPlanFromEmpty(t *testing.T) {
 	s := emptyAnalysedStore(t)
 	fillExpired(t, s, 30_000)
-	plan := explainPinned(t, s, s.q.deleteFinished, "completed", time.Now(), 1000)
+	plan := explainPinned(t, s, s.q.deleteFinished, "completed", time.Now(), 1000, time.Time{})
 	if !strings.Contains(plan, "jobgen_jobs_finished on ") {
 		t.Errorf("delete plan does not read the retention index:\n%s", plan)
 	}

@@ -156,6 +156,15 @@ func holdHorizon(t *testing.T, s *Store) {
 // buffers the scan of the pending index touched.
 func pendingScanBuffers(t *testing.T, s *Store, pl *claimPlan, now time.Time) int {
 	t.Helper()
+	p := &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: pl.limit, LeaseDuration: time.Minute, Now: now}
+	return scanBuffers(t, s, "jobgen_jobs_pending", s.q.claim, s.claimArgs(p, pl)...)
+}
+
+// scanBuffers runs sql with args under EXPLAIN (ANALYZE, BUFFERS), with
+// the pinned plan settings, in a transaction it rolls back, and returns
+// the buffers the scans of index touched.
+func scanBuffers(t *testing.T, s *Store, index, sql string, args ...any) int {
+	t.Helper()
 	tx, err := s.pool.Begin(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -164,10 +173,9 @@ func pendingScanBuffers(t *testing.T, s *Store, pl *claimPlan, now time.Time) in
 	if _, err := tx.Exec(t.Context(), pinGenericSQL); err != nil {
 		t.Fatal(err)
 	}
-	p := &storage.JobClaimParams{Queue: "q", Kinds: []string{"k"}, Limit: pl.limit, LeaseDuration: time.Minute, Now: now}
-	args := append([]any{pgx.QueryExecModeExec}, s.claimArgs(p, pl)...)
 	var out []byte
-	if err := tx.QueryRow(t.Context(), "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+s.q.claim, args...).Scan(&out); err != nil {
+	args = append([]any{pgx.QueryExecModeExec}, args...)
+	if err := tx.QueryRow(t.Context(), "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
 		t.Fatal(err)
 	}
 	type node struct {
@@ -183,7 +191,7 @@ func pendingScanBuffers(t *testing.T, s *Store, pl *claimPlan, now time.Time) in
 	total, found := 0, false
 	var walk func(n node)
 	walk = func(n node) {
-		if n.IndexName == s.n.prefix+"jobgen_jobs_pending" {
+		if n.IndexName == s.n.prefix+index {
 			total, found = total+n.Hit+n.Read, true
 		}
 		for _, c := range n.Plans {
@@ -192,7 +200,7 @@ func pendingScanBuffers(t *testing.T, s *Store, pl *claimPlan, now time.Time) in
 	}
 	walk(plans[0].Plan)
 	if !found {
-		t.Fatalf("no scan of the pending index in the claim's plan:\n%s", out)
+		t.Fatalf("no scan of %s in the plan:\n%s", index, out)
 	}
 	return total
 }
@@ -272,5 +280,45 @@ func TestClaimFloorsOtherStore(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestSweepFloorWhileHorizonHeld: with the horizon pinned, the retention
+// index keeps the entries of every job deleted since; the sweep's next
+// batch starts at the store's floor and reads a handful of its buffers
+// where one from the front reads them all.
+func TestSweepFloorWhileHorizonHeld(t *testing.T) {
+	if testing.Short() {
+		t.Skip("churns 5,000 jobs")
+	}
+	s := newTestStore(t)
+	holdHorizon(t, s)
+	last := churn(t, s, 5000)
+	cut := last.Add(-10 * time.Second) // all but the last ten seconds' jobs
+	for {
+		n, err := s.JobDeleteFinished(t.Context(), &storage.JobDeleteFinishedParams{State: storage.StateCompleted, FinishedBefore: cut, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 500 {
+			break
+		}
+	}
+	// Nothing more is due at the same cut-off: the floor finds that at once.
+	floor := s.sweeps.floor(storage.StateCompleted)
+	fromFloor := scanBuffers(t, s, "jobgen_jobs_finished", s.q.deleteFinished, "completed", cut, 1000, floor)
+	fromFront := scanBuffers(t, s, "jobgen_jobs_finished", s.q.deleteFinished, "completed", cut, 1000, time.Time{})
+	t.Logf("retention-index scan buffers: from the floor %d, from the front %d", fromFloor, fromFront)
+	if fromFloor*10 > fromFront {
+		t.Errorf("the delete from the floor read %d buffers of the retention index, from the front %d: want at most a tenth", fromFloor, fromFront)
+	}
+	// And the next batch deletes what finished before its cut-off.
+	next := cut.Add(5 * time.Second)
+	n, err := s.JobDeleteFinished(t.Context(), &storage.JobDeleteFinishedParams{State: storage.StateCompleted, FinishedBefore: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 500 {
+		t.Errorf("deleted %d jobs, want the 500 that finished in the five seconds before the cut-off", n)
 	}
 }

@@ -419,13 +419,19 @@ ORDER BY j.id`
 // getSQL reads one job.
 const getSQL = `SELECT ` + jobColumns + ` FROM {jobs} j WHERE j.id = $1`
 
-// deleteFinishedSQL deletes up to $3 jobs in terminal state $1 finished before $2.
-const deleteFinishedSQL = `DELETE FROM {jobs} j USING (
-	SELECT x.id FROM {jobs} x
-	WHERE x.state = $1 AND x.finished_at < $2
-	ORDER BY x.finished_at
-	LIMIT $3 FOR UPDATE SKIP LOCKED) d
-WHERE j.id = d.id`
+// deleteFinishedSQL deletes up to $3 jobs in terminal state $1 finished
+// before $2 and not before $4 (the store's sweep floor, see sweepFloors),
+// and returns how many it deleted and the latest finished_at among them.
+const deleteFinishedSQL = `WITH gone AS (
+	DELETE FROM {jobs} j USING (
+		SELECT x.id FROM {jobs} x
+		WHERE x.state = $1 AND x.finished_at < $2 AND x.finished_at >= $4
+		ORDER BY x.finished_at
+		LIMIT $3 FOR UPDATE SKIP LOCKED) d
+	WHERE j.id = d.id
+	RETURNING j.finished_at
+)
+SELECT count(*), max(finished_at) FROM gone`
 
 // queries holds the statements rendered with one store's names.
 type queries struct {

@@ -55,8 +55,9 @@ type Store struct {
 	// inserts batches concurrent single inserts.
 	inserts insertBatcher
 	// floors are where the store's claims start their scans (floors.go);
-	// a WithTx view's are its store's.
+	// a WithTx view's are its store's. sweeps are the sweep's.
 	floors *claimFloors
+	sweeps *sweepFloors
 }
 
 // New returns a Store over pool, which stays the caller's: Close does not
@@ -73,7 +74,7 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	}
 	st := &Store{pool: pool, n: n, q: newQueries(n), subs: make(map[*subscription]struct{})}
 	st.root = st
-	st.floors = new(claimFloors)
+	st.floors, st.sweeps = new(claimFloors), new(sweepFloors)
 	st.run = poolRunner{Pool: pool, s: st}
 	st.inserts.init()
 	return st, nil

@@ -17,7 +17,7 @@ import (
 // the store closes views too); its Subscribe listens outside tx, like the
 // store's.
 func (s *Store) WithTx(tx pgx.Tx) *Store {
-	v := &Store{pool: s.pool, n: s.n, q: s.q, root: s.root, floors: s.floors}
+	v := &Store{pool: s.pool, n: s.n, q: s.q, root: s.root, floors: s.floors, sweeps: s.sweeps}
 	v.run = txRunner{Tx: tx, s: v}
 	return v
 }
