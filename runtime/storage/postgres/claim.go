@@ -33,7 +33,7 @@ func (s *Store) JobClaim(ctx context.Context, p *storage.JobClaimParams) (*stora
 // claim sends the pin, the claim and its peek in one round trip, with the
 // store's claim floors (see floors.go).
 func (r poolRunner) claim(ctx context.Context, p *storage.JobClaimParams) (res *storage.JobClaimResult, err error) {
-	pl := r.s.floors.plan(p)
+	pl := r.s.plan(p)
 	err = r.batch(ctx, pinGenericSQL, func(b *pgx.Batch) { r.s.queueClaim(b, p, pl) }, func(br pgx.BatchResults) (err error) {
 		res, err = readBatchClaim(br, p, pl)
 		return err
@@ -55,11 +55,67 @@ func (r txRunner) claim(ctx context.Context, p *storage.JobClaimParams) (*storag
 	return readClaim(rows, p, pl, func() pgx.Row { return r.QueryRow(ctx, r.s.q.claimPeek, args[:4]...) })
 }
 
+// plan returns the plan of the store's next claim of p, and starts the
+// probe of its floors it asks for.
+func (s *Store) plan(p *storage.JobClaimParams) *claimPlan {
+	pl := s.floors.plan(p)
+	if pl.probe {
+		go s.probe(pl, *p)
+	}
+	return pl
+}
+
+// probeTimeout bounds a probe of the floors.
+const probeTimeout = 30 * time.Second
+
+// probe runs the probes of plan pl's floors for claim p in one round trip
+// of their own (see floors.go), and lowers the floors to what they find.
+// A probe that fails leaves the floors alone; the next one is due after
+// probeMin.
+func (s *Store) probe(pl *claimPlan, p storage.JobClaimParams) {
+	defer s.floors.probes.Done()
+	start := time.Now()
+	var (
+		first   []claimedKey
+		expired pgtype.Timestamptz
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	args := []any{ts(p.Now), p.Queue, p.Kinds}
+	err := poolRunner{Pool: s.pool, s: s.root}.batch(ctx, pinGenericSQL, func(b *pgx.Batch) {
+		b.Queue(s.q.probePending, append(args, pl.singles())...)
+		b.Queue(s.q.probeExpired, args...)
+	}, func(br pgx.BatchResults) error {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k claimedKey
+			if err := rows.Scan(&k.priority, &k.runAfter, &k.id); err != nil {
+				rows.Close()
+				return err
+			}
+			k.runAfter = k.runAfter.UTC()
+			first = append(first, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return br.QueryRow().Scan(&expired)
+	})
+	if err != nil {
+		first, expired = nil, pgtype.Timestamptz{}
+	}
+	s.floors.probed(pl.floor, first, timestamptz(expired), time.Since(start))
+}
+
 // claimArgs are the arguments of claimSQL for plan pl; the first three are
 // those of claimPeekSQL.
 func (s *Store) claimArgs(p *storage.JobClaimParams, pl *claimPlan) []any {
 	return []any{ts(p.Now), p.Queue, p.Kinds, int64(p.Limit), micros(p.LeaseDuration), s.n.channel,
-		pl.lo, pl.hi, pl.runAfter, pl.ids, pl.rescue}
+		pl.lo, pl.hi, pl.runAfter, pl.ids, pl.rescue, pl.rescueFrom}
 }
 
 // queueClaim queues the claim of plan pl and its peek on b;

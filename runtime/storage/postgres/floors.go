@@ -20,7 +20,9 @@ import (
 // pinned. So the store remembers, per claim (queue and kinds) and per
 // priority, a floor: a claim-order key (run_after, id) below which it has
 // already seen every entry it could claim, and each claim's index scan
-// starts at the floors instead of at the front.
+// starts at the floors instead of at the front. The rescue of expired
+// leases reads the running-lease index, whose dead entries pile up the
+// same way: it runs once per rescueInterval, from a floor of its own.
 //
 // A floor only rises to what a claim has just walked past: to the first job
 // it returned at that priority, and never above its clock less
@@ -28,23 +30,31 @@ import (
 // committed after the claim's snapshot is still ahead of the floor. Jobs
 // the store itself makes pending below a floor (an insert with a RunAfter
 // in the past, say) lower it at once. What no claim of this store can see
-// coming — such a job from another process, a job a concurrent claim
-// skipped as locked and then gave back, a transaction that committed more
-// than floorMargin after it began — is found by the full scan every
-// floorResetInterval, which lowers every floor to the front again.
+// coming (such a job from another process, a job a concurrent claim skipped
+// as locked and then gave back, a transaction that committed more than
+// floorMargin after it began) is found by a probe: a read-only scan from
+// the front, on its own connection and off the claim's path, that lowers
+// a floor to the first claimable job behind it. It runs every probeMin, or
+// less often when it is slow (see probeEvery).
 //
 // Priorities are kept as ranges covering every int32: a range of one
 // priority has a floor; a range of several (a gap between the priorities
 // seen so far) is always scanned from its front, and is split as soon as a
-// claim returns one of its jobs. Rescue of expired leases reads the
-// running-lease index, whose dead entries pile up the same way, so a claim
-// rescues only once per rescueInterval.
+// claim returns one of its jobs.
 
-// floorMargin is how far below its own clock a claim may raise a floor.
-const floorMargin = time.Second
+// floorMargin is how far below its own clock a claim may raise a floor:
+// longer than a single insert takes from its start to its commit, short
+// enough that the dead entries a claim walks above its floor stay few.
+const floorMargin = 250 * time.Millisecond
 
-// floorResetInterval is how often a claim scans its queue from the front.
-const floorResetInterval = time.Second
+// A claim's floors are probed every probeMin, or, when a probe takes more
+// than a probeShare-th of that, so much less often that probes take that
+// share of the time, but at least every probeMax.
+const (
+	probeMin   = time.Second
+	probeMax   = 30 * time.Second
+	probeShare = 100
+)
 
 // rescueInterval is how often a claim rescues jobs whose lease expired:
 // the smaller of this and half the claim's lease.
@@ -54,6 +64,16 @@ const rescueInterval = time.Second
 type claimFloors struct {
 	mu     sync.Mutex
 	claims map[string]*claimFloor // by claimKey
+	probes sync.WaitGroup         // the probes in flight
+	closed bool                   // no probe starts any more
+}
+
+// close keeps probes from starting and waits for those in flight.
+func (f *claimFloors) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.probes.Wait()
 }
 
 // claimFloor is the state of one claim (queue and kinds).
@@ -61,11 +81,21 @@ type claimFloor struct {
 	queue  string
 	kinds  []string
 	ranges []priorityRange // in priority order, covering every int32
+	// rescueFrom is the rescue's floor: no lease it could rescue expired
+	// before it.
+	rescueFrom time.Time
 	// gen counts lowerings, so a claim that raced one does not raise a
 	// floor past the job that lowered it.
-	gen       uint64
-	resetAt   time.Time // the last full scan
-	rescuedAt time.Time // the last claim that rescued
+	gen        uint64
+	rescuedAt  time.Time     // the last claim that rescued
+	probedAt   time.Time     // the start of the last probe
+	probeEvery time.Duration // see probeEvery
+	probing    bool          // a probe is in flight
+}
+
+// probeEvery returns how often to probe after a probe that took took.
+func probeEvery(took time.Duration) time.Duration {
+	return min(max(took*probeShare, probeMin), probeMax)
 }
 
 // priorityRange is the priorities lo..hi and where a claim's scan of them
@@ -77,26 +107,26 @@ type priorityRange struct {
 	id       int64
 }
 
-// front is the scan start of a range from its first entry.
-func (r priorityRange) front() priorityRange {
-	return priorityRange{lo: r.lo, hi: r.hi}
-}
-
 // single reports whether the range holds one priority.
 func (r priorityRange) single() bool { return r.lo == r.hi }
 
 // claimPlan is what one claim sends: where each range's scan starts and
-// whether to rescue; and what it needs to raise the floors afterwards.
+// whether and from where to rescue; and what it needs to raise the floors
+// afterwards.
 type claimPlan struct {
-	floors   *claimFloors // nil for a claim that keeps no floors
-	floor    *claimFloor
-	gen      uint64
-	ranges   []priorityRange
-	rescue   bool
-	lo, hi   []int32
-	runAfter []time.Time
-	ids      []int64
-	limit    int
+	floors     *claimFloors // nil for a claim that keeps no floors
+	floor      *claimFloor
+	gen        uint64
+	ranges     []priorityRange
+	rescue     bool
+	rescueFrom time.Time
+	lo, hi     []int32
+	runAfter   []time.Time
+	ids        []int64
+	limit      int
+	// probe asks the claimer to start a probe of the floors (see
+	// Store.probe) for the claim's parameters; it is counted in probes.
+	probe bool
 }
 
 // fullPlan is the plan of a claim that scans every priority from the
@@ -131,8 +161,8 @@ func initialRanges() []priorityRange {
 	return []priorityRange{{lo: math.MinInt32, hi: -1}, {lo: 0, hi: 0}, {lo: 1, hi: math.MaxInt32}}
 }
 
-// plan returns the plan of the next claim of p. now is the caller's clock:
-// p.Now, or the local clock when that is zero.
+// plan returns the plan of the next claim of p. Its clock is p.Now, or
+// the local clock when that is zero.
 func (f *claimFloors) plan(p *storage.JobClaimParams) *claimPlan {
 	now := p.Now
 	if now.IsZero() {
@@ -146,14 +176,14 @@ func (f *claimFloors) plan(p *storage.JobClaimParams) *claimPlan {
 	key := claimKey(p.Queue, p.Kinds)
 	c := f.claims[key]
 	if c == nil {
-		c = &claimFloor{queue: p.Queue, kinds: append([]string(nil), p.Kinds...), ranges: initialRanges(), resetAt: now}
+		c = &claimFloor{queue: p.Queue, kinds: append([]string(nil), p.Kinds...), ranges: initialRanges(), probedAt: now}
 		f.claims[key] = c
 	}
-	if since := now.Sub(c.resetAt); since >= floorResetInterval || since < 0 {
-		c.front()
-		c.resetAt = now
+	pl := &claimPlan{floors: f, floor: c, gen: c.gen, limit: p.Limit, rescueFrom: c.rescueFrom}
+	if since := now.Sub(c.probedAt); !f.closed && !c.probing && (since >= max(c.probeEvery, probeMin) || since < 0) {
+		c.probing, c.probedAt, pl.probe = true, now, true
+		f.probes.Add(1)
 	}
-	pl := &claimPlan{floors: f, floor: c, gen: c.gen, limit: p.Limit}
 	every := min(rescueInterval, p.LeaseDuration/2)
 	if since := now.Sub(c.rescuedAt); c.rescuedAt.IsZero() || since >= every || since < 0 {
 		pl.rescue = true
@@ -177,19 +207,25 @@ func compareInRange(runAfter time.Time, id int64, k claimedKey) int {
 
 // done raises the floors after the plan's claim, given the jobs it
 // claimed in claim order and the storage clock it ran at. A claim that
-// rescued raises nothing: its rows mix rescued jobs, which were never in
-// the pending index, with pending ones.
+// rescued raises the rescue's floor when it claimed fewer than its limit
+// (so it found every expired lease), and no other: its rows mix rescued
+// jobs, which were never in the pending index, with pending ones.
 func (pl *claimPlan) done(claimed []claimedKey, clock time.Time) {
-	if pl.floors == nil || pl.rescue {
+	if pl.floors == nil {
 		return
 	}
 	pl.floors.mu.Lock()
 	defer pl.floors.mu.Unlock()
 	c := pl.floor
 	if c.gen != pl.gen {
-		return // a job was made pending below a floor meanwhile
+		return // a floor was lowered meanwhile
 	}
-	c.ranges = raise(pl.ranges, claimed, pl.limit, clock.Add(-floorMargin))
+	cut := clock.Add(-floorMargin)
+	if !pl.rescue {
+		c.ranges = raise(pl.ranges, claimed, pl.limit, cut)
+	} else if len(claimed) < pl.limit && cut.After(c.rescueFrom) {
+		c.rescueFrom = cut
+	}
 }
 
 // raise returns ranges with their floors raised after a claim that
@@ -319,8 +355,44 @@ func (f *claimFloors) reset() {
 // front lowers every floor of the claim to the front of its range, and
 // keeps a claim that started before from raising them again.
 func (c *claimFloor) front() {
-	for i := range c.ranges {
-		c.ranges[i] = c.ranges[i].front()
+	for i, r := range c.ranges {
+		c.ranges[i] = priorityRange{lo: r.lo, hi: r.hi}
 	}
+	c.rescueFrom = time.Time{}
 	c.gen++
+}
+
+// probed lowers the floors to what a probe found behind them: first, the
+// claim-order key of the first claimable job of each single-priority range
+// (zero priority and id where there is none); expired, the earliest lease
+// it could rescue (zero when none). took is how long the probe took.
+func (f *claimFloors) probed(c *claimFloor, first []claimedKey, expired time.Time, took time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c.probing, c.probeEvery = false, probeEvery(took)
+	for _, k := range first {
+		if k.id == 0 {
+			continue
+		}
+		r := &c.ranges[rangeOf(c.ranges, k.priority)]
+		if r.single() && compareInRange(r.runAfter, r.id, k) > 0 {
+			r.runAfter, r.id = k.runAfter, k.id
+			c.gen++
+		}
+	}
+	if !expired.IsZero() && expired.Before(c.rescueFrom) {
+		c.rescueFrom = expired
+		c.gen++
+	}
+}
+
+// singles returns the priorities of the plan's single-priority ranges.
+func (pl *claimPlan) singles() []int32 {
+	var ps []int32
+	for _, r := range pl.ranges {
+		if r.single() {
+			ps = append(ps, r.lo)
+		}
+	}
+	return ps
 }

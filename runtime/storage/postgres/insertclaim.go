@@ -32,7 +32,7 @@ func (r poolRunner) insertClaim(ctx context.Context, i *storage.JobInsertParams,
 		cl  *storage.JobClaimResult
 	)
 	err := retry(ctx, func() error {
-		pl := s.floors.plan(c)
+		pl := s.plan(c)
 		queue := func(b *pgx.Batch) {
 			b.Queue(s.q.insertOne, s.insertOneArgs(i.Now, i, false)...)
 			s.queueClaim(b, c, pl)

@@ -69,8 +69,19 @@ func TestClaimPlanFromEmpty(t *testing.T) {
 	fill(t, s, 30_000)
 	pl := fullPlan(100)
 	plan := explainPinned(t, s, s.q.claim, nil, "q", []string{"k"}, int64(100), int64(60e6), s.n.channel,
-		pl.lo, pl.hi, pl.runAfter, pl.ids, true)
+		pl.lo, pl.hi, pl.runAfter, pl.ids, true, time.Time{})
 	checkClaimPlan(t, s, "claim", plan)
+	// The probes of the floors read the same indexes from their front,
+	// in their order.
+	for what, c := range map[string]struct{ index, plan string }{
+		"pending probe": {"jobgen_jobs_pending", explainPinned(t, s, s.q.probePending, nil, "q", []string{"k"}, []int32{0, 5})},
+		"expired probe": {"jobgen_jobs_running_lease", explainPinned(t, s, s.q.probeExpired, nil, "q", []string{"k"})},
+	} {
+		if !strings.Contains(c.plan, "Index Scan using "+s.n.prefix+c.index+" on ") || strings.Contains(c.plan, "Sort") ||
+			strings.Contains(c.plan, "Seq Scan") {
+			t.Errorf("%s plan does not read %s in its order:\n%s", what, c.index, c.plan)
+		}
+	}
 	// And the claims themselves drain the backlog in batches.
 	for range 10 {
 		if n := claimFinish(t, s, 100); n != 100 {
@@ -136,8 +147,8 @@ func TestClaimGenericPlanFromEmpty(t *testing.T) {
 	s := emptyAnalysedStore(t)
 	conn := genericSession(t, s)
 	explain := prepareGeneric(t, conn, "jobgen_claim_test",
-		"timestamptz, text, text[], int8, int8, text, int4[], int4[], timestamptz[], int8[], bool", s.q.claim,
-		"(NULL, 'q', '{k}', 100, 60000000, 'test', '{-2147483648,0,1}', '{-1,0,2147483647}', '{-infinity,-infinity,-infinity}', '{0,0,0}', true)")
+		"timestamptz, text, text[], int8, int8, text, int4[], int4[], timestamptz[], int8[], bool, timestamptz", s.q.claim,
+		"(NULL, 'q', '{k}', 100, 60000000, 'test', '{-2147483648,0,1}', '{-1,0,2147483647}', '{-infinity,-infinity,-infinity}', '{0,0,0}', true, '-infinity')")
 	peek := prepareGeneric(t, conn, "jobgen_claim_peek_test", "timestamptz, text, text[]", s.q.claimPeek, "(NULL, 'q', '{k}')")
 	fill(t, s, 30_000)
 	plan := explain()

@@ -40,15 +40,16 @@ const clockCTE = `clock AS (SELECT COALESCE($1::timestamptz, now()) AS t)`
 // priority, hi, so a claim does not walk the entries of jobs claimed
 // before it that vacuum has not removed yet. The ranges' rows come in
 // range order, which is claim order, so the scans stop as soon as limit
-// jobs are found. Rescue ($11) runs only when asked.
+// jobs are found. Rescue ($11) runs only when asked, and reads the leases
+// that expired since its floor ($12).
 //
 // $1 now, $2 queue, $3 kinds, $4 limit, $5 lease (µs), $6 channel, $7
 // ranges' first priorities, $8 their last priorities, $9 and $10 their
-// floors' run_after and id, $11 whether to rescue.
+// floors' run_after and id, $11 whether to rescue, $12 the rescue's floor.
 const claimSQL = `WITH ` + clockCTE + `,
 expired AS (
 	SELECT x.id, x.priority, x.run_after, x.attempt >= x.max_attempts AS dead FROM {jobs} x
-	WHERE $11::bool AND x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock)
+	WHERE $11::bool AND x.state = 'running' AND x.lease_expires_at <= (SELECT t FROM clock) AND x.lease_expires_at >= $12
 		AND x.queue = $2 AND x.kind = ANY($3::text[]) AND NOT ` + pausedSQL + `
 	ORDER BY x.priority, x.run_after, x.id
 	LIMIT $4 FOR UPDATE SKIP LOCKED
@@ -103,6 +104,33 @@ SELECT c.t, (SELECT x.run_after FROM {jobs} x
 	WHERE x.state = 'pending' AND x.queue = $2 AND x.kind = ANY($3::text[])
 		AND (x.run_after AT TIME ZONE 'UTC') > (c.t AT TIME ZONE 'UTC')
 	ORDER BY (x.run_after AT TIME ZONE 'UTC') LIMIT 1), ` + pausedSQL + `
+FROM clock c`
+
+// probePendingSQL finds, for each priority $4, the claim-order key of the
+// first ready pending job of the queue and kinds: where a claim's floor
+// must be for that priority (see floors.go). It reads the pending index
+// from each priority's front, as a claim from the front does, but locks
+// nothing.
+//
+// $1 now, $2 queue, $3 kinds, $4 priorities.
+const probePendingSQL = `WITH ` + clockCTE + `
+SELECT y.priority, y.run_after, y.id
+FROM unnest($4::int4[]) AS b(priority)
+CROSS JOIN LATERAL (
+	SELECT x.priority, x.run_after, x.id FROM {jobs} x
+	WHERE x.state = 'pending' AND x.queue = $2 AND x.priority = b.priority
+		AND x.kind = ANY($3::text[]) AND x.run_after <= (SELECT t FROM clock)
+	ORDER BY x.priority, x.run_after, x.id
+	LIMIT 1) y`
+
+// probeExpiredSQL finds the earliest expired lease of a running job of
+// the queue and kinds: where the rescue's floor must be.
+//
+// $1 now, $2 queue, $3 kinds.
+const probeExpiredSQL = `WITH ` + clockCTE + `
+SELECT (SELECT x.lease_expires_at FROM {jobs} x
+	WHERE x.state = 'running' AND x.lease_expires_at <= c.t AND x.queue = $2 AND x.kind = ANY($3::text[])
+	ORDER BY x.lease_expires_at LIMIT 1)
 FROM clock c`
 
 // pinSQL (or pinGenericSQL) runs before the claim, finish and heartbeat
@@ -436,6 +464,7 @@ SELECT count(*), max(finished_at) FROM gone`
 // queries holds the statements rendered with one store's names.
 type queries struct {
 	claim, claimPeek, insert, insertOne, activeByKey, heartbeat, abort, get        string
+	probePending, probeExpired                                                     string
 	windowByKey                                                                    string
 	deleteFinished, abortRequested                                                 string
 	finish, finishUpdate, finishComplete, finishDelete, finishOne, finishOneDelete string
@@ -448,6 +477,8 @@ func newQueries(n *names) *queries {
 	return &queries{
 		claim:           n.render(claimSQL),
 		claimPeek:       n.render(claimPeekSQL),
+		probePending:    n.render(probePendingSQL),
+		probeExpired:    n.render(probeExpiredSQL),
 		insert:          n.render(insertSQL),
 		insertOne:       n.render(insertOneSQL),
 		activeByKey:     n.render(activeByKeySQL),

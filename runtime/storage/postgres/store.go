@@ -132,6 +132,7 @@ func (s *Store) Close() error {
 	}
 	s.subsMu.Unlock()
 	s.subsWG.Wait()
+	s.floors.close()
 	s.inserts.close()
 	s.announcer.close()
 	if s.ownPool {
