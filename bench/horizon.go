@@ -30,6 +30,9 @@ type horizonOptions struct {
 	// vacuum is how often the bench vacuums the jobs table itself when the
 	// server's autovacuum is off (0: never).
 	vacuum time.Duration
+	// retention is how long both systems keep completed jobs (0: their
+	// defaults, a day, which keeps every job of the run).
+	retention time.Duration
 }
 
 // The kinds of horizon holder.
@@ -55,6 +58,7 @@ func horizonFlags(h *horizonOptions) {
 		" (a session idle in a transaction with an xid) or "+holderRR+" (REPEATABLE READ readers holding a snapshot)")
 	flag.IntVar(&h.readers, "horizon-readers", 4, "pg-horizon: REPEATABLE READ readers of -horizon-holder "+holderRR)
 	flag.DurationVar(&h.vacuum, "horizon-vacuum", 20*time.Second, "pg-horizon: when the server's autovacuum is off, VACUUM the jobs table this often (0: never)")
+	flag.DurationVar(&h.retention, "horizon-retention", 0, "pg-horizon: how long both systems keep completed jobs, so their retention deletes during the run (0: their defaults, a day)")
 }
 
 // smoke shortens the phases for -smoke.
@@ -64,7 +68,7 @@ func (h *horizonOptions) smoke() {
 
 func (h *horizonOptions) validate() error {
 	if h.reps < 1 || h.rate < 1 || h.workers < 1 || h.work < 0 || h.clean <= 0 || h.hold <= 0 || h.recover <= 0 || h.vacuum < 0 {
-		return errors.New("-horizon-reps, -horizon-rate and -horizon-workers must be at least 1, the phases positive, -horizon-work and -horizon-vacuum not negative")
+		return errors.New("-horizon-reps, -horizon-rate and -horizon-workers must be at least 1, the phases positive, -horizon-work, -horizon-vacuum and -horizon-retention not negative")
 	}
 	if h.holder != holderXID && h.holder != holderRR {
 		return fmt.Errorf("-horizon-holder %q: want %s or %s", h.holder, holderXID, holderRR)
@@ -92,7 +96,9 @@ var horizonPhaseMetrics = []metric{
 	{name: "submitted", unit: "jobs/s", higherBetter: true},
 	{name: "depth max", unit: "jobs"},
 	{name: "dead tuples", unit: "tuples"},
-	{name: "size", unit: "MB"},
+	{name: "table size", unit: "MB"},
+	{name: "index size", unit: "MB"},
+	{name: "recovered", unit: "s"},
 	{name: "claims", unit: "scans/s"},
 	{name: "claim entries", unit: "entries/scan"},
 	{name: "buffers", unit: "buffers/job"},
@@ -129,7 +135,7 @@ func horizonRow(o *options) *row {
 // horizonEnv is e with the row's worker count.
 func horizonEnv(e *env) *env {
 	o := *e.opts
-	o.workers = o.horizon.workers
+	o.workers, o.retention = o.horizon.workers, o.horizon.retention
 	return &env{opts: &o, pg: e.pg, profile: e.profile}
 }
 
@@ -220,16 +226,45 @@ type horizonRun struct {
 	started   func(n int)
 	nStarted  atomic.Int64
 	pickup    []histogram // per phase: submit call → handler start
+	// recovering holds the pickups of each second of the recovery phase,
+	// which began recoveryAt (an offset from base; 0 before).
+	recovering []histogram
+	recoveryAt atomic.Int64
+}
+
+// recoveryFactor is how far above the clean phase's p99 a second's p99 may
+// be for the system to count as recovered (the held phase's target).
+const recoveryFactor = 3
+
+// recovered returns how long after the holder ended the last second of the
+// recovery phase whose pickup p99 was more than recoveryFactor times the
+// clean phase's ended: 0 when none was.
+func (h *horizonRun) recovered() float64 {
+	limit := recoveryFactor * h.pickup[0].quantile(99)
+	last := 0
+	for i := range h.recovering {
+		if q := h.recovering[i].quantile(99); !math.IsNaN(q) && q > limit {
+			last = i + 1
+		}
+	}
+	return float64(last)
 }
 
 func newHorizonRun(o *options) *horizonRun {
 	h := &horizonRun{o: &o.horizon, n: o.horizon.jobs(), base: time.Now()}
 	h.submitAt = make([]atomic.Int64, h.n)
 	h.pickup = make([]histogram, len(horizonPhases))
+	h.recovering = make([]histogram, int(o.horizon.recover/time.Second)+1)
 	h.started = func(n int) {
 		if n >= 0 && n < h.n {
 			if at := h.submitAt[n].Load(); at > 0 {
-				h.pickup[h.phase.Load()].record(time.Since(h.base) - time.Duration(at))
+				now := time.Since(h.base)
+				d := now - time.Duration(at)
+				phase := h.phase.Load()
+				h.pickup[phase].record(d)
+				if r := h.recoveryAt.Load(); phase == 2 && r > 0 {
+					h.recovering[min(int((now-time.Duration(r))/time.Second), len(h.recovering)-1)].record(d)
+				}
 			}
 		}
 		h.nStarted.Add(1)
@@ -290,6 +325,9 @@ func (h *horizonRun) run(ctx context.Context, e *env, tr *tracker, t *horizonTar
 	end := start
 	for i, name := range horizonPhases {
 		end = end.Add(lengths[i])
+		if i == 2 {
+			h.recoveryAt.Store(int64(time.Since(h.base)))
+		}
 		h.phase.Store(int32(i))
 		var hold *horizonHolder
 		if i == 1 {
@@ -376,7 +414,8 @@ loop:
 		"submitted":     float64(sub1-sub0) / elapsed.Seconds(),
 		"depth max":     float64(depth),
 		"dead tuples":   float64(s1.deadTuples),
-		"size":          float64(s1.size) / (1 << 20),
+		"table size":    float64(s1.tableSize) / (1 << 20),
+		"index size":    float64(s1.indexSize) / (1 << 20),
 		"claims":        float64(s1.claimScans-s0.claimScans) / elapsed.Seconds(),
 	}
 	if scans := s1.claimScans - s0.claimScans; scans > 0 {
@@ -384,6 +423,9 @@ loop:
 	}
 	if done > 0 {
 		r["buffers"] = float64(s1.buffers-s0.buffers) / float64(done)
+	}
+	if h.phase.Load() == 2 {
+		r["recovered"] = h.recovered()
 	}
 	return r, nil
 }
@@ -403,7 +445,11 @@ func (r phaseResult) line() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "start p50/p95/p99 %s/%s/%s ms", num("start p50"), num("start p95"), num("start p99"))
 	fmt.Fprintf(&b, ", done %s/s (last min %s/s), submitted %s/s", num("done"), num("done last min"), num("submitted"))
-	fmt.Fprintf(&b, ", depth max %s, dead tuples %s, size %s MB", num("depth max"), num("dead tuples"), num("size"))
+	fmt.Fprintf(&b, ", depth max %s, dead tuples %s, table/indexes %s/%s MB", num("depth max"), num("dead tuples"),
+		num("table size"), num("index size"))
+	if _, ok := r["recovered"]; ok {
+		fmt.Fprintf(&b, ", recovered after %s s", num("recovered"))
+	}
 	fmt.Fprintf(&b, ", claims %s/s, %s entries/scan, %s buffers/job", num("claims"), num("claim entries"), num("buffers"))
 	return b.String()
 }
@@ -520,7 +566,8 @@ func (h *horizonHolder) release() {
 // reports the change of.
 type horizonStats struct {
 	deadTuples int64
-	size       int64 // bytes, with indexes and TOAST
+	tableSize  int64 // bytes, with TOAST
+	indexSize  int64 // bytes, every index
 	// buffers counts the table's and its indexes' buffer accesses (hits
 	// and reads).
 	buffers int64
@@ -533,14 +580,14 @@ type horizonStats struct {
 // statistics lag the sessions that update them by up to a second or so.
 func (p *pgAdmin) tableStats(ctx context.Context, schema, table, index string) (horizonStats, error) {
 	var s horizonStats
-	err := p.pool.QueryRow(ctx, `SELECT t.n_dead_tup, pg_total_relation_size(t.relid),
+	err := p.pool.QueryRow(ctx, `SELECT t.n_dead_tup, pg_table_size(t.relid), pg_indexes_size(t.relid),
 	coalesce(io.heap_blks_hit, 0) + coalesce(io.heap_blks_read, 0) + coalesce(io.idx_blks_hit, 0) + coalesce(io.idx_blks_read, 0),
 	i.idx_scan, i.idx_tup_read
 FROM pg_stat_user_tables t
 JOIN pg_statio_user_tables io ON io.relid = t.relid
 JOIN pg_stat_user_indexes i ON i.relid = t.relid AND i.indexrelname = $3
 WHERE t.schemaname = $1 AND t.relname = $2`, schema, table, index).
-		Scan(&s.deadTuples, &s.size, &s.buffers, &s.claimScans, &s.claimEntries)
+		Scan(&s.deadTuples, &s.tableSize, &s.indexSize, &s.buffers, &s.claimScans, &s.claimEntries)
 	if err != nil {
 		return s, fmt.Errorf("statistics of %s.%s: %w", schema, table, err)
 	}

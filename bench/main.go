@@ -100,6 +100,9 @@ type options struct {
 	timeout      time.Duration
 	logger       *slog.Logger
 	horizon      horizonOptions
+	// retention is how long the systems keep completed jobs; zero for
+	// their defaults (every row but pg-horizon with -horizon-retention).
+	retention time.Duration
 }
 
 func main() {
