@@ -212,8 +212,8 @@ func (r *recorder) event(ev runtime.Event) {
 		r.started.Add(ctx, 1, attrs)
 		ready := later(ev.CreatedAt, ev.RunAfter)
 		r.queueWait.Record(ctx, max(ev.At.Sub(ready), 0).Seconds(), attrs)
-		// A job released without an event (a server stopping, a held
-		// queue) and started again replaces its entry.
+		// A job released or snoozed (no run duration is recorded for
+		// either) and started again replaces its entry.
 		r.runs[ev.JobID] = running{s, ev.At}
 		return
 	}

@@ -39,6 +39,13 @@ const (
 	// EventSnoozed: the handler returned Snooze; the job runs again at
 	// RunAfter without having used an attempt.
 	EventSnoozed
+	// EventReleased: the server gave the job back to its queue without
+	// using an attempt, and it runs again at RunAfter: its handler
+	// returned HoldQueue (RunAfter is when the hold ends; Err is the
+	// handler's error), or the server claimed it while stopping, or has
+	// no handler for its kind (Err says so), and any server may take it at
+	// once.
+	EventReleased
 )
 
 var eventKindNames = [...]string{
@@ -50,6 +57,7 @@ var eventKindNames = [...]string{
 	EventFailed:    "failed",
 	EventAborted:   "aborted",
 	EventSnoozed:   "snoozed",
+	EventReleased:  "released",
 }
 
 func (k EventKind) String() string {

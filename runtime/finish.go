@@ -201,10 +201,11 @@ func (s *Server) written(req finishReq, now time.Time) {
 	ev := Event{JobID: rec.ID, JobKind: rec.Kind, Queue: rec.Queue, Attempt: rec.Attempt, Err: req.err, At: now}
 	switch req.f.Outcome {
 	case storage.OutcomeRelease:
+		ev.Kind, ev.RunAfter = EventReleased, now.Add(req.f.RetryDelay)
 		if runOutcome(&req.f, req.err) == RunSnoozed {
-			ev.Kind, ev.Err, ev.RunAfter = EventSnoozed, nil, now.Add(req.f.RetryDelay)
-			s.hub.emit(ev)
+			ev.Kind, ev.Err = EventSnoozed, nil
 		}
+		s.hub.emit(ev)
 		req.rj.q.wakeUp()
 		return
 	case storage.OutcomeRetry:

@@ -2,6 +2,7 @@ package runtimetest
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -104,9 +105,21 @@ func holdQueue(t *testing.T, newStore NewStore, lim *holdRecorder) {
 	if j := getJob(t, e, holder.ID); j.Attempt != 1 {
 		t.Errorf("the job that held the queue finished after %d attempts, want 1", j.Attempt)
 	}
+	released := false
 	for ev := recv(t, evs, "events"); ev.JobID != holder.ID || !ev.Kind.Terminal(); ev = recv(t, evs, "events") {
-		if ev.JobID == holder.ID && ev.Kind == runtime.EventRetried {
+		switch {
+		case ev.JobID != holder.ID:
+		case ev.Kind == runtime.EventRetried:
 			t.Errorf("the hold was a retry: %v", ev.Err)
+		case ev.Kind == runtime.EventReleased:
+			released = true
+			if ev.Attempt != 1 || !errors.Is(ev.Err, errTest) || ev.RunAfter.Before(until.Add(-time.Second)) {
+				t.Errorf("EventReleased of the hold: attempt %d, err %v, run after %v; want attempt 1, the handler's error, about %v",
+					ev.Attempt, ev.Err, ev.RunAfter, until)
+			}
 		}
+	}
+	if !released {
+		t.Error("the job that held the queue had no EventReleased")
 	}
 }

@@ -78,6 +78,7 @@ func testClaimedDuringStop(t *testing.T, newStore NewStore) {
 	if err := e.srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	evs := events(t, e.client)
 	h := must(work.Submit(ctxT(t), e.client, Args{}, nil))
 	recv(t, inClaim, "the claim of the job")
 	stopped := make(chan error, 1)
@@ -99,6 +100,9 @@ func testClaimedDuringStop(t *testing.T, newStore NewStore) {
 	got := getJob(t, e, h.ID)
 	if got.State != storage.StatePending || got.Attempt != 0 {
 		t.Fatalf("state %s attempt %d, want pending with attempt 0", got.State, got.Attempt)
+	}
+	if ev := waitEvent(t, evs, h.ID, runtime.EventReleased); ev.Err != nil {
+		t.Errorf("EventReleased of the job claimed during Stop has error %v", ev.Err)
 	}
 }
 
