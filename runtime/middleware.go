@@ -178,6 +178,30 @@ var errNotStored = errors.New("a submit middleware returned without storing the 
 // submitThrough stores p with store through the client's submit
 // middleware, and returns what store returned.
 func (c *Client) submitThrough(ctx context.Context, p *storage.JobInsertParams, store func(context.Context) (*storage.JobInsertResult, error)) (*storage.JobInsertResult, error) {
+	var res *storage.JobInsertResult
+	last := func(ctx context.Context) (SubmitResult, error) {
+		if err := checkMetadata(p.Metadata); err != nil {
+			return SubmitResult{}, err
+		}
+		r, err := store(ctx)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		res = r
+		return SubmitResult{ID: r.Job.ID, Duplicate: r.Duplicate}, nil
+	}
+	if _, err := c.submitChain(ctx, p, last); err != nil {
+		return nil, err
+	}
+	if res == nil {
+		return nil, errNotStored
+	}
+	return res, nil
+}
+
+// submitChain calls the client's submit middleware for job p around last,
+// which finds p.Metadata set to the metadata the chain left.
+func (c *Client) submitChain(ctx context.Context, p *storage.JobInsertParams, last func(context.Context) (SubmitResult, error)) (SubmitResult, error) {
 	md := maps.Clone(p.Metadata)
 	if md == nil {
 		md = make(map[string]string)
@@ -187,26 +211,10 @@ func (c *Client) submitThrough(ctx context.Context, p *storage.JobInsertParams, 
 		RunAfter: p.RunAfter, Deadline: p.Deadline, Timeout: p.Timeout, UniqueKey: p.UniqueKey,
 		Metadata: md,
 	}
-	var res *storage.JobInsertResult
-	last := func(ctx context.Context) (SubmitResult, error) {
-		if err := checkMetadata(info.Metadata); err != nil {
-			return SubmitResult{}, err
-		}
+	return submitChain(c.submitMW, info, func(ctx context.Context) (SubmitResult, error) {
 		p.Metadata = info.Metadata
-		r, err := store(ctx)
-		if err != nil {
-			return SubmitResult{}, err
-		}
-		res = r
-		return SubmitResult{ID: r.Job.ID, Duplicate: r.Duplicate}, nil
-	}
-	if _, err := submitChain(c.submitMW, info, last)(ctx); err != nil {
-		return nil, err
-	}
-	if res == nil {
-		return nil, errNotStored
-	}
-	return res, nil
+		return last(ctx)
+	})(ctx)
 }
 
 // submitChain returns the call of mw, the first outermost, around last.

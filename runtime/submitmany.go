@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/jobgen/jobgen/runtime/storage"
 )
@@ -44,9 +46,8 @@ func (k *Kind[In, Out]) SubmitMany(ctx context.Context, c *Client, ins []In, opt
 // when not nil, holds the unique key the kind derived from each), with
 // one JobInsertMany: one transaction, the caller's when ctx carries one
 // (InTx). It writes nothing when any job is invalid, and returns a
-// *BatchError naming the first such job. Submit middleware wraps single
-// submits only: a batch is stored in one call that no per-job next could
-// wrap.
+// *BatchError naming the first such job. Submit middleware sees every job
+// of the batch (see submitManyThrough).
 func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, keys []string, opts *SubmitOpts) ([]*storage.JobInsertResult, error) {
 	base, err := c.baseParams(k, opts)
 	if err != nil {
@@ -76,9 +77,18 @@ func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, k
 	if tx != nil {
 		store = tx
 	}
-	res, err := store.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base.Now})
+	insert := func(ctx context.Context) ([]*storage.JobInsertResult, error) {
+		res, err := store.JobInsertMany(ctx, &storage.JobInsertManyParams{Jobs: ps, Now: base.Now})
+		return res, storageError(err)
+	}
+	var res []*storage.JobInsertResult
+	if len(c.submitMW) > 0 {
+		res, err = c.submitManyThrough(ctx, ps, insert)
+	} else {
+		res, err = insert(ctx)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("submit %s: %w", k.Name, storageError(err))
+		return nil, fmt.Errorf("submit %s: %w", k.Name, err)
 	}
 	// As for Submit, the events go out before the loop is woken.
 	var queues []string
@@ -105,6 +115,82 @@ func (c *Client) submitMany(ctx context.Context, k *KindOpts, inputs [][]byte, k
 			wake()
 		} else if o, ok := tx.(storage.CommitObserver); ok {
 			o.AfterCommit(wake) // not before the caller's commit
+		}
+	}
+	return res, nil
+}
+
+// submitManyThrough runs every job of ps through the submit middleware, as
+// Submit runs one, and stores them all with one call of insert: each job's
+// chain runs in a goroutine of its own, and its innermost next waits until
+// every chain has reached its own, then the batch is stored (with the
+// metadata each chain left) and every next returns its job's result. A
+// chain that returns before reaching next (a middleware refusing its job)
+// stores nothing of the batch: the error is a *BatchError naming the first
+// such job, and the other chains' nexts return it too. A panic in a chain
+// is raised again in the caller's goroutine once every chain has ended.
+func (c *Client) submitManyThrough(ctx context.Context, ps []*storage.JobInsertParams, insert func(context.Context) ([]*storage.JobInsertResult, error)) ([]*storage.JobInsertResult, error) {
+	n := len(ps)
+	var (
+		res      []*storage.JobInsertResult
+		storeErr error
+		done     = make(chan struct{}) // closed once the batch is stored or given up
+		reached  = make(chan int, n)   // a chain's next was called, or its chain ended first
+		refused  = make([]error, n)    // why a chain did not join the batch, set before it reports
+		ended    = make([]error, n)    // each chain's error
+		panics   = make([]any, n)
+		wg       sync.WaitGroup
+	)
+	for i, p := range ps {
+		wg.Go(func() {
+			var once sync.Once
+			report := func(err error) { once.Do(func() { refused[i] = err; reached <- i }) }
+			defer func() {
+				if r := recover(); r != nil {
+					panics[i] = r
+				}
+				report(cmp.Or(ended[i], errNotStored)) // a chain that ended before its next
+			}()
+			last := func(ctx context.Context) (SubmitResult, error) {
+				if err := checkMetadata(p.Metadata); err != nil {
+					report(err)
+					return SubmitResult{}, err
+				}
+				report(nil)
+				<-done
+				if storeErr != nil {
+					return SubmitResult{}, storeErr
+				}
+				return SubmitResult{ID: res[i].Job.ID, Duplicate: res[i].Duplicate}, nil
+			}
+			_, ended[i] = c.submitChain(ctx, p, last)
+		})
+	}
+	for range n {
+		<-reached
+	}
+	for i, err := range refused {
+		if err != nil {
+			storeErr = &BatchError{Index: i, Err: err}
+			break
+		}
+	}
+	if storeErr == nil {
+		res, storeErr = insert(ctx)
+	}
+	close(done)
+	wg.Wait()
+	for _, r := range panics {
+		if r != nil {
+			panic(r)
+		}
+	}
+	if storeErr != nil {
+		return nil, storeErr
+	}
+	for i, err := range ended {
+		if err != nil {
+			return nil, &BatchError{Index: i, Err: err}
 		}
 	}
 	return res, nil

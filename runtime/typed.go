@@ -47,9 +47,12 @@ func (c KindClient[In, Out]) Submit(ctx context.Context, args In, opts *SubmitOp
 // index and stores none. Unique keys are honoured per job as Submit does:
 // a job whose key an active job holds, or an earlier element of the same
 // batch, is not stored, and its handle refers to the holder with Duplicate
-// set. The attached server, if any, is woken once after the commit. A nil
-// or empty args stores nothing and returns no handles. Its errors mean
-// what Submit's do, for the whole batch.
+// set. Submit middleware sees every job, as it sees a Submit's, and may
+// add to its metadata; one that refuses a job fails the batch (a
+// *BatchError naming the job) and stores none. The attached server, if
+// any, is woken once after the commit. A nil or empty args stores nothing
+// and returns no handles. Its errors mean what Submit's do, for the whole
+// batch.
 func (c KindClient[In, Out]) SubmitMany(ctx context.Context, args []In, opts *SubmitOpts) ([]KindHandle[In, Out], error) {
 	hs, err := c.kind.SubmitMany(ctx, c.client, args, opts)
 	if err != nil {

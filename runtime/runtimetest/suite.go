@@ -179,6 +179,7 @@ func runSuite(t *testing.T, b storagetest.Backend, notify bool) {
 		{"SubmitMany", testSubmitMany},
 		{"SubmitManyUnique", testSubmitManyUnique},
 		{"SubmitManyInvalid", testSubmitManyInvalid},
+		{"SubmitManyMiddleware", testSubmitManyMiddleware},
 		{"ScheduleAddWhileRunning", testScheduleAddWhileRunning},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
