@@ -180,6 +180,38 @@ func TestTrace(t *testing.T) {
 	}
 }
 
+// TestTraceSubmitMany: every job of a SubmitMany batch gets its own
+// submit span under the caller's ctx, and its run span is that span's
+// child.
+func TestTraceSubmitMany(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	tp, sr := newTracing(t)
+	var cfg runtime.Config
+	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tp})
+	srv, _ := newMemoryServer(t, cfg)
+	c := srv.Client()
+	reqCtx, req := tp.Tracer("test").Start(ctx, "request")
+	hs, err := workKind.SubmitMany(reqCtx, c, []work{{Mode: modeOK}, {Mode: modeOK}, {Mode: modeOK}}, nil)
+	req.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hs {
+		if _, err := h.Wait(ctx); err != nil {
+			t.Fatalf("job %d: %v", i, err)
+		}
+		js := spansOf(t, sr, h.ID)
+		if js.publish == nil || js.publish.Parent().SpanID() != req.SpanContext().SpanID() {
+			t.Fatalf("job %d: submit span %v, want one under the request", i, js.publish)
+		}
+		if len(js.runs) != 1 {
+			t.Fatalf("job %d: %d run spans, want 1", i, len(js.runs))
+		}
+		checkRun(t, js.runs[0], js.publish, h.ID, 1, "completed")
+	}
+}
+
 // TestTraceRefusedSubmit: a detached client's submit that a later
 // middleware refuses ends its span with the error.
 func TestTraceRefusedSubmit(t *testing.T) {
