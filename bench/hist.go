@@ -49,3 +49,13 @@ func (h *histogram) quantile(p float64) float64 {
 	}
 	return math.Exp2(float64(histBuckets-1)/histPerDoubling) / 1000
 }
+
+// merge adds h's samples to m, which must not be in use concurrently.
+func (m *histogram) merge(h *histogram) {
+	for i := range h.counts {
+		if c := h.counts[i].Load(); c > 0 {
+			m.counts[i].Add(c)
+		}
+	}
+	m.n.Add(h.n.Load())
+}

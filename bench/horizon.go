@@ -232,22 +232,32 @@ type horizonRun struct {
 	recoveryAt atomic.Int64
 }
 
-// recoveryFactor is how far above the clean phase's p99 a second's p99 may
-// be for the system to count as recovered (the held phase's target).
-const recoveryFactor = 3
+// recoveryFactor is how far above the clean phase's p99 a window's p99 may
+// be for the system to count as recovered (the held phase's target), and
+// recoveryWindow the length of those windows: long enough that one slow
+// second (a vacuum, another process) does not count as not recovered.
+const (
+	recoveryFactor = 3
+	recoveryWindow = 10 // seconds
+)
 
-// recovered returns how long after the holder ended the last second of the
-// recovery phase whose pickup p99 was more than recoveryFactor times the
-// clean phase's ended: 0 when none was.
+// recovered returns how long after the holder ended the pickup p99 of
+// every recoveryWindow of the recovery phase from then on (whole seconds,
+// windows starting each second) stayed within recoveryFactor times the
+// clean phase's: 0 when it did from the start.
 func (h *horizonRun) recovered() float64 {
 	limit := recoveryFactor * h.pickup[0].quantile(99)
-	last := 0
-	for i := range h.recovering {
-		if q := h.recovering[i].quantile(99); !math.IsNaN(q) && q > limit {
-			last = i + 1
+	last := -1 // the start of the last window above the limit
+	for i := 0; i+recoveryWindow <= len(h.recovering); i++ {
+		var w histogram
+		for j := i; j < i+recoveryWindow; j++ {
+			w.merge(&h.recovering[j])
+		}
+		if q := w.quantile(99); !math.IsNaN(q) && q > limit {
+			last = i
 		}
 	}
-	return float64(last)
+	return float64(last + 1)
 }
 
 func newHorizonRun(o *options) *horizonRun {
