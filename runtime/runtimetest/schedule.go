@@ -43,7 +43,11 @@ func (c *cluster) start() *env {
 		newStore = c.ss.first
 	}
 	c.n++
-	e := newLoopEnv(c.t, newStore, runtime.Config{Clock: c.fc, PollInterval: 24 * time.Hour}, func(s *runtime.Server) {
+	// The lease outlasts every jump of the test clock: a jump past a
+	// running job's lease would let a claim rescue the job before its
+	// heartbeat, on the same clock, renewed it.
+	cfg := runtime.Config{Clock: c.fc, PollInterval: 24 * time.Hour, LeaseDuration: 48 * time.Hour}
+	e := newLoopEnv(c.t, newStore, cfg, func(s *runtime.Server) {
 		register(c.t, s, work, c.handle)
 		if err := work.RegisterSchedule(s, "tick", runtime.Every(tickEvery), Args{N: 7}, c.opts); err != nil {
 			c.t.Fatalf("RegisterSchedule: %v", err)
