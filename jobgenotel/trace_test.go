@@ -111,17 +111,24 @@ func checkError(t *testing.T, s sdktrace.ReadOnlySpan, msg string) sdktrace.Even
 	return sdktrace.Event{}
 }
 
+// newTracedServer starts a memory server instrumented with a tracer
+// provider of its own, and returns the provider, its span recorder, the
+// server's client and the channel newMemoryServer reports blocked jobs on.
+func newTracedServer(t *testing.T) (*sdktrace.TracerProvider, *tracetest.SpanRecorder, *runtime.Client, <-chan int64) {
+	tp, sr := newTracing(t)
+	var cfg runtime.Config
+	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tp})
+	srv, blocked := newMemoryServer(t, cfg)
+	return tp, sr, srv.Client(), blocked
+}
+
 // TestTrace runs jobs of every outcome on one server and reads their
 // spans: each submit's span is a child of the submit's ctx, each run's a
 // child of its submit's.
 func TestTrace(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	tp, sr := newTracing(t)
-	var cfg runtime.Config
-	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tp})
-	srv, blocked := newMemoryServer(t, cfg)
-	c := srv.Client()
+	tp, sr, c, blocked := newTracedServer(t)
 
 	reqCtx, req := tp.Tracer("test").Start(ctx, "request")
 	handles := make(map[string]*runtime.Handle[runtime.NoOutput])
@@ -186,11 +193,7 @@ func TestTrace(t *testing.T) {
 func TestTraceSubmitMany(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	tp, sr := newTracing(t)
-	var cfg runtime.Config
-	jobgenotel.Instrument(&cfg, jobgenotel.Options{TracerProvider: tp})
-	srv, _ := newMemoryServer(t, cfg)
-	c := srv.Client()
+	tp, sr, c, _ := newTracedServer(t)
 	reqCtx, req := tp.Tracer("test").Start(ctx, "request")
 	hs, err := workKind.SubmitMany(reqCtx, c, []work{{Mode: modeOK}, {Mode: modeOK}, {Mode: modeOK}}, nil)
 	req.End()

@@ -163,10 +163,7 @@ func (w *copyWriter) int32(v int32) {
 }
 
 // text writes a text value: its UTF-8 bytes.
-func (w *copyWriter) text(v string) {
-	w.b = binary.BigEndian.AppendUint32(w.b, uint32(len(v)))
-	w.b = append(w.b, v...)
-}
+func (w *copyWriter) text(v string) { w.b = appendValue(w.b, v) }
 
 // bytea writes a bytea, or NULL for nil.
 func (w *copyWriter) bytea(v []byte) {
@@ -174,8 +171,13 @@ func (w *copyWriter) bytea(v []byte) {
 		w.null()
 		return
 	}
-	w.b = binary.BigEndian.AppendUint32(w.b, uint32(len(v)))
-	w.b = append(w.b, v...)
+	w.b = appendValue(w.b, v)
+}
+
+// appendValue appends a value of v's bytes, its length first.
+func appendValue[T string | []byte](b []byte, v T) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+	return append(b, v...)
 }
 
 // jsonb writes a jsonb of the JSON text v (format version 1), or NULL
